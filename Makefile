@@ -1,0 +1,40 @@
+# Catalyst: `make run` serves the panel, `make test` runs every check.
+SHELL := /bin/bash
+export UV_SYSTEM_CERTS := 1
+export UV_PYTHON_DOWNLOADS := never
+export UV_PYTHON := 3.11
+
+UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+
+.PHONY: run test install lint typecheck pytest format clean
+
+$(UV):
+	python3 -m venv .tools && .tools/bin/pip install --quiet uv
+
+.venv/.synced: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen
+	@touch $@
+
+install: .venv/.synced
+
+run: install
+	CATALYST_HOT_RELOAD=$${CATALYST_HOT_RELOAD:-true} $(UV) run --frozen catalyst serve
+
+lint: install
+	$(UV) run --frozen ruff format --check src tests bench catalyst-plugins
+	$(UV) run --frozen ruff check src tests bench catalyst-plugins
+
+typecheck: install
+	$(UV) run --frozen mypy src/catalyst
+
+pytest: install
+	$(UV) run --frozen pytest
+
+test: lint typecheck pytest
+
+format: install
+	$(UV) run --frozen ruff format src tests bench catalyst-plugins
+	$(UV) run --frozen ruff check --fix src tests bench catalyst-plugins
+
+clean:
+	rm -rf .venv .tools .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,3 @@
+from catalyst.cli import main
+
+main()

@@ -1,0 +1,68 @@
+"""``/api/auth``: log in, log out, who am I."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from catalyst.api.responses import ok
+from catalyst.auth.deps import CurrentPrincipal, get_services, token_from
+from catalyst.auth.sessions import principal_of
+from catalyst.errors import NotAuthenticated
+
+router = APIRouter(prefix="/api/auth", tags=["auth"])
+
+
+class LoginBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+@router.post("/login")
+async def login(body: LoginBody, request: Request) -> JSONResponse:
+    services = get_services(request)
+    client = client_address(request)
+    services.login_limiter.check(body.username, client)
+    user = await services.sessions.authenticate(body.username, body.password)
+    if user is None:
+        services.login_limiter.failed(body.username, client)
+        raise NotAuthenticated("Invalid username or password")
+    services.login_limiter.succeeded(body.username, client)
+    token = await services.sessions.issue(user)
+    principal = principal_of(user)
+    await services.emit("user:login", {"user": {"id": user.id, "username": user.username}})
+    response = ok({"token": token, "user": principal.public()})
+    settings = services.settings
+    response.set_cookie(
+        settings.session_cookie_name,
+        token,
+        max_age=settings.session_ttl_seconds,
+        httponly=True,
+        samesite="lax",
+        secure=settings.session_cookie_secure,
+        path="/",
+    )
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request) -> JSONResponse:
+    services = get_services(request)
+    token = token_from(request)
+    if token:
+        await services.sessions.revoke(token)
+    response = ok(message="Logged out")
+    response.delete_cookie(services.settings.session_cookie_name, path="/")
+    return response
+
+
+@router.get("/me")
+async def me(principal: CurrentPrincipal) -> JSONResponse:
+    return ok(principal.public())

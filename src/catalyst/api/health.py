@@ -1,0 +1,35 @@
+"""``/api/health``: is the host up and can it reach its database. No login needed."""
+
+from __future__ import annotations
+
+import time
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from catalyst.auth.deps import get_services
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/api/health")
+async def health(request: Request) -> JSONResponse:
+    services = get_services(request)
+    try:
+        async with services.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+        database = "ok"
+    except Exception:  # noqa: BLE001 - any failure to reach the database is reported, not raised
+        database = "unreachable"
+    healthy = database == "ok"
+    body = {
+        "success": healthy,
+        "data": {
+            "status": "ok" if healthy else "degraded",
+            "version": services.version,
+            "database": database,
+            "uptime": round(time.monotonic() - services.started_at, 3),
+        },
+    }
+    return JSONResponse(body, status_code=200 if healthy else 503)

@@ -1,0 +1,40 @@
+"""``create_app``: assembles the host. No business logic lives here."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from catalyst import __version__
+from catalyst.api import auth, health, servers
+from catalyst.api.exception_handlers import UnhandledErrorMiddleware, install_exception_handlers
+from catalyst.services import Services
+from catalyst.settings import Settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        services = Services.build(settings)
+        app.state.services = services
+        try:
+            yield
+        finally:
+            await services.close()
+
+    app = FastAPI(
+        title="Catalyst",
+        version=__version__,
+        description="Game-server management panel with a Python plugin platform",
+        lifespan=lifespan,
+    )
+    install_exception_handlers(app)
+    app.add_middleware(UnhandledErrorMiddleware)
+    app.include_router(health.router)
+    app.include_router(auth.router)
+    app.include_router(servers.router)
+    return app

@@ -1,0 +1,66 @@
+"""First-start set-up: the built-in roles and the admin account."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from catalyst.auth.passwords import hash_password
+from catalyst.db.models import Role, User
+
+BUILTIN_ROLES: dict[str, tuple[str, list[str]]] = {
+    "admin": ("Everything", ["*"]),
+    "operator": ("Runs game servers", ["server.*"]),
+    "viewer": ("Sees game servers", ["server.read"]),
+}
+
+
+@dataclass(frozen=True)
+class AdminLogin:
+    username: str
+    password: str | None  # only when it was generated or set just now
+    created: bool
+
+
+async def ensure_roles(db: AsyncSession) -> dict[str, Role]:
+    existing = {r.name: r for r in (await db.scalars(select(Role))).all()}
+    for name, (description, permissions) in BUILTIN_ROLES.items():
+        if name not in existing:
+            role = Role(name=name, description=description, permissions=permissions)
+            db.add(role)
+            existing[name] = role
+    await db.flush()
+    return existing
+
+
+async def create_user(
+    sessions: async_sessionmaker[AsyncSession], username: str, password: str, roles: list[str]
+) -> User:
+    async with sessions() as db, db.begin():
+        all_roles = await ensure_roles(db)
+        unknown = [r for r in roles if r not in all_roles]
+        if unknown:
+            raise ValueError(f"Unknown roles: {', '.join(unknown)}")
+        user = User(
+            username=username,
+            password_hash=hash_password(password),
+            roles=[all_roles[r] for r in roles],
+        )
+        db.add(user)
+    return user
+
+
+async def ensure_admin(
+    sessions: async_sessionmaker[AsyncSession], username: str, password: str | None
+) -> AdminLogin:
+    """Create the admin account when missing; the password is generated when not given."""
+    async with sessions() as db, db.begin():
+        roles = await ensure_roles(db)
+        if await db.scalar(select(User).where(User.username == username)) is not None:
+            return AdminLogin(username=username, password=None, created=False)
+        chosen = password or secrets.token_urlsafe(12)
+        db.add(User(username=username, password_hash=hash_password(chosen), roles=[roles["admin"]]))
+    return AdminLogin(username=username, password=chosen, created=True)

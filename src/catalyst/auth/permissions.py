@@ -1,0 +1,36 @@
+"""Permission strings and wildcard matching.
+
+A permission is a dotted string such as ``server.read``. A grant may end in ``*``: ``*`` grants
+everything, ``server.*`` grants ``server.read``, ``server.write`` and ``server.console.read``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Final
+
+#: Every permission the host knows, with what it allows. Plugins may only request these.
+CATALOG: Final[Mapping[str, str]] = {
+    "admin.read": "See plugins, their configuration, logs and the audit log",
+    "admin.write": "Install, enable, disable, reload and configure plugins",
+    "server.read": "See game servers",
+    "server.write": "Create, start, stop and delete game servers",
+    "user.read": "See user accounts (never password hashes)",
+    "user.write": "Create and change user accounts",
+    "http.public": "Serve HTTP routes to callers who are not logged in",
+    "websocket.broadcast": "Send WebSocket messages to every connected client",
+}
+
+
+def grants(granted: str, required: str) -> bool:
+    """True when the single grant ``granted`` covers ``required``."""
+    if granted == "*" or granted == required:
+        return True
+    if granted.endswith(".*"):
+        return required.startswith(granted[:-1])
+    return False
+
+
+def has_permission(granted: Iterable[str], required: str) -> bool:
+    """True when any of ``granted`` covers ``required``."""
+    return any(grants(g, required) for g in granted)

@@ -1,0 +1,112 @@
+"""Login sessions: issue a random token, keep only its hash, verify and revoke it."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from catalyst.auth.passwords import verify_password
+from catalyst.auth.permissions import has_permission
+from catalyst.db.models import AuthSession, User
+
+_CACHE_SECONDS = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The logged-in user a request acts for."""
+
+    user_id: int
+    username: str
+    roles: tuple[str, ...]
+    permissions: frozenset[str] = field(default_factory=frozenset)
+
+    def can(self, permission: str) -> bool:
+        return has_permission(self.permissions, permission)
+
+    def public(self) -> dict[str, object]:
+        return {
+            "id": self.user_id,
+            "username": self.username,
+            "roles": list(self.roles),
+            "permissions": sorted(self.permissions),
+        }
+
+
+def principal_of(user: User) -> Principal:
+    return Principal(
+        user_id=user.id,
+        username=user.username,
+        roles=tuple(sorted(r.name for r in user.roles)),
+        permissions=frozenset(user.permissions),
+    )
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class SessionStore:
+    """Issues and checks session tokens. Verified tokens are cached for a few seconds."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], ttl_seconds: int) -> None:
+        self._sessions = sessions
+        self._ttl = ttl_seconds
+        self._cache: dict[str, tuple[float, Principal]] = {}
+
+    async def authenticate(self, username: str, password: str) -> User | None:
+        async with self._sessions() as db:
+            user = await db.scalar(select(User).where(User.username == username))
+        ok = verify_password(user.password_hash if user else None, password)
+        if user is None or not ok or not user.is_active:
+            return None
+        return user
+
+    async def issue(self, user: User) -> str:
+        token = secrets.token_urlsafe(32)
+        now = datetime.now(UTC)
+        async with self._sessions() as db, db.begin():
+            db.add(
+                AuthSession(
+                    token_hash=_hash(token),
+                    user_id=user.id,
+                    created_at=now,
+                    expires_at=now + timedelta(seconds=self._ttl),
+                )
+            )
+        return token
+
+    async def verify(self, token: str) -> Principal | None:
+        key = _hash(token)
+        cached = self._cache.get(key)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        async with self._sessions() as db:
+            row = await db.get(AuthSession, key)
+            if row is None:
+                return None
+            expires = row.expires_at
+            if expires.tzinfo is None:
+                expires = expires.replace(tzinfo=UTC)
+            if expires <= datetime.now(UTC):
+                return None
+            user = await db.get(User, row.user_id)
+            if user is None or not user.is_active:
+                return None
+            principal = principal_of(user)
+        if len(self._cache) > 10_000:
+            self._cache.clear()
+        self._cache[key] = (time.monotonic() + _CACHE_SECONDS, principal)
+        return principal
+
+    async def revoke(self, token: str) -> None:
+        key = _hash(token)
+        self._cache.pop(key, None)
+        async with self._sessions() as db, db.begin():
+            await db.execute(delete(AuthSession).where(AuthSession.token_hash == key))

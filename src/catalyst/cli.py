@@ -1,0 +1,151 @@
+"""The ``catalyst`` command line: serve, database and user commands."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.panel import Panel
+
+from catalyst import __version__
+from catalyst.auth.bootstrap import AdminLogin, ensure_admin
+from catalyst.db import migrate
+from catalyst.db.engine import create_engine, session_factory
+from catalyst.log import configure_logging
+from catalyst.settings import Settings
+
+app = typer.Typer(help="Catalyst game-server panel and plugin host.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema commands.", no_args_is_help=True)
+user_app = typer.Typer(help="User account commands.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(user_app, name="user")
+console = Console(stderr=True)
+
+INITIAL_PASSWORD_FILE = "initial_admin_password"
+
+
+async def _prepare(settings: Settings) -> AdminLogin:
+    engine = create_engine(settings.database_url)
+    try:
+        await migrate.upgrade(engine)
+        return await ensure_admin(
+            session_factory(engine), settings.admin_username, settings.admin_password
+        )
+    finally:
+        await engine.dispose()
+
+
+def _announce(settings: Settings, login: AdminLogin, url: str) -> None:
+    """Print where to log in. A generated password is kept in the data folder until deleted."""
+    pw_file = settings.data_dir / INITIAL_PASSWORD_FILE
+    password = login.password
+    if login.created and password and not settings.admin_password:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        pw_file.write_text(password + "\n")
+        pw_file.chmod(0o600)
+    if password is None and pw_file.exists():
+        password = pw_file.read_text().strip()
+    if password is None:
+        shown = "(as set before; CATALYST_ADMIN_PASSWORD or `catalyst user create-admin`)"
+    elif settings.admin_password:
+        shown = "(from CATALYST_ADMIN_PASSWORD)"
+    else:
+        shown = f"{password}   (kept in {pw_file}; delete that file once noted)"
+    console.print(
+        Panel.fit(
+            f"Catalyst {__version__} at [bold]{url}[/bold]\n"
+            f"Admin login: [bold]{login.username}[/bold]  password: {shown}",
+            title="Catalyst",
+        )
+    )
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to bind")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to bind")] = None,
+) -> None:
+    """Migrate the database, create the admin on first start, and serve the panel."""
+    import uvicorn
+
+    from catalyst.app import create_app
+
+    settings = Settings()
+    if host:
+        settings.host = host
+    if port:
+        settings.port = port
+    configure_logging(settings.log_format, settings.log_level)
+    login = asyncio.run(_prepare(settings))
+    _announce(settings, login, f"http://{settings.host}:{settings.port}")
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        access_log=False,
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Apply migrations up to REVISION (default: head)."""
+    settings = Settings()
+
+    async def run() -> None:
+        engine = create_engine(settings.database_url)
+        try:
+            await migrate.upgrade(engine, revision)
+            console.print(f"Database at revision {await migrate.current_revision(engine)}")
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: str = "base") -> None:
+    """Revert migrations down to REVISION (default: base, an empty schema)."""
+    settings = Settings()
+
+    async def run() -> None:
+        engine = create_engine(settings.database_url)
+        try:
+            await migrate.downgrade(engine, revision)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+
+
+@user_app.command("create-admin")
+def create_admin(
+    username: Annotated[str, typer.Option(help="Admin username")] = "admin",
+    password: Annotated[
+        str | None, typer.Option(help="Password (generated when omitted)", envvar=None)
+    ] = None,
+) -> None:
+    """Create an admin account (after migrating). Prints the password when generated."""
+    settings = Settings()
+    settings.admin_username = username
+    settings.admin_password = password
+    login = asyncio.run(_prepare(settings))
+    if not login.created:
+        console.print(f"User {username!r} already exists")
+        raise typer.Exit(code=1)
+    console.print(f"Created admin {username!r} with password: {login.password}")
+
+
+@app.command()
+def version() -> None:
+    """Print the host version."""
+    typer.echo(__version__)
+
+
+def main() -> None:
+    app()
+
+
+__all__ = ["main"]

@@ -1,0 +1,50 @@
+"""One settings object for the whole host, read from ``CATALYST_*`` variables and ``.env``."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Host settings. Every field can be set with ``CATALYST_<FIELD>``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="CATALYST_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    database_url: str = "sqlite+aiosqlite:///./data/catalyst.db"
+    redis_url: str | None = None
+    plugins_dir: Path = Path("./catalyst-plugins")
+    data_dir: Path = Path("./data")
+    host: str = "127.0.0.1"
+    port: int = Field(default=3000, ge=1, le=65535)
+    secret_key: str | None = None
+    hot_reload: bool = False
+    log_format: str = Field(default="auto", pattern="^(auto|console|json)$")
+    log_level: str = "info"
+
+    admin_username: str = "admin"
+    admin_password: str | None = None
+
+    session_ttl_seconds: int = Field(default=7 * 24 * 3600, ge=60)
+    session_cookie_name: str = "catalyst_session"
+    session_cookie_secure: bool = False
+    login_max_attempts: int = Field(default=5, ge=1)
+    login_window_seconds: float = Field(default=60.0, gt=0)
+
+    def resolved_secret_key(self) -> str:
+        """The configured secret, or one generated once and kept in the data folder."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret_key"
+        if path.exists():
+            return path.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        path.write_text(key)
+        path.chmod(0o600)
+        return key

@@ -1,0 +1,232 @@
+"""Shared fixtures: a migrated database per backend, and a client factory that runs the lifespan.
+
+Every test that takes ``database_url`` runs on SQLite, and on PostgreSQL too when it is reachable.
+With ``CI=true`` an unreachable PostgreSQL fails the run instead of skipping it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import delete
+from sqlalchemy.engine import make_url
+
+from catalyst.app import create_app
+from catalyst.auth.bootstrap import create_user, ensure_admin
+from catalyst.db import migrate
+from catalyst.db.engine import create_engine, session_factory
+from catalyst.db.models import Base
+from catalyst.settings import Settings
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+POSTGRES_URL = os.environ.get(
+    "CATALYST_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+ADMIN_PASSWORD = "admin-password-for-tests"
+USER_PASSWORD = "user-password-for-tests"
+
+
+def _asyncpg_dsn(url: str, database: str | None = None) -> str:
+    parsed = make_url(url)
+    if database:
+        parsed = parsed.set(database=database)
+    return parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+async def _pg_admin(sql: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(_asyncpg_dsn(POSTGRES_URL), timeout=5)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+def postgres_available() -> str | None:
+    """None when reachable, else the reason."""
+    try:
+        asyncio.run(_pg_admin("SELECT 1"))
+    except Exception as exc:
+        return f"PostgreSQL at {POSTGRES_URL} is unreachable: {exc}"
+    return None
+
+
+def require_postgres() -> None:
+    reason = postgres_available()
+    if reason is None:
+        return
+    if IN_CI:
+        pytest.fail(reason + " (CI=true: PostgreSQL is required)", pytrace=False)
+    pytest.skip(reason)
+
+
+class FreshDatabases:
+    """Creates empty databases for one backend and drops them at the end."""
+
+    def __init__(self, backend: str, tmp: Path) -> None:
+        self.backend = backend
+        self.tmp = tmp
+        self._created: list[str] = []
+
+    def new(self) -> str:
+        if self.backend == "sqlite":
+            return f"sqlite+aiosqlite:///{self.tmp / f'db-{uuid.uuid4().hex[:8]}.db'}"
+        name = f"catalyst_test_{uuid.uuid4().hex[:12]}"
+        asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+        self._created.append(name)
+        return make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+
+    def drop_all(self) -> None:
+        for name in self._created:
+            asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def db_backend(request: pytest.FixtureRequest) -> str:
+    backend: str = request.param
+    if backend == "postgresql":
+        require_postgres()
+    return backend
+
+
+@pytest.fixture(scope="session")
+def fresh_databases(
+    db_backend: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[FreshDatabases]:
+    dbs = FreshDatabases(db_backend, tmp_path_factory.mktemp(f"db-{db_backend}"))
+    yield dbs
+    dbs.drop_all()
+
+
+@pytest.fixture(scope="session")
+def migrated_url(fresh_databases: FreshDatabases) -> str:
+    """One database per backend per session, migrated to head."""
+    url = fresh_databases.new()
+
+    async def run() -> None:
+        engine = create_engine(url)
+        try:
+            await migrate.upgrade(engine)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+    return url
+
+
+@pytest.fixture
+async def database_url(migrated_url: str) -> str:
+    """The session's migrated database, emptied before the test."""
+    engine = create_engine(migrated_url)
+    try:
+        async with engine.begin() as conn:
+            for table in reversed(Base.metadata.sorted_tables):
+                await conn.execute(delete(table))
+    finally:
+        await engine.dispose()
+    return migrated_url
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]  # pydantic-settings init kwarg
+        database_url=database_url,
+        data_dir=tmp_path / "data",
+        plugins_dir=plugins,
+        secret_key="test-secret",
+        hot_reload=False,
+        log_format="json",
+    )
+
+
+ClientFactory = Callable[..., Awaitable[httpx.AsyncClient]]
+
+
+@pytest.fixture
+async def app_factory(settings: Settings) -> AsyncIterator[Callable[..., Awaitable[FastAPI]]]:
+    """Builds apps and runs their lifespan; everything is shut down after the test."""
+    stack: list[Any] = []
+
+    async def make(custom: Settings | None = None, **overrides: Any) -> FastAPI:
+        s = custom or settings.model_copy(update=overrides)
+        app = create_app(s)
+        ctx = app.router.lifespan_context(app)
+        await ctx.__aenter__()
+        stack.append(ctx)
+        return app
+
+    yield make
+    for ctx in reversed(stack):
+        await ctx.__aexit__(None, None, None)
+
+
+@pytest.fixture
+async def app(app_factory: Callable[..., Awaitable[FastAPI]]) -> FastAPI:
+    return await app_factory()
+
+
+@pytest.fixture
+async def client_for(app: FastAPI) -> AsyncIterator[ClientFactory]:
+    """``await client_for()`` anonymous; ``client_for(permissions=[...])`` a logged-in user."""
+    clients: list[httpx.AsyncClient] = []
+    sessions = session_factory(app.state.services.engine)
+
+    async def make(
+        *, admin: bool = False, permissions: list[str] | None = None
+    ) -> httpx.AsyncClient:
+        client = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+        )
+        clients.append(client)
+        if admin:
+            await ensure_admin(sessions, "admin", ADMIN_PASSWORD)
+            await login(client, "admin", ADMIN_PASSWORD)
+        elif permissions is not None:
+            username = f"user-{uuid.uuid4().hex[:8]}"
+            await create_user_with(app, username, permissions)
+            await login(client, username, USER_PASSWORD)
+        return client
+
+    yield make
+    for c in clients:
+        await c.aclose()
+
+
+async def create_user_with(app: FastAPI, username: str, permissions: list[str]) -> None:
+    from catalyst.db.models import Role
+
+    sessions = app.state.services.db
+    role_name = f"role-{uuid.uuid4().hex[:8]}"
+    async with sessions() as db, db.begin():
+        db.add(Role(name=role_name, description="test", permissions=permissions))
+    await create_user(sessions, username, USER_PASSWORD, [role_name])
+
+
+async def login(client: httpx.AsyncClient, username: str, password: str) -> str:
+    r = await client.post("/api/auth/login", json={"username": username, "password": password})
+    assert r.status_code == 200, r.text
+    token: str = r.json()["data"]["token"]
+    client.headers["Authorization"] = f"Bearer {token}"
+    return token
+
+
+@pytest.fixture
+async def admin(client_for: ClientFactory) -> httpx.AsyncClient:
+    return await client_for(admin=True)
+
+
+@pytest.fixture
+async def anon(client_for: ClientFactory) -> httpx.AsyncClient:
+    return await client_for()
