@@ -30,6 +30,7 @@ class Services:
     db: async_sessionmaker[AsyncSession]
     sessions: SessionStore
     login_limiter: LoginRateLimiter
+    secret_key: str
     version: str = __version__
     started_at: float = field(default_factory=time.monotonic)
     emit: Emit = _no_events
@@ -46,6 +47,7 @@ class Services:
             login_limiter=LoginRateLimiter(
                 settings.login_max_attempts, settings.login_window_seconds
             ),
+            secret_key=settings.resolved_secret_key(),
         )
 
     async def close(self) -> None:

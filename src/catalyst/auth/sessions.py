@@ -91,10 +91,7 @@ class SessionStore:
             row = await db.get(AuthSession, key)
             if row is None:
                 return None
-            expires = row.expires_at
-            if expires.tzinfo is None:
-                expires = expires.replace(tzinfo=UTC)
-            if expires <= datetime.now(UTC):
+            if row.expires_at <= datetime.now(UTC):
                 return None
             user = await db.get(User, row.user_id)
             if user is None or not user.is_active:

@@ -1,0 +1,1 @@
+"""The plugin host runtime: manifest, discovery, loading and lifecycle of Catalyst plugins."""

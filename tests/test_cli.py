@@ -1,0 +1,61 @@
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from catalyst import __version__
+from catalyst.cli import app
+from catalyst.settings import Settings
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CATALYST_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'c.db'}")
+    monkeypatch.setenv("CATALYST_DATA_DIR", str(tmp_path / "data"))
+    return tmp_path
+
+
+def test_version() -> None:
+    result = runner.invoke(app, ["version"])
+    assert result.exit_code == 0
+    assert result.stdout.strip() == __version__
+
+
+@pytest.mark.usefixtures("env")
+def test_db_upgrade_then_downgrade() -> None:
+    up = runner.invoke(app, ["db", "upgrade"])
+    assert up.exit_code == 0, up.output
+    assert "Database at revision" in up.output
+    down = runner.invoke(app, ["db", "downgrade"])
+    assert down.exit_code == 0, down.output
+
+
+@pytest.mark.usefixtures("env")
+def test_create_admin_generates_a_password_once() -> None:
+    first = runner.invoke(app, ["user", "create-admin", "--username", "root"])
+    assert first.exit_code == 0, first.output
+    assert "Created admin 'root' with password:" in first.output
+    again = runner.invoke(app, ["user", "create-admin", "--username", "root"])
+    assert again.exit_code == 1
+    assert "already exists" in again.output
+
+
+def test_secret_key_is_generated_once_and_kept(tmp_path: Path) -> None:
+    s = Settings(_env_file=None, data_dir=tmp_path / "d")  # type: ignore[call-arg]
+    key = s.resolved_secret_key()
+    assert len(key) > 40
+    assert s.resolved_secret_key() == key
+    assert (tmp_path / "d" / "secret_key").stat().st_mode & 0o777 == 0o600
+    assert Settings(_env_file=None, secret_key="given").resolved_secret_key() == "given"  # type: ignore[call-arg]
+
+
+def test_settings_read_catalyst_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CATALYST_PORT", "4321")
+    monkeypatch.setenv("CATALYST_REDIS_URL", "redis://127.0.0.1:6379/1")
+    s = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert s.port == 4321
+    assert s.redis_url == "redis://127.0.0.1:6379/1"
+    assert str(s.database_url).startswith("sqlite+aiosqlite:///")
