@@ -1,9 +1,8 @@
 import httpx
 from fastapi import FastAPI
 
-from catalyst.db.engine import create_engine
-
 from catalyst import __version__
+from catalyst.db.engine import create_engine
 
 
 async def test_health_reports_version_database_and_uptime(anon: httpx.AsyncClient) -> None:

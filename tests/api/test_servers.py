@@ -52,7 +52,7 @@ async def test_read_permission_cannot_write_but_wildcard_can(client_for: ClientF
 
 async def test_create_list_get_delete(admin: httpx.AsyncClient) -> None:
     a = await create(admin, name="A")
-    b = await create(admin, name="B")
+    await create(admin, name="B")
     assert a["status"] == "stopped"
     assert a["ownerId"] is not None
     listing = (await admin.get("/api/servers")).json()["data"]
