@@ -27,6 +27,20 @@ from catalyst.db.models import Base
 from catalyst.settings import Settings
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashing() -> Iterator[None]:
+    """Real argon2, with a low cost so hundreds of logins stay fast in tests."""
+    from argon2 import PasswordHasher
+
+    from catalyst.auth import passwords
+
+    original = passwords._hasher
+    passwords._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    yield
+    passwords._hasher = original
+
 POSTGRES_URL = os.environ.get(
     "CATALYST_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )

@@ -8,8 +8,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from catalyst import __version__
-from catalyst.api import auth, health, servers
+from catalyst.api import auth, health, plugins, servers
 from catalyst.api.exception_handlers import UnhandledErrorMiddleware, install_exception_handlers
+from catalyst.plugins.dispatcher import DispatchMiddleware
 from catalyst.services import Services
 from catalyst.settings import Settings
 
@@ -22,6 +23,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         services = Services.build(settings)
         app.state.services = services
         try:
+            await services.start()
             yield
         finally:
             await services.close()
@@ -33,8 +35,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     install_exception_handlers(app)
+    app.add_middleware(DispatchMiddleware)
     app.add_middleware(UnhandledErrorMiddleware)
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(servers.router)
+    app.include_router(plugins.router)
     return app

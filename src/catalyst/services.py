@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -14,6 +14,13 @@ from catalyst.auth.ratelimit import LoginRateLimiter
 from catalyst.auth.sessions import SessionStore
 from catalyst.db.engine import create_engine, session_factory
 from catalyst.settings import Settings
+
+if TYPE_CHECKING:
+    from catalyst.events.bus import EventBus
+    from catalyst.plugins.dispatcher import Dispatcher
+    from catalyst.plugins.manager import PluginManager
+    from catalyst.plugins.scheduler import Scheduler
+    from catalyst.ws.hub import Hub
 
 #: Emits a core event by name with a JSON-able payload.
 Emit = Callable[[str, dict[str, Any]], Awaitable[None]]
@@ -34,12 +41,17 @@ class Services:
     version: str = __version__
     started_at: float = field(default_factory=time.monotonic)
     emit: Emit = _no_events
+    bus: EventBus = field(init=False)
+    scheduler: Scheduler = field(init=False)
+    dispatcher: Dispatcher = field(init=False)
+    hub: Hub = field(init=False)
+    plugins: PluginManager = field(init=False)
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
         engine = create_engine(settings.database_url)
         db = session_factory(engine)
-        return cls(
+        services = cls(
             settings=settings,
             engine=engine,
             db=db,
@@ -49,6 +61,59 @@ class Services:
             ),
             secret_key=settings.resolved_secret_key(),
         )
+        services._build_runtime()
+        return services
+
+    def _build_runtime(self) -> None:
+        from catalyst.domain.servers import ServerService
+        from catalyst.events.bus import EventBus
+        from catalyst.plugins.config import ConfigStore
+        from catalyst.plugins.context import PluginHost
+        from catalyst.plugins.dbfacade import PluginDb
+        from catalyst.plugins.dispatcher import Dispatcher
+        from catalyst.plugins.manager import PluginManager
+        from catalyst.plugins.scheduler import Scheduler
+        from catalyst.plugins.storage import StorageService
+        from catalyst.ws.hub import Hub
+
+        s = self.settings
+        self.bus = EventBus(handler_timeout=s.event_handler_timeout)
+        self.emit = self.bus.emit
+        self.scheduler = Scheduler()
+        self.dispatcher = Dispatcher()
+        self.hub = Hub(queue_size=s.ws_queue_size)
+        config = ConfigStore(self.db, lambda name: self.plugins.schema_of(name))
+        servers = ServerService(self.db, self.bus.emit)
+
+        def storage(plugin: str) -> StorageService:
+            return StorageService(
+                self.db,
+                plugin,
+                max_value_bytes=s.plugin_storage_max_value_bytes,
+                quota_bytes=s.plugin_storage_quota_bytes,
+            )
+
+        def plugin_db(plugin: str) -> PluginDb:
+            return PluginDb(plugin, lambda: self.plugins.get(plugin).granted, self.db, servers)
+
+        host = PluginHost(
+            bus=self.bus, sender=self.hub, config=config, storage=storage, db=plugin_db
+        )
+        self.plugins = PluginManager(
+            self,
+            self.dispatcher,
+            self.scheduler,
+            host,
+            hook_timeout=s.plugin_hook_timeout,
+            auto_enable=s.plugin_auto_enable,
+        )
+
+    async def start(self) -> None:
+        await self.plugins.start()
 
     async def close(self) -> None:
-        await self.engine.dispose()
+        try:
+            await self.hub.close_all()
+            await self.plugins.stop()
+        finally:
+            await self.engine.dispose()

@@ -27,6 +27,15 @@ class Settings(BaseSettings):
     log_format: str = Field(default="auto", pattern="^(auto|console|json)$")
     log_level: str = "info"
 
+    plugin_hook_timeout: float = Field(default=10.0, gt=0)
+    plugin_storage_quota_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    plugin_storage_max_value_bytes: int = Field(default=1024 * 1024, ge=1024)
+    #: Plugins enabled the first time they are discovered (``make run`` enables the example).
+    plugin_auto_enable: list[str] = Field(default_factory=list)
+    event_handler_timeout: float = Field(default=10.0, gt=0)
+    ws_max_message_bytes: int = Field(default=64 * 1024, ge=1024)
+    ws_queue_size: int = Field(default=256, ge=1)
+
     admin_username: str = "admin"
     admin_password: str | None = None
 

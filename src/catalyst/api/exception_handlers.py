@@ -33,7 +33,12 @@ async def _catalyst_error(_request: Request, exc: Exception) -> JSONResponse:
     headers = None
     if isinstance(exc, TooManyRequests):
         headers = {"Retry-After": str(int(exc.retry_after) + 1)}
-    return fail(exc.message, exc.status_code, headers)
+    response = fail(exc.message, exc.status_code, headers)
+    field_errors = getattr(exc, "errors", None)
+    if isinstance(field_errors, dict):
+        body = {"success": False, "error": exc.message, "errors": field_errors}
+        return JSONResponse(body, status_code=exc.status_code, headers=headers)
+    return response
 
 
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:

@@ -18,7 +18,6 @@ CATALOG: Final[Mapping[str, str]] = {
     "user.read": "See user accounts (never password hashes)",
     "user.write": "Create and change user accounts",
     "http.public": "Serve HTTP routes to callers who are not logged in",
-    "websocket.broadcast": "Send WebSocket messages to every connected client",
 }
 
 

@@ -1,0 +1,130 @@
+"""The admin API of plugins: ``admin.read`` to look, ``admin.write`` to change."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, StrictBool
+
+from catalyst.api.responses import ok
+from catalyst.auth.deps import get_services, require
+from catalyst.auth.sessions import Principal
+from catalyst.db.models import AuditLog
+from catalyst.errors import NotFound
+from catalyst.plugins import views
+from catalyst.plugins.manager import PluginManager
+from catalyst.services import Services
+
+router = APIRouter(prefix="/api/plugins", tags=["plugins"])
+Reader = Annotated[Principal, Depends(require("admin.read"))]
+Writer = Annotated[Principal, Depends(require("admin.write"))]
+
+
+def manager(request: Request) -> PluginManager:
+    return get_services(request).plugins
+
+
+Manager = Annotated[PluginManager, Depends(manager)]
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+class EnableBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    enabled: StrictBool = True
+
+
+class ConfigBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    config: dict[str, Any]
+
+
+async def audit(
+    services: Services, who: Principal, action: str, target: str, **details: Any
+) -> None:
+    async with services.db() as db, db.begin():
+        db.add(AuditLog(actor=who.username, action=action, target=target, details=details))
+
+
+@router.get("")
+async def list_plugins(plugins: Manager, _: Reader) -> JSONResponse:
+    return ok([views.summary(r) for _, r in sorted(plugins.records.items())])
+
+
+@router.post("/rescan")
+async def rescan(plugins: Manager, services: ServicesDep, who: Writer) -> JSONResponse:
+    changes = await plugins.rescan()
+    await audit(services, who, "plugin.rescan", "*", **changes)
+    return ok(changes, message="Plugins rescanned")
+
+
+@router.get("/{name}")
+async def get_plugin(name: str, plugins: Manager, _: Reader) -> JSONResponse:
+    return ok(views.detail(plugins, plugins.get(name)))
+
+
+@router.post("/{name}/enable")
+async def enable_plugin(
+    name: str, body: EnableBody, plugins: Manager, services: ServicesDep, who: Writer
+) -> JSONResponse:
+    if body.enabled:
+        await plugins.enable(name)
+    else:
+        await plugins.disable(name)
+    await audit(services, who, "plugin.enable" if body.enabled else "plugin.disable", name)
+    word = "enabled" if body.enabled else "disabled"
+    return ok(views.summary(plugins.get(name)), message=f"Plugin {word} successfully")
+
+
+@router.post("/{name}/reload")
+async def reload_plugin(
+    name: str, plugins: Manager, services: ServicesDep, who: Writer
+) -> JSONResponse:
+    duration = await plugins.reload(name)
+    await audit(services, who, "plugin.reload", name, durationMs=round(duration, 2))
+    data = {**views.summary(plugins.get(name)), "durationMs": round(duration, 2)}
+    return ok(data, message="Plugin reloaded successfully")
+
+
+@router.put("/{name}/config")
+async def update_config(
+    name: str, body: ConfigBody, plugins: Manager, services: ServicesDep, who: Writer
+) -> JSONResponse:
+    changed = await plugins.update_config(name, body.config)
+    await audit(services, who, "plugin.config", name, keys=sorted(changed))
+    record = plugins.get(name)
+    return ok(views.detail(plugins, record)["config"], message="Plugin configuration updated")
+
+
+@router.get("/{name}/logs")
+async def plugin_logs(
+    name: str,
+    plugins: Manager,
+    _: Reader,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    since: Annotated[int, Query(ge=0)] = 0,
+    level: Annotated[str | None, Query(pattern="^(debug|info|warning|error)$")] = None,
+) -> JSONResponse:
+    return ok(plugins.get(name).logs.tail(limit, since, level))
+
+
+@router.post("/{name}/tasks/{task_id}/run")
+async def run_task(
+    name: str, task_id: str, plugins: Manager, services: ServicesDep, who: Writer
+) -> JSONResponse:
+    record = plugins.get(name)
+    spec = record.instance.tasks.get(task_id) if record.instance else None
+    if spec is None:
+        raise NotFound(f"Task {task_id!r} not found in plugin {name!r}")
+    if spec.live is None:
+        raise plugins_not_enabled(name, record.state.value)
+    await spec.live.run_now()
+    await audit(services, who, "plugin.task.run", f"{name}/{task_id}")
+    return ok(spec.live.status.to_json(), message="Task ran")
+
+
+def plugins_not_enabled(name: str, state: str) -> Exception:
+    from catalyst.errors import InvalidTransition
+
+    return InvalidTransition(f"tasks of plugin {name!r}", "run", state, ["enabled"])

@@ -1,0 +1,310 @@
+"""The ``ctx`` object each plugin receives: every capability, each registration owned.
+
+Each method that registers something pushes a disposer onto the plugin's current ledger (see
+:mod:`catalyst.plugins.instance`) and returns a callable that removes it early.
+"""
+
+from __future__ import annotations
+
+import inspect
+import itertools
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+from croniter import croniter
+
+from catalyst.events.bus import EventBus, validate_event_name, validate_pattern
+from catalyst.plugins.config import ConfigStore
+from catalyst.plugins.instance import PluginInstance, TaskSpec, WsHandler
+from catalyst.plugins.logs import PluginLogger
+from catalyst.plugins.routing import Handler, Middleware, RouteSpec, validate_route
+from catalyst.plugins.storage import StorageService
+from catalyst.sdk.errors import PluginPermissionError, RegistrationError
+
+if TYPE_CHECKING:
+    from catalyst.plugins.dbfacade import PluginDb
+    from catalyst.plugins.manifest import PluginManifest
+
+Unregister = Callable[[], None]
+_route_ids = itertools.count(1)
+
+
+class Sender(Protocol):
+    def send(self, client_id: str, message: Mapping[str, Any]) -> bool: ...
+
+    def send_to_user(self, user_id: int, message: Mapping[str, Any]) -> int: ...
+
+    def broadcast(self, message: Mapping[str, Any], permission: str | None = None) -> int: ...
+
+
+@dataclass
+class PluginHost:
+    """What the host lends to every plugin context."""
+
+    bus: EventBus
+    sender: Sender
+    config: ConfigStore
+    storage: Callable[[str], StorageService]
+    db: Callable[[str], PluginDb]
+
+
+def _arity(fn: Callable[..., Any]) -> int:
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return 1
+    if any(p.kind == p.VAR_POSITIONAL for p in params):
+        return 2
+    return sum(1 for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD))
+
+
+class PluginContext:
+    """The plugin author's handle on the host. See ``docs/PLUGIN_DEVELOPMENT.md``."""
+
+    def __init__(
+        self,
+        instance: PluginInstance,
+        manifest: PluginManifest,
+        host: PluginHost,
+        logger: PluginLogger,
+    ) -> None:
+        self._instance = instance
+        self._host = host
+        self.name: str = instance.name
+        self.manifest = manifest
+        self.version: str = manifest.version
+        self.logger = logger
+        self._storage = host.storage(self.name)
+        self._db: PluginDb | None = None
+
+    # -- HTTP --------------------------------------------------------------------------------
+
+    def register_route(
+        self,
+        method: str,
+        url: str,
+        handler: Handler,
+        *,
+        permission: str | None = None,
+        public: bool = False,
+    ) -> Unregister:
+        """Serve ``handler`` at ``/api/plugins/<name><url>``; returns a function that removes it."""
+        inst = self._instance
+        m = validate_route(self.name, method, url, handler)
+        if public and "http.public" not in self.manifest.permissions:
+            raise RegistrationError(
+                f"Plugin {self.name!r}: public route {m} {url} needs 'http.public' declared "
+                "in plugin.json permissions"
+            )
+        if any(r.method == m and r.url == url for r in inst.routes):
+            raise RegistrationError(f"Plugin {self.name!r}: route {m} {url} is already registered")
+        spec = RouteSpec(m, url, handler, permission, public, next(_route_ids))
+        inst.routes.append(spec)
+        inst.routes_changed()
+
+        def remove() -> None:
+            if spec in inst.routes:
+                inst.routes.remove(spec)
+                inst.routes_changed()
+
+        inst.ledger().push("route", f"{m} {url}", remove)
+        return remove
+
+    def _decorator(self, method: str, url: str, **options: Any) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            self.register_route(method, url, handler, **options)
+            return handler
+
+        return register
+
+    def get(self, url: str, **options: Any) -> Callable[[Handler], Handler]:
+        """Decorator: ``@ctx.get("/items/{id:int}")``."""
+        return self._decorator("GET", url, **options)
+
+    def post(self, url: str, **options: Any) -> Callable[[Handler], Handler]:
+        return self._decorator("POST", url, **options)
+
+    def put(self, url: str, **options: Any) -> Callable[[Handler], Handler]:
+        return self._decorator("PUT", url, **options)
+
+    def patch(self, url: str, **options: Any) -> Callable[[Handler], Handler]:
+        return self._decorator("PATCH", url, **options)
+
+    def delete(self, url: str, **options: Any) -> Callable[[Handler], Handler]:
+        return self._decorator("DELETE", url, **options)
+
+    def register_middleware(self, middleware: Middleware) -> Unregister:
+        """Wrap this plugin's own routes: ``async def mw(request, call_next) -> response``."""
+        if not callable(middleware):
+            raise RegistrationError(f"Plugin {self.name!r}: middleware is not callable")
+        inst = self._instance
+        inst.middleware.append(middleware)
+        inst.routes_changed()
+
+        def remove() -> None:
+            if middleware in inst.middleware:
+                inst.middleware.remove(middleware)
+                inst.routes_changed()
+
+        inst.ledger().push("middleware", getattr(middleware, "__name__", "middleware"), remove)
+        return remove
+
+    # -- WebSocket ---------------------------------------------------------------------------
+
+    def on_websocket_message(self, message_type: str, handler: WsHandler) -> Unregister:
+        """Handle ``plugin:<name>:<message_type>`` messages as ``handler(data, client_id)``."""
+        if not isinstance(message_type, str) or not message_type or ":" in message_type:
+            raise RegistrationError(
+                f"Plugin {self.name!r}: WebSocket message type {message_type!r} must be a "
+                "non-empty string without ':'"
+            )
+        if not callable(handler):
+            raise RegistrationError(f"Plugin {self.name!r}: WebSocket handler is not callable")
+        inst = self._instance
+        if message_type in inst.ws_handlers:
+            raise RegistrationError(
+                f"Plugin {self.name!r}: WebSocket type {message_type!r} already has a handler"
+            )
+        inst.ws_handlers[message_type] = handler
+
+        def remove() -> None:
+            if inst.ws_handlers.get(message_type) is handler:
+                del inst.ws_handlers[message_type]
+
+        inst.ledger().push("ws", message_type, remove)
+        return remove
+
+    def send_websocket_message(self, client_id: str, message: Mapping[str, Any]) -> bool:
+        """Queue ``message`` for one connected client; False when it is not connected."""
+        return self._host.sender.send(client_id, message)
+
+    def send_to_user(self, user_id: int, message: Mapping[str, Any]) -> int:
+        """Queue ``message`` for every connection of a user; returns how many."""
+        return self._host.sender.send_to_user(user_id, message)
+
+    def broadcast(self, message: Mapping[str, Any], permission: str | None = None) -> int:
+        """Queue ``message`` for every client (whose user holds ``permission``, when given)."""
+        return self._host.sender.broadcast(message, permission)
+
+    # -- tasks -------------------------------------------------------------------------------
+
+    def schedule_task(
+        self,
+        cron: str,
+        handler: Callable[[], Awaitable[None] | None],
+        *,
+        name: str | None = None,
+    ) -> str:
+        """Run ``handler`` on a cron schedule while the plugin is enabled; returns the task id."""
+        if not isinstance(cron, str) or not croniter.is_valid(cron):
+            raise RegistrationError(f"Plugin {self.name!r}: invalid cron expression {cron!r}")
+        if not callable(handler):
+            raise RegistrationError(f"Plugin {self.name!r}: task handler is not callable")
+        inst = self._instance
+        label: str = name or str(getattr(handler, "__name__", "task"))
+        task_id = label
+        n = 2
+        while task_id in inst.tasks:
+            if name is not None:
+                raise RegistrationError(f"Plugin {self.name!r}: task name {name!r} is taken")
+            task_id, n = f"{label}-{n}", n + 1
+        spec = TaskSpec(task_id, label, cron, handler)
+        inst.tasks[task_id] = spec
+        if inst.active:
+            inst.start_task(spec)
+
+        def remove() -> None:
+            if inst.tasks.get(task_id) is spec:
+                del inst.tasks[task_id]
+                inst.stop_task(spec)
+
+        inst.ledger().push("task", task_id, remove)
+        return task_id
+
+    # -- events ------------------------------------------------------------------------------
+
+    def on(self, event: str, handler: Callable[..., Any]) -> Unregister:
+        """Call ``handler(data)`` (or ``handler(data, event)``) for events matching ``event``."""
+        try:
+            validate_pattern(event)
+        except ValueError as exc:
+            raise RegistrationError(f"Plugin {self.name!r}: {exc}") from exc
+        if not callable(handler):
+            raise RegistrationError(f"Plugin {self.name!r}: listener is not callable")
+        inst = self._instance
+        two = _arity(handler) >= 2
+
+        async def gated(name: str, data: Any) -> None:
+            if not inst.active:
+                return
+            result = handler(data, name) if two else handler(data)
+            if inspect.isawaitable(result):
+                await result
+
+        sub = self._host.bus.subscribe(event, gated, owner=self.name)
+        inst.listener_count += 1
+        disposed = False
+
+        def remove() -> None:
+            nonlocal disposed
+            if not disposed:
+                disposed = True
+                sub.dispose()
+                inst.listener_count -= 1
+
+        inst.ledger().push("listener", event, remove)
+        return remove
+
+    async def emit(self, event: str, data: Any = None) -> None:
+        """Emit ``<name>:<event>``; a plugin may only emit its own events."""
+        full = event if ":" in event else f"{self.name}:{event}"
+        if not full.startswith(self.name + ":"):
+            raise PluginPermissionError(
+                f"Plugin {self.name!r} may only emit its own events ('{self.name}:...'), "
+                f"not {event!r}"
+            )
+        validate_event_name(full)
+        await self._host.bus.emit(full, data, source=self.name)
+
+    # -- config ------------------------------------------------------------------------------
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """Every config value: saved values over the manifest defaults."""
+        return self._host.config.effective(self.name)
+
+    def get_config(self, key: str, default: Any = None) -> Any:
+        """The saved value of ``key``, else its schema default, else ``default``."""
+        value = self._host.config.effective(self.name).get(key)
+        return default if value is None else value
+
+    async def set_config(self, key: str, value: Any) -> None:
+        """Validate against the schema and save; raises ConfigError when refused."""
+        await self._host.config.update(self.name, {key: value})
+
+    # -- storage -----------------------------------------------------------------------------
+
+    async def get_storage(self, key: str, default: Any = None) -> Any:
+        return await self._storage.get(key, default)
+
+    async def set_storage(self, key: str, value: Any) -> None:
+        await self._storage.set(key, value)
+
+    async def delete_storage(self, key: str) -> bool:
+        return await self._storage.delete(key)
+
+    async def list_storage(self, prefix: str = "") -> dict[str, Any]:
+        return await self._storage.list(prefix)
+
+    async def increment_storage(self, key: str, by: int | float = 1) -> int | float:
+        return await self._storage.increment(key, by)
+
+    # -- database ----------------------------------------------------------------------------
+
+    @property
+    def db(self) -> PluginDb:
+        """Core data, gated by the plugin's granted permissions."""
+        if self._db is None:
+            self._db = self._host.db(self.name)
+        return self._db

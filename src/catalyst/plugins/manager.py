@@ -1,0 +1,424 @@
+"""PluginManager: the registry of plugins and every lifecycle operation on them.
+
+Each plugin's operations are serialised by its own lock. State changes go through
+``lifecycle.set_state`` only. A plugin's failure becomes its ``error`` state; nothing here lets a
+plugin exception reach the caller except as a 4xx refusal for the admin API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import traceback
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from catalyst.auth.permissions import CATALOG
+from catalyst.db.models import Plugin
+from catalyst.errors import BadRequest, Conflict, NotFound
+from catalyst.log import get_logger
+from catalyst.plugins import dependencies
+from catalyst.plugins.config import ConfigStore, Schema
+from catalyst.plugins.context import PluginContext, PluginHost
+from catalyst.plugins.discovery import PluginSource, discover
+from catalyst.plugins.dispatcher import Dispatcher
+from catalyst.plugins.instance import PluginInstance, resolve_hooks
+from catalyst.plugins.lifecycle import HookFailed, StateListener, call_hook, set_state
+from catalyst.plugins.loader import import_plugin
+from catalyst.plugins.logs import PluginLogger
+from catalyst.plugins.record import PluginRecord
+from catalyst.plugins.routing import build_table
+from catalyst.plugins.scheduler import Scheduler
+from catalyst.plugins.state import PluginState, check_transition
+from catalyst.services import Services
+
+log = get_logger("plugins.manager")
+S = PluginState
+
+
+class PluginManager:
+    def __init__(
+        self,
+        services: Services,
+        dispatcher: Dispatcher,
+        scheduler: Scheduler,
+        host: PluginHost,
+        *,
+        hook_timeout: float = 10.0,
+        auto_enable: Iterable[str] = (),
+    ) -> None:
+        self.services = services
+        self.dispatcher = dispatcher
+        self.scheduler = scheduler
+        self.host = host
+        self.hook_timeout = hook_timeout
+        self.auto_enable = frozenset(auto_enable)
+        self.records: dict[str, PluginRecord] = {}
+        self.config: ConfigStore = host.config
+        self.config.on_change = self._config_changed
+        self.state_listeners: list[StateListener] = [self._announce]
+        self._generation = 0
+        dispatcher.unavailable = self._unavailable
+
+    # -- queries -----------------------------------------------------------------------------
+
+    def get(self, name: str) -> PluginRecord:
+        record = self.records.get(name)
+        if record is None:
+            raise NotFound("Plugin not found")
+        return record
+
+    def schema_of(self, name: str) -> Schema | None:
+        record = self.records.get(name)
+        if record is None:
+            return None
+        manifest = record.source.manifest
+        return manifest.config if manifest else {}
+
+    def graph(self) -> dict[str, dict[str, str]]:
+        return {
+            n: dict(r.source.manifest.dependencies) if r.source.manifest else {}
+            for n, r in self.records.items()
+        }
+
+    def _unavailable(self, name: str) -> str | None:
+        record = self.records.get(name)
+        if record is None:
+            return None
+        if record.state is S.ERROR:
+            return "Plugin is unavailable: it is in error"
+        return "Plugin is disabled"
+
+    # -- start and stop ----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        await self.scheduler.start()
+        await self.rescan()
+
+    async def stop(self) -> None:
+        order = dependencies.load_order(self.graph())
+        for name in reversed(order):
+            record = self.records.get(name)
+            if record is not None:
+                async with record.lock:
+                    await self._unload(record, persist=False)
+        await self.scheduler.stop()
+
+    async def rescan(self) -> dict[str, list[str]]:
+        """Pick up new plugin folders and forget removed ones; returns both lists."""
+        settings = self.services.settings
+        found = {
+            s.name: s
+            for s in discover(
+                settings.plugins_dir,
+                host_version=self.services.version,
+                permission_catalog=CATALOG.keys(),
+            )
+        }
+        removed = sorted(set(self.records) - set(found))
+        for name in removed:
+            record = self.records[name]
+            async with record.lock:
+                await self._unload(record, persist=False)
+            del self.records[name]
+            self.dispatcher.remove(name)
+            self.config.forget(name)
+        added = sorted(set(found) - set(self.records))
+        for name in added:
+            self.records[name] = PluginRecord(name=name, source=found[name])
+        await self._sync_rows(added)
+        await self._check_dependencies()
+        order = dependencies.load_order(self.graph())
+        for name in order:
+            record = self.records[name]
+            if name in added and record.state is S.DISCOVERED:
+                async with record.lock:
+                    await self._load(record)
+        for name in order:
+            record = self.records[name]
+            if name in added and record.wants_enabled and record.state is S.LOADED:
+                async with record.lock:
+                    await self._try_enable(record)
+        if added or removed:
+            log.info("plugins_rescanned", added=added, removed=removed)
+        return {"added": added, "removed": removed}
+
+    async def _sync_rows(self, names: list[str]) -> None:
+        if not names:
+            return
+        async with self.services.db() as db, db.begin():
+            rows = {
+                r.name: r
+                for r in (await db.scalars(select(Plugin).where(Plugin.name.in_(names)))).all()
+            }
+            for name in names:
+                record = self.records[name]
+                row = rows.get(name)
+                version = record.source.manifest.version if record.source.manifest else "0.0.0"
+                if row is None:
+                    row = Plugin(
+                        name=name,
+                        version=version,
+                        enabled=name in self.auto_enable,
+                        config={},
+                        granted_permissions=[],
+                    )
+                    db.add(row)
+                    await db.flush()
+                elif row.version != version and record.source.manifest:
+                    row.version = version
+                record.wants_enabled = row.enabled
+                record.granted = frozenset(row.granted_permissions or [])
+                record.installed_at = row.installed_at
+                record.enabled_at = row.enabled_at
+                self.config.remember(name, row.config or {})
+
+    async def _check_dependencies(self) -> None:
+        versions = {
+            n: r.source.manifest.version for n, r in self.records.items() if r.source.manifest
+        }
+        broken = {n: r.error or "" for n, r in self.records.items() if not r.source.ok}
+        for record in self.records.values():
+            if not record.source.ok and record.state is S.DISCOVERED:
+                await set_state(
+                    record, S.ERROR, self.state_listeners, error=record.source.error_message
+                )
+        problems = dependencies.check(self.graph(), versions, broken)
+        for name, problem in problems.items():
+            record = self.records[name]
+            if record.state is S.DISCOVERED:
+                await set_state(record, S.ERROR, self.state_listeners, error=problem)
+
+    # -- the operations ----------------------------------------------------------------------
+
+    async def enable(self, name: str) -> None:
+        record = self.get(name)
+        async with record.lock:
+            check_transition(name, record.state, S.ENABLED)
+            self._require_dependencies_enabled(record)
+            await self._enable(record)
+            if record.state is S.ERROR:
+                raise BadRequest(f"Plugin {name!r} failed to enable: {record.error}")
+
+    async def disable(self, name: str) -> None:
+        record = self.get(name)
+        async with record.lock:
+            check_transition(name, record.state, S.DISABLED)
+            users = [
+                d
+                for d in dependencies.dependents(self.graph(), name)
+                if self.records[d].state is S.ENABLED
+            ]
+            if users:
+                raise Conflict(
+                    f"Cannot disable plugin {name!r}: enabled plugins depend on it: "
+                    + ", ".join(users)
+                )
+            await self._disable(record, persist=True)
+
+    def _require_dependencies_enabled(self, record: PluginRecord) -> None:
+        manifest = record.source.manifest
+        for dep in sorted(manifest.dependencies if manifest else {}):
+            other = self.records.get(dep)
+            if other is None or other.state is not S.ENABLED:
+                state = other.state.value if other else "missing"
+                raise Conflict(
+                    f"Cannot enable plugin {record.name!r}: its dependency {dep!r} is {state}, "
+                    "but needs to be enabled"
+                )
+
+    async def _try_enable(self, record: PluginRecord) -> None:
+        try:
+            self._require_dependencies_enabled(record)
+        except Conflict as exc:
+            log.warning("plugin_not_enabled", plugin=record.name, reason=exc.message)
+            return
+        await self._enable(record)
+
+    async def _load(self, record: PluginRecord) -> None:
+        manifest = record.source.manifest
+        if manifest is None:
+            return
+        if manifest.backend is None:
+            record.loaded_at = datetime.now(UTC)
+            await set_state(record, S.LOADED, self.state_listeners)
+            return
+        try:
+            instance = await self._new_instance(record)
+        except HookFailed as exc:
+            await set_state(
+                record, S.ERROR, self.state_listeners, error=exc.message, detail=exc.detail
+            )
+            return
+        record.instance = instance
+        record.loaded_at = datetime.now(UTC)
+        await set_state(record, S.LOADED, self.state_listeners)
+
+    async def _new_instance(
+        self, record: PluginRecord, source: PluginSource | None = None
+    ) -> PluginInstance:
+        """Import a fresh generation and run its ``on_load``; raises HookFailed."""
+        source = source or record.source
+        manifest = source.manifest
+        assert manifest is not None
+        assert manifest.backend is not None
+        entry = manifest.backend.entry
+        try:
+            async with asyncio.timeout(self.hook_timeout):
+                code, module = await asyncio.to_thread(
+                    import_plugin, record.name, source.path, entry
+                )
+        except TimeoutError as exc:
+            raise HookFailed(record.name, "import", "timed out", "") from exc
+        except BaseException as exc:  # SyntaxError, ImportError, anything the module raises
+            if isinstance(exc, KeyboardInterrupt | SystemExit | asyncio.CancelledError):
+                raise
+            raise HookFailed(
+                record.name, "import", f"{type(exc).__name__}: {exc}", traceback.format_exc()
+            ) from exc
+        self._generation += 1
+        instance = PluginInstance(
+            name=record.name,
+            code=code,
+            module=module,
+            hooks=resolve_hooks(module),
+            generation=self._generation,
+            scheduler=self.scheduler,
+        )
+        instance.on_routes_changed = self._publish
+        instance.ctx = PluginContext(
+            instance, manifest, self.host, PluginLogger(record.name, record.logs)
+        )
+        try:
+            await self._hook(instance, "on_load")
+        except HookFailed:
+            await instance.release_all()
+            raise
+        return instance
+
+    async def _hook(self, instance: PluginInstance, hook: str, *extra: Any) -> None:
+        await call_hook(
+            instance.name, instance.hooks, hook, instance.ctx, *extra, timeout_s=self.hook_timeout
+        )
+
+    def _publish(self, instance: PluginInstance) -> None:
+        record = self.records.get(instance.name)
+        if record is None or record.instance is not instance or not instance.active:
+            return
+        self.dispatcher.set(
+            build_table(
+                instance.name,
+                instance.routes,
+                instance.middleware,
+                "http.public" in record.granted,
+            )
+        )
+
+    async def _run_enable(self, instance: PluginInstance) -> None:
+        """``on_enable`` of a not-yet-live instance; on failure its enable ledger is released."""
+        instance.phase = "enable"
+        try:
+            await self._hook(instance, "on_enable")
+        except HookFailed:
+            await instance.release_enabled()
+            raise
+
+    async def _enable(self, record: PluginRecord) -> None:
+        manifest = record.source.manifest
+        assert manifest is not None
+        record.granted = frozenset(manifest.permissions)
+        instance = record.instance
+        if instance is not None:
+            try:
+                await self._run_enable(instance)
+            except HookFailed as exc:
+                await set_state(
+                    record, S.ERROR, self.state_listeners, error=exc.message, detail=exc.detail
+                )
+                return
+            instance.activate()
+            self._publish(instance)
+        record.enabled_at = datetime.now(UTC)
+        record.reload_error = None
+        await set_state(record, S.ENABLED, self.state_listeners)
+        await self._save(record, enabled=True)
+
+    async def _disable(self, record: PluginRecord, *, persist: bool) -> None:
+        instance = record.instance
+        self.dispatcher.remove(record.name)
+        failure: HookFailed | None = None
+        if instance is not None:
+            instance.deactivate()
+            try:
+                await self._hook(instance, "on_disable")
+            except HookFailed as exc:
+                failure = exc
+            await instance.release_enabled()
+        if failure is not None:
+            await set_state(
+                record, S.ERROR, self.state_listeners, error=failure.message, detail=failure.detail
+            )
+        else:
+            await set_state(record, S.DISABLED, self.state_listeners)
+        if persist:
+            await self._save(record, enabled=False)
+
+    async def _unload(self, record: PluginRecord, *, persist: bool) -> None:
+        if record.state is S.ENABLED:
+            await self._disable(record, persist=persist)
+        instance = record.instance
+        if instance is not None:
+            with contextlib.suppress(HookFailed):  # logged by call_hook; unloading goes on
+                await self._hook(instance, "on_unload")
+            await instance.release_all()
+            record.instance = None
+        if record.state in (S.LOADED, S.DISABLED, S.ERROR):
+            await set_state(record, S.UNLOADED, self.state_listeners)
+
+    async def _save(self, record: PluginRecord, **fields: Any) -> None:
+        async with self.services.db() as db, db.begin():
+            row = await db.get(Plugin, record.name)
+            if row is None:
+                return
+            if "enabled" in fields:
+                row.enabled = fields["enabled"]
+                record.wants_enabled = fields["enabled"]
+                if fields["enabled"]:
+                    row.enabled_at = record.enabled_at
+                    row.granted_permissions = sorted(record.granted)
+            if record.source.manifest:
+                row.version = record.source.manifest.version
+
+    # -- config and events -------------------------------------------------------------------
+
+    async def update_config(self, name: str, changes: dict[str, Any]) -> dict[str, Any]:
+        self.get(name)
+        return await self.config.update(name, changes)
+
+    async def _config_changed(self, name: str, changes: dict[str, Any]) -> None:
+        record = self.records.get(name)
+        instance = record.instance if record else None
+        if instance is None:
+            return
+        try:
+            await self._hook(instance, "on_config_change", changes)
+        except HookFailed as exc:
+            if record is not None:
+                PluginLogger(name, record.logs).error(exc.message)
+
+    async def _announce(self, record: PluginRecord, old: PluginState, new: PluginState) -> None:
+        log.info("plugin_state", plugin=record.name, old=old.value, new=new.value)
+        if new in (S.LOADED, S.ENABLED, S.DISABLED, S.ERROR, S.UNLOADED):
+            data: dict[str, Any] = {"name": record.name, "from": old.value, "to": new.value}
+            if new is S.ERROR:
+                data["error"] = record.error
+            await self.host.bus.emit(f"plugin:{new.value}", data, source="core")
+
+    async def reload(self, name: str) -> float:
+        """Reload from disk atomically; see :mod:`catalyst.plugins.reloading`."""
+        from catalyst.plugins.reloading import reload_plugin
+
+        return await reload_plugin(self, name)

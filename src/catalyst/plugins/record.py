@@ -1,0 +1,52 @@
+"""What the host knows of one plugin across its generations: source, state, errors, grants."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from catalyst.plugins.discovery import PluginSource
+from catalyst.plugins.instance import PluginInstance
+from catalyst.plugins.logs import LogBuffer
+from catalyst.plugins.state import PluginState
+
+
+@dataclass(eq=False)
+class PluginRecord:
+    """One plugin. ``state`` is read-only here: only ``lifecycle.set_state`` writes it."""
+
+    name: str
+    source: PluginSource
+    state: PluginState = PluginState.DISCOVERED
+    error: str | None = None
+    error_detail: str | None = None
+    reload_error: dict[str, Any] | None = None
+    loaded_at: datetime | None = None
+    enabled_at: datetime | None = None
+    installed_at: datetime | None = None
+    wants_enabled: bool = False
+    granted: frozenset[str] = frozenset()
+    instance: PluginInstance | None = None
+    logs: LogBuffer = field(default_factory=LogBuffer)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _writable: bool = field(default=True, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_writable", False)
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        if key == "state" and not self._writable:
+            raise AttributeError(
+                "PluginRecord.state cannot be set directly; use lifecycle.set_state"
+            )
+        object.__setattr__(self, key, value)
+
+    @property
+    def manifest_ok(self) -> bool:
+        return self.source.ok
+
+    @property
+    def enabled(self) -> bool:
+        return self.state is PluginState.ENABLED

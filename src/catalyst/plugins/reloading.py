@@ -1,0 +1,185 @@
+"""Atomic reload: the new generation loads (and enables) while the old one keeps serving.
+
+Only when the new generation's hooks succeed are routes, middleware, WebSocket handlers, tasks
+and listeners switched, in one step; then the old generation's ``on_disable``/``on_unload`` run
+and everything it owned is released. When anything fails — invalid manifest, syntax or import
+error, a hook that raises or times out — the old generation keeps serving untouched and the
+failure is kept in ``record.reload_error`` until the next successful reload.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from catalyst.auth.permissions import CATALOG
+from catalyst.errors import BadRequest
+from catalyst.log import get_logger
+from catalyst.plugins import dependencies
+from catalyst.plugins.discovery import PluginSource, discover_one
+from catalyst.plugins.instance import PluginInstance
+from catalyst.plugins.lifecycle import HookFailed, set_state
+from catalyst.plugins.record import PluginRecord
+from catalyst.plugins.state import PluginState
+
+if TYPE_CHECKING:
+    from catalyst.plugins.manager import PluginManager
+
+log = get_logger("plugins.reload")
+S = PluginState
+
+
+class ReloadFailed(BadRequest):
+    """The new version failed; the previous one (if any) keeps serving."""
+
+
+async def reload_plugin(manager: PluginManager, name: str) -> float:
+    """Reload ``name`` from disk; returns the duration in milliseconds. Raises ReloadFailed."""
+    record = manager.get(name)
+    async with record.lock:
+        started = time.perf_counter()
+        source = discover_one(
+            record.source.path,
+            host_version=manager.services.version,
+            permission_catalog=CATALOG.keys(),
+        )
+        if not source.ok:
+            detail = "\n".join(str(e) for e in source.errors)
+            await _failed(manager, record, f"Invalid plugin.json: {source.error_message}", detail)
+            if record.instance is None:
+                record.source = source
+        problem = _dependency_problem(manager, record, source)
+        if problem:
+            await _failed(manager, record, problem, "")
+        old = record.instance
+        was_enabled = record.state is S.ENABLED
+        should_enable = was_enabled or (
+            record.state is S.ERROR and record.wants_enabled and _deps_enabled(manager, source)
+        )
+        new = await _prepare(manager, record, source, should_enable)
+        _swap(manager, record, source, old, new, should_enable)
+        if old is not None:
+            await _retire(manager, old, was_enabled)
+        await _settle_state(manager, record, was_enabled, should_enable)
+        record.reload_error = None
+        elapsed = (time.perf_counter() - started) * 1000
+    log.info("plugin_reloaded", plugin=name, duration_ms=round(elapsed, 2))
+    await manager.host.bus.emit(
+        "plugin:reloaded", {"name": name, "durationMs": round(elapsed, 2)}, source="core"
+    )
+    return elapsed
+
+
+def _dependency_problem(
+    manager: PluginManager, record: PluginRecord, source: PluginSource
+) -> str | None:
+    if source.manifest is None:
+        return None
+    graph = manager.graph()
+    graph[record.name] = dict(source.manifest.dependencies)
+    versions = {
+        n: r.source.manifest.version for n, r in manager.records.items() if r.source.manifest
+    }
+    versions[record.name] = source.manifest.version
+    return dependencies.check(graph, versions, {}).get(record.name)
+
+
+def _deps_enabled(manager: PluginManager, source: PluginSource) -> bool:
+    deps = source.manifest.dependencies if source.manifest else {}
+    return all(
+        (other := manager.records.get(d)) is not None and other.state is S.ENABLED for d in deps
+    )
+
+
+async def _prepare(
+    manager: PluginManager, record: PluginRecord, source: PluginSource, enable: bool
+) -> PluginInstance | None:
+    """Build, load and (if wanted) enable the new generation without making it live."""
+    assert source.manifest is not None
+    if source.manifest.backend is None:
+        return None
+    try:
+        new = await manager._new_instance(record, source)
+    except HookFailed as exc:
+        await _failed(manager, record, exc.message, exc.detail)
+        raise AssertionError("unreachable") from exc  # _failed always raises
+    if enable:
+        try:
+            await manager._run_enable(new)
+        except HookFailed as exc:
+            await new.release_all()
+            await _failed(manager, record, exc.message, exc.detail)
+    return new
+
+
+def _swap(
+    manager: PluginManager,
+    record: PluginRecord,
+    source: PluginSource,
+    old: PluginInstance | None,
+    new: PluginInstance | None,
+    live: bool,
+) -> None:
+    """The switch: one step, no awaits, so no request sees a mix of generations."""
+    assert source.manifest is not None
+    record.source = source
+    manager.config.schema_changed(record.name)
+    if live:
+        record.granted = frozenset(source.manifest.permissions)
+    record.instance = new
+    if old is not None:
+        old.deactivate()
+    if new is not None and live:
+        new.activate()
+        manager._publish(new)
+    else:
+        manager.dispatcher.remove(record.name)
+    record.loaded_at = datetime.now(UTC)
+
+
+async def _retire(manager: PluginManager, old: PluginInstance, was_enabled: bool) -> None:
+    """Run the old generation's exit hooks and release all it owned; failures are only logged."""
+    for hook in ("on_disable", "on_unload") if was_enabled else ("on_unload",):
+        try:
+            await manager._hook(old, hook)
+        except HookFailed as exc:
+            log.warning("old_generation_hook_failed", plugin=old.name, hook=hook, error=exc.message)
+    failed = await old.release_all()
+    if failed:
+        log.warning("old_generation_release_failed", plugin=old.name, disposers=failed)
+
+
+async def _settle_state(
+    manager: PluginManager, record: PluginRecord, was_enabled: bool, enabled_now: bool
+) -> None:
+    listeners = manager.state_listeners
+    if record.state is S.ERROR:
+        await set_state(record, S.LOADED, listeners)
+    if enabled_now and not was_enabled:
+        record.enabled_at = datetime.now(UTC)
+        await set_state(record, S.ENABLED, listeners)
+        await manager._save(record, enabled=True)
+
+
+async def _failed(manager: PluginManager, record: PluginRecord, message: str, detail: str) -> None:
+    """Keep the old generation, remember why, and refuse the reload (400)."""
+    record.reload_error = {
+        "message": message,
+        "traceback": detail or "".join(traceback.format_stack(limit=1)),
+        "at": datetime.now(UTC).isoformat(),
+    }
+    serving = record.instance is not None and record.state is not S.ERROR
+    if not serving and record.state is not S.DISCOVERED:
+        await set_state(record, S.ERROR, manager.state_listeners, error=message, detail=detail)
+    log.warning("plugin_reload_failed", plugin=record.name, error=message)
+    await manager.host.bus.emit(
+        "plugin:error", {"name": record.name, "error": message, "reload": True}, source="core"
+    )
+    suffix = "; the previous version keeps serving" if serving else ""
+    raise ReloadFailed(f"Reload of plugin {record.name!r} failed: {message}{suffix}")
+
+
+def reload_error_json(record: PluginRecord) -> dict[str, Any] | None:
+    return record.reload_error

@@ -1,0 +1,198 @@
+"""Plugin HTTP routes: validation at registration, a compiled per-plugin table, and calling.
+
+A plugin's routes are served at ``/api/plugins/<name><url>``. The table is immutable; any change
+builds a new one, which the dispatcher swaps in with one assignment.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import re
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from starlette.convertors import Convertor
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import compile_path
+
+from catalyst.sdk.errors import RegistrationError
+from catalyst.sdk.request import Request
+
+Handler = Callable[..., Any]
+CallNext = Callable[[Request], Awaitable[Response]]
+Middleware = Callable[[Request, CallNext], Awaitable[Any]]
+
+METHODS: Final = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
+#: Sub-paths of /api/plugins/<name> that belong to the admin API; plugins cannot register them.
+RESERVED: Final = ("/enable", "/reload", "/config", "/logs", "/tasks", "/frontend")
+_URL = re.compile(r"^/[A-Za-z0-9_\-./{}:~]*$")
+
+
+def is_reserved(url: str) -> bool:
+    return url in ("", "/") or any(url == r or url.startswith(r + "/") for r in RESERVED)
+
+
+@dataclass(frozen=True, slots=True)
+class RouteSpec:
+    method: str
+    url: str
+    handler: Handler
+    permission: str | None = None
+    public: bool = False
+    id: int = field(default=0, compare=False)
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "method": self.method,
+            "url": self.url,
+            "permission": self.permission,
+            "public": self.public,
+        }
+
+
+def validate_route(plugin: str, method: str, url: str, handler: Handler) -> str:
+    """Check a route at registration; returns the normalised method."""
+    m = method.upper() if isinstance(method, str) else ""
+    if m not in METHODS:
+        raise RegistrationError(
+            f"Plugin {plugin!r}: route method {method!r} is not one of {', '.join(sorted(METHODS))}"
+        )
+    if not isinstance(url, str) or not _URL.match(url) or "//" in url or ".." in url:
+        raise RegistrationError(
+            f"Plugin {plugin!r}: route url {url!r} must start with '/' and use only letters, "
+            "digits, '-', '_', '.', '~', and {param} placeholders"
+        )
+    if is_reserved(url):
+        raise RegistrationError(
+            f"Plugin {plugin!r}: route url {url!r} is reserved for the admin API "
+            f"({', '.join(RESERVED)})"
+        )
+    try:
+        compile_path(url)
+    except (AssertionError, ValueError) as exc:
+        raise RegistrationError(f"Plugin {plugin!r}: route url {url!r}: {exc}") from exc
+    if not callable(handler):
+        raise RegistrationError(f"Plugin {plugin!r}: route handler for {m} {url} is not callable")
+    return m
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledRoute:
+    spec: RouteSpec
+    regex: re.Pattern[str]
+    convertors: Mapping[str, Convertor[Any]]
+    takes_request: bool
+    is_async: bool
+
+    def match(self, path: str) -> dict[str, Any] | None:
+        m = self.regex.match(path)
+        if m is None:
+            return None
+        return {k: self.convertors[k].convert(v) for k, v in m.groupdict().items()}
+
+
+def _takes_request(fn: Callable[..., Any]) -> bool:
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return True
+    return any(
+        p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.VAR_POSITIONAL) for p in params
+    )
+
+
+def _is_async(fn: Callable[..., Any]) -> bool:
+    return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(
+        getattr(fn, "__call__", None)  # noqa: B004 - callable objects with an async __call__
+    )
+
+
+def compile_route(spec: RouteSpec) -> CompiledRoute:
+    regex, _fmt, convertors = compile_path(spec.url)
+    return CompiledRoute(
+        spec, regex, convertors, _takes_request(spec.handler), _is_async(spec.handler)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PluginTable:
+    """Everything the dispatcher needs to serve one enabled plugin. Immutable."""
+
+    plugin: str
+    routes: tuple[CompiledRoute, ...]
+    middleware: tuple[Middleware, ...]
+    public_granted: bool
+
+    def find(self, method: str, path: str) -> tuple[CompiledRoute | None, dict[str, Any], bool]:
+        """(route, path params, path matched for another method)."""
+        other = False
+        for route in self.routes:
+            params = route.match(path)
+            if params is None:
+                continue
+            if route.spec.method == method or (method == "HEAD" and route.spec.method == "GET"):
+                return route, params, False
+            other = True
+        return None, {}, other
+
+
+def build_table(
+    plugin: str,
+    routes: Sequence[RouteSpec],
+    middleware: Sequence[Middleware],
+    public_granted: bool,
+) -> PluginTable:
+    return PluginTable(
+        plugin, tuple(compile_route(r) for r in routes), tuple(middleware), public_granted
+    )
+
+
+def to_response(result: Any) -> Response:
+    """What a handler returned → a response. dict/list → JSON; (body, status[, headers]) too."""
+    if isinstance(result, Response):
+        return result
+    status = 200
+    headers: dict[str, str] | None = None
+    if isinstance(result, tuple) and 2 <= len(result) <= 3 and isinstance(result[1], int):
+        if len(result) == 3:
+            headers = dict(result[2])
+        result, status = result[0], result[1]
+        if isinstance(result, Response):
+            result.status_code = status
+            return result
+    if result is None:
+        return Response(status_code=204 if status == 200 else status, headers=headers)
+    if isinstance(result, str):
+        return PlainTextResponse(result, status_code=status, headers=headers)
+    if isinstance(result, bytes):
+        return Response(result, status_code=status, headers=headers)
+    return JSONResponse(result, status_code=status, headers=headers)
+
+
+async def call_route(route: CompiledRoute, request: Request) -> Response:
+    fn = route.spec.handler
+    args = (request,) if route.takes_request else ()
+    if route.is_async:
+        result = await fn(*args)
+    else:
+        result = await asyncio.to_thread(fn, *args)
+        if inspect.isawaitable(result):
+            result = await result
+    return to_response(result)
+
+
+def chain(middleware: Sequence[Middleware], endpoint: CallNext) -> CallNext:
+    """Wrap ``endpoint`` so the first registered middleware runs outermost."""
+    call = endpoint
+    for mw in reversed(middleware):
+        call = _wrap(mw, call)
+    return call
+
+
+def _wrap(mw: Middleware, call_next: CallNext) -> CallNext:
+    async def run(request: Request) -> Response:
+        return to_response(await mw(request, call_next))
+
+    return run

@@ -1,0 +1,78 @@
+"""How plugins look in the admin API: the list item and the detail view."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from catalyst.plugins.config_schema import masked, schema_json
+from catalyst.plugins.dependencies import dependents
+from catalyst.plugins.manager import PluginManager
+from catalyst.plugins.record import PluginRecord
+
+
+def _iso(when: datetime | None) -> str | None:
+    return when.isoformat() if when else None
+
+
+def summary(record: PluginRecord) -> dict[str, Any]:
+    manifest = record.source.manifest
+    raw = record.source.raw or {}
+
+    def meta(key: str, default: Any = None) -> Any:
+        value = raw.get(key, default)
+        return value if isinstance(value, str) else default
+
+    return {
+        "name": record.name,
+        "version": manifest.version if manifest else meta("version", "0.0.0"),
+        "displayName": manifest.display_name if manifest else meta("displayName", record.name),
+        "description": manifest.description if manifest else meta("description", ""),
+        "author": manifest.author if manifest else meta("author", ""),
+        "status": record.state.value,
+        "enabled": record.enabled,
+        "loadedAt": _iso(record.loaded_at),
+        "enabledAt": _iso(record.enabled_at) if record.enabled else None,
+        "installedAt": _iso(record.installed_at),
+        "error": record.error,
+        "errors": [{"path": e.path, "message": e.message} for e in record.source.errors],
+        "reloadError": record.reload_error,
+        "permissions": list(manifest.permissions) if manifest else [],
+        "grantedPermissions": sorted(record.granted),
+        "hasBackend": bool(manifest and manifest.backend),
+        "hasFrontend": bool(manifest and manifest.frontend),
+    }
+
+
+def detail(manager: PluginManager, record: PluginRecord) -> dict[str, Any]:
+    manifest = record.source.manifest
+    schema = manifest.config if manifest else {}
+    instance = record.instance
+    tasks: list[dict[str, Any]] = []
+    if instance is not None:
+        for spec in instance.tasks.values():
+            status = spec.live.status.to_json() if spec.live else {}
+            tasks.append({**status, "id": spec.id, "name": spec.name, "cron": spec.cron})
+    listeners = [
+        {"event": s.pattern, "errors": s.error_count, "lastError": s.last_error}
+        for s in manager.host.bus.subscriptions(record.name)
+    ]
+    return {
+        **summary(record),
+        "catalystVersion": manifest.catalyst_version if manifest else None,
+        "config": masked(schema, manager.config.effective(record.name)) if manifest else {},
+        "configSchema": schema_json(schema),
+        "routes": [r.describe() for r in instance.routes] if instance else [],
+        "middleware": len(instance.middleware) if instance else 0,
+        "wsHandlers": (
+            [f"plugin:{record.name}:{t}" for t in sorted(instance.ws_handlers)] if instance else []
+        ),
+        "tasks": tasks,
+        "listeners": listeners,
+        "dependencies": dict(manifest.dependencies) if manifest else {},
+        "dependents": dependents(manager.graph(), record.name),
+        "events": {k: v.model_dump() for k, v in manifest.events.items()} if manifest else {},
+        "frontendEntry": manifest.frontend.entry if manifest and manifest.frontend else None,
+        "errorDetail": record.error_detail,
+        "counts": instance.counts() if instance else {},
+    }

@@ -1,0 +1,1 @@
+"""WebSocket gateway: connections, envelopes and dispatch to plugin handlers."""
