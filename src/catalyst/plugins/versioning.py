@@ -49,4 +49,4 @@ def parse_range(text: str) -> semantic_version.NpmSpec:
 
 def satisfies(version: str, range_text: str) -> bool:
     """True when ``version`` lies in ``range_text``; ValueError when either does not parse."""
-    return parse_range(range_text).match(parse_version(version))
+    return bool(parse_range(range_text).match(parse_version(version)))
