@@ -41,6 +41,7 @@ def _cheap_password_hashing() -> Iterator[None]:
     yield
     passwords._hasher = original
 
+
 POSTGRES_URL = os.environ.get(
     "CATALYST_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )
@@ -178,11 +179,20 @@ async def app_factory(settings: Settings) -> AsyncIterator[Callable[..., Awaitab
         app = create_app(s)
         ctx = app.router.lifespan_context(app)
         await ctx.__aenter__()
-        stack.append(ctx)
+        app.state.lifespan = ctx
+        stack.append(app)
         return app
 
     yield make
-    for ctx in reversed(stack):
+    for app in reversed(stack):
+        await stop_app(app)
+
+
+async def stop_app(app: FastAPI) -> None:
+    """Run the shutdown half of the lifespan (once), as a process exit would."""
+    ctx = getattr(app.state, "lifespan", None)
+    if ctx is not None:
+        app.state.lifespan = None
         await ctx.__aexit__(None, None, None)
 
 

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from catalyst import __version__
 from catalyst.api import auth, health, plugins, servers
 from catalyst.api.exception_handlers import UnhandledErrorMiddleware, install_exception_handlers
+from catalyst.log import configure_logging
 from catalyst.plugins.dispatcher import DispatchMiddleware
 from catalyst.services import Services
 from catalyst.settings import Settings
@@ -17,6 +18,7 @@ from catalyst.settings import Settings
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    configure_logging(settings.log_format, settings.log_level)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from catalyst.auth.deps import principal_from
+from catalyst.errors import CatalystError
 from catalyst.log import get_logger
 from catalyst.plugins.routing import PluginTable, call_route, chain, is_reserved
 from catalyst.sdk.errors import HTTPError
@@ -78,6 +79,10 @@ class Dispatcher:
         try:
             return await chain(table.middleware, endpoint)(request)
         except HTTPError as exc:
+            return _error(exc.message, exc.status_code)
+        except CatalystError as exc:  # a refused ctx call (bad config value, storage limit …)
+            if exc.status_code >= 500:
+                raise
             return _error(exc.message, exc.status_code)
         except Exception:
             correlation = uuid.uuid4().hex[:12]

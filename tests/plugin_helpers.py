@@ -1,0 +1,68 @@
+"""Write plugin folders for tests, and start an app with them."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+
+from catalyst.auth.bootstrap import ensure_admin
+from catalyst.plugins.manager import PluginManager
+from tests.conftest import ADMIN_PASSWORD, login
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "catalyst-plugins" / "example-plugin"
+
+
+def manifest(name: str, **over: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "name": name,
+        "version": "1.0.0",
+        "displayName": name.title(),
+        "description": f"Test plugin {name}",
+        "author": "Tests",
+        "catalystVersion": ">=1.0.0",
+        "permissions": [],
+        "backend": {"entry": "backend/plugin.py"},
+    }
+    data.update(over)
+    return data
+
+
+def write_plugin(
+    plugins_dir: Path,
+    name: str,
+    code: str = "",
+    *,
+    files: dict[str, str] | None = None,
+    **manifest_over: Any,
+) -> Path:
+    """Create ``plugins_dir/name`` with a plugin.json and ``backend/plugin.py`` = ``code``."""
+    folder = plugins_dir / name
+    (folder / "backend").mkdir(parents=True, exist_ok=True)
+    (folder / "plugin.json").write_text(json.dumps(manifest(name, **manifest_over), indent=2))
+    (folder / "backend" / "plugin.py").write_text(textwrap.dedent(code))
+    for rel, text in (files or {}).items():
+        path = folder / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+    return folder
+
+
+AppFactory = Callable[..., Awaitable[FastAPI]]
+
+
+async def admin_client(app: FastAPI) -> httpx.AsyncClient:
+    await ensure_admin(app.state.services.db, "admin", ADMIN_PASSWORD)
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+    await login(client, "admin", ADMIN_PASSWORD)
+    return client
+
+
+def manager_of(app: FastAPI) -> PluginManager:
+    manager: PluginManager = app.state.services.plugins
+    return manager
