@@ -1,0 +1,1 @@
+"""Events: the in-process publish/subscribe bus that the host and plugins talk through."""

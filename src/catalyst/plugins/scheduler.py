@@ -1,0 +1,324 @@
+"""Cron-scheduled tasks: one asyncio loop per task, runs that never overlap, contained failures.
+
+Cron format
+    Five fields, ``minute hour day-of-month month day-of-week`` (``*/5 * * * *``: every five
+    minutes), or six with the seconds FIRST, ``second minute hour day-of-month month
+    day-of-week`` (``*/10 * * * * *``: every ten seconds), as in node-cron, which the original
+    Catalyst used, and Quartz. (croniter on its own reads a sixth field as seconds *last*; we pass
+    ``second_at_beginning=True``.) croniter's aliases (``@hourly``, ``@daily``…) work too.
+    Expressions are evaluated in UTC. A malformed expression, or one that never fires
+    (``0 0 31 4 *``), is a ``ValueError`` from ``Scheduler.add`` naming the expression and why.
+
+Running
+    - Each task has an id unique within its scheduler (``<owner or 'core'>:<name slug>:<n>``), so
+      two tasks with the same expression never collide.
+    - Each task's loop sleeps on the injected ``Clock`` until the next fire time, then starts the
+      handler as its own asyncio task and goes straight back to sleep. A run never overlaps the
+      previous one: a fire time (or ``run_now``) that finds the handler still running is skipped
+      and counted in ``skipped_count``. Fire times missed while the process was suspended are not
+      made up: one run happens, and the schedule continues from the current time.
+    - A handler's exception is logged and recorded (``last_error``, ``error_count``); the schedule
+      goes on. A sync handler runs inline on the event loop and must be quick; blocking work
+      belongs in an async handler, e.g. ``await asyncio.to_thread(work)``.
+    - ``ScheduledTask.dispose()`` cancels the loop and a running handler and removes the task;
+      ``await task.aclose(grace)`` also waits up to ``grace`` seconds for them to finish and logs
+      a handler that does not. ``Scheduler.stop(grace)`` stops every loop and lets running
+      handlers finish for up to ``grace`` seconds before cancelling them; ``start()`` resumes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import inspect
+import itertools
+import re
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import UTC, datetime
+from time import perf_counter
+from typing import Any, Final, TypeAlias, final
+
+import structlog
+from croniter import croniter
+
+from catalyst.clock import Clock, SystemClock
+from catalyst.errors import InvalidTransition
+from catalyst.log import get_logger
+
+TaskHandler: TypeAlias = Callable[[], Awaitable[None] | None]
+
+_CANCEL_GRACE: Final = 1.0  # seconds a cancelled handler gets to finish before it is reported
+
+
+@final
+class CronSchedule:
+    """A validated cron expression (see the module docstring) that computes fire times."""
+
+    def __init__(self, expr: str) -> None:
+        if not isinstance(expr, str):
+            raise TypeError(f"cron expression must be a str, not {type(expr).__name__}")
+        fields = expr.split()
+        if not (len(fields) in (5, 6) or (len(fields) == 1 and fields[0].startswith("@"))):
+            raise ValueError(
+                f"invalid cron expression {expr!r}: expected 5 fields (minute hour day month "
+                f"weekday) or 6 with seconds first (second minute hour day month weekday), "
+                f"got {len(fields)}"
+            )
+        self.expr: Final = " ".join(fields)
+        try:
+            self.next_after(datetime(2000, 1, 1, tzinfo=UTC))
+        except ValueError as exc:  # croniter's errors are ValueErrors
+            reason = "it never fires" if "find next date" in str(exc) else str(exc)
+            raise ValueError(f"invalid cron expression {expr!r}: {reason}") from exc
+
+    def next_after(self, when: datetime) -> datetime:
+        """The first fire time strictly after ``when`` (aware, UTC)."""
+        it = croniter(self.expr, when.astimezone(UTC), second_at_beginning=True)
+        return it.get_next(datetime).astimezone(UTC)
+
+    def __repr__(self) -> str:
+        return f"CronSchedule({self.expr!r})"
+
+
+def _iso(when: datetime | None) -> str | None:
+    return when.isoformat() if when is not None else None
+
+
+@dataclasses.dataclass(slots=True)
+class TaskStatus:
+    """A snapshot of one task's state, as shown by the admin API."""
+
+    id: str
+    name: str
+    cron: str
+    owner: str | None
+    next_run: datetime | None = None
+    """The next fire time; None while the task is not scheduled (scheduler not started)."""
+    last_run: datetime | None = None
+    """When the latest run started."""
+    last_duration: float | None = None
+    """Seconds the latest finished run took (measured with a monotonic clock)."""
+    last_error: str | None = None
+    """``"Type: message"`` of the latest finished run's failure; None when it succeeded."""
+    run_count: int = 0
+    """Runs that finished, failed ones included."""
+    skipped_count: int = 0
+    error_count: int = 0
+    running: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        """camelCase keys and ISO 8601 timestamps."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "cron": self.cron,
+            "owner": self.owner,
+            "nextRun": _iso(self.next_run),
+            "lastRun": _iso(self.last_run),
+            "lastDuration": self.last_duration,
+            "lastError": self.last_error,
+            "runCount": self.run_count,
+            "skippedCount": self.skipped_count,
+            "errorCount": self.error_count,
+            "running": self.running,
+        }
+
+
+@final
+class ScheduledTask:
+    """One scheduled handler. Made by ``Scheduler.add``."""
+
+    def __init__(
+        self,
+        scheduler: Scheduler,
+        task_id: str,
+        schedule: CronSchedule,
+        handler: TaskHandler,
+        name: str,
+        owner: str | None,
+    ) -> None:
+        self.id: Final = task_id
+        self.name: Final = name
+        self.owner: Final = owner
+        self.schedule: Final = schedule
+        self._handler = handler
+        self._scheduler = scheduler
+        self._log = scheduler._log.bind(task=task_id, owner=owner, cron=schedule.expr)
+        self._status = TaskStatus(id=task_id, name=name, cron=schedule.expr, owner=owner)
+        self._loop: asyncio.Task[None] | None = None
+        self._run: asyncio.Task[None] | None = None
+        self._disposed = False
+
+    @property
+    def status(self) -> TaskStatus:
+        """A copy of the current status."""
+        return dataclasses.replace(self._status, running=self._run is not None)
+
+    @property
+    def disposed(self) -> bool:
+        return self._disposed
+
+    async def run_now(self) -> None:
+        """Run the handler now and wait for it; if it is already running, count a skip instead.
+
+        The handler's failure is recorded, not raised. If the caller is cancelled, the run goes on.
+        """
+        if self._disposed:
+            raise InvalidTransition(f"task {self.id!r}", "run", "disposed", ["scheduled"])
+        run = self._fire("manual")
+        if run is not None:
+            await asyncio.wait([run])
+
+    def dispose(self) -> None:
+        """Cancel the loop and a running handler and remove the task. Idempotent."""
+        if self._disposed:
+            return
+        self._disposed = True
+        self._scheduler._tasks.pop(self.id, None)
+        self._stop_loop()
+        if self._run is not None:
+            self._run.cancel()
+
+    async def aclose(self, grace: float = 5.0) -> None:
+        """``dispose()``, then give the cancelled handler ``grace`` seconds to finish, or log it."""
+        pending = [t for t in (self._loop, self._run) if t is not None]
+        self.dispose()
+        await _reap(pending, grace, self._log)
+
+    def __repr__(self) -> str:
+        return f"<ScheduledTask {self.id} {self.schedule.expr!r}>"
+
+    def _start_loop(self) -> None:
+        if self._loop is None and not self._disposed:
+            self._loop = asyncio.create_task(self._schedule(), name=f"schedule {self.id}")
+
+    def _stop_loop(self) -> asyncio.Task[None] | None:
+        loop, self._loop = self._loop, None
+        self._status.next_run = None
+        if loop is not None:
+            loop.cancel()
+        return loop
+
+    async def _schedule(self) -> None:
+        clock = self._scheduler.clock
+        after = clock.now()
+        try:
+            while True:
+                when = self._status.next_run = self.schedule.next_after(after)
+                await clock.sleep_until(when)
+                self._fire("cron")
+                after = max(when, clock.now())
+        except Exception:  # noqa: BLE001 - a broken clock: report it rather than die silently
+            self._status.next_run = None
+            self._log.exception("task schedule loop crashed; the task no longer runs")
+
+    def _fire(self, trigger: str) -> asyncio.Task[None] | None:
+        if self._run is not None:
+            self._status.skipped_count += 1
+            self._log.warning("task skipped: the previous run is still going", trigger=trigger)
+            return None
+        self._status.last_run = self._scheduler.clock.now()
+        self._run = asyncio.create_task(self._execute(trigger), name=f"run {self.id}")
+        return self._run
+
+    async def _execute(self, trigger: str) -> None:
+        status = self._status
+        began = perf_counter()
+        try:
+            try:
+                result = self._handler()
+                if inspect.isawaitable(result):
+                    await result
+            except Exception as exc:  # noqa: BLE001 - plugin code: contain, log and record
+                status.last_error = (
+                    f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+                )
+                status.error_count += 1
+                self._log.error("task failed", trigger=trigger, exc_info=exc)
+            else:
+                status.last_error = None
+            status.last_duration = perf_counter() - began
+            status.run_count += 1
+        finally:
+            if self._run is asyncio.current_task():
+                self._run = None
+
+
+async def _reap(
+    tasks: Iterable[asyncio.Task[None]], grace: float, log: structlog.stdlib.BoundLogger
+) -> None:
+    """Wait up to ``grace`` seconds for ``tasks``; log the ones still going."""
+    waiting = [t for t in tasks if not t.done()]
+    if not waiting:
+        return
+    _, pending = await asyncio.wait(waiting, timeout=grace)
+    for task in pending:
+        log.warning("task did not stop in time", asyncio_task=task.get_name(), grace=grace)
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9_-]+", "-", name.lower()).strip("-") or "task"
+
+
+@final
+class Scheduler:
+    """Runs cron-scheduled handlers on an injectable clock; see the module docstring."""
+
+    def __init__(
+        self, clock: Clock | None = None, *, logger: structlog.stdlib.BoundLogger | None = None
+    ) -> None:
+        self.clock: Final[Clock] = clock if clock is not None else SystemClock()
+        self._log = logger if logger is not None else get_logger("scheduler")
+        self._tasks: dict[str, ScheduledTask] = {}
+        self._numbers = itertools.count(1)
+        self._started = False
+
+    @property
+    def started(self) -> bool:
+        return self._started
+
+    def add(
+        self,
+        cron: str,
+        handler: TaskHandler,
+        *,
+        name: str | None = None,
+        owner: str | None = None,
+    ) -> ScheduledTask:
+        """Schedule ``handler()`` on ``cron``; it first runs after ``start()`` if not started."""
+        schedule = CronSchedule(cron)
+        if not callable(handler):
+            raise TypeError(f"handler for cron {cron!r} must be callable, not {handler!r}")
+        label = name if name is not None else schedule.expr
+        task_id = f"{owner or 'core'}:{_slug(name or '')}:{next(self._numbers)}"
+        task = ScheduledTask(self, task_id, schedule, handler, label, owner)
+        self._tasks[task_id] = task
+        if self._started:
+            task._start_loop()
+        return task
+
+    async def start(self) -> None:
+        """Start the loops of every task (and of tasks added later)."""
+        self._started = True
+        for task in self._tasks.values():
+            task._start_loop()
+
+    async def stop(self, grace: float = 10.0) -> None:
+        """Stop the loops; give running handlers ``grace`` seconds to finish, then cancel them."""
+        self._started = False
+        loops = [loop for task in self._tasks.values() if (loop := task._stop_loop())]
+        if loops:
+            await asyncio.wait(loops)
+        runs = [task._run for task in self._tasks.values() if task._run is not None]
+        if runs:
+            _, pending = await asyncio.wait(runs, timeout=grace)
+            for run in pending:
+                run.cancel()
+            await _reap(pending, _CANCEL_GRACE, self._log)
+
+    def tasks(self, owner: str | None = None) -> list[ScheduledTask]:
+        """Tasks in the order they were added; only ``owner``'s when given."""
+        return [t for t in self._tasks.values() if owner is None or t.owner == owner]
+
+    def get(self, task_id: str) -> ScheduledTask | None:
+        return self._tasks.get(task_id)
