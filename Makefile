@@ -6,7 +6,7 @@ export UV_PYTHON := 3.11
 
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 
-.PHONY: run test install lint typecheck pytest format clean
+.PHONY: run test install lint typecheck pytest format clean bench
 
 $(UV):
 	python3 -m venv .tools && .tools/bin/pip install --quiet uv
@@ -17,8 +17,10 @@ $(UV):
 
 install: .venv/.synced
 
+# The example plugin is enabled the first time it is discovered; later runs keep what you chose.
 run: install
-	CATALYST_HOT_RELOAD=$${CATALYST_HOT_RELOAD:-true} $(UV) run --frozen catalyst serve
+	CATALYST_PLUGIN_AUTO_ENABLE=$${CATALYST_PLUGIN_AUTO_ENABLE:-'["example-plugin"]'} \
+	$(UV) run --frozen catalyst serve
 
 lint: install
 	$(UV) run --frozen ruff format --check src tests bench catalyst-plugins
@@ -38,3 +40,6 @@ format: install
 
 clean:
 	rm -rf .venv .tools .pytest_cache .mypy_cache .ruff_cache
+
+bench: install
+	$(UV) run --frozen python bench/route_overhead.py
