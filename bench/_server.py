@@ -28,6 +28,10 @@ async def prepare(settings: Settings) -> None:
 
 
 def main() -> None:
+    import resource
+
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 65536), hard))
     port, plugins, data = int(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]
@@ -48,7 +52,14 @@ def main() -> None:
         count += 1
         return {"success": True, "message": "Hello from the example plugin!", "requestCount": count}
 
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        access_log=False,
+        ws="websockets-sansio",
+    )
     server = uvicorn.Server(config)
     print("ready", flush=True)
     server.run()

@@ -26,6 +26,8 @@ from catalyst.db.engine import create_engine, session_factory
 from catalyst.db.models import Base
 from catalyst.settings import Settings
 
+pytest_plugins = ["tests.live_server"]
+
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
@@ -174,9 +176,11 @@ async def app_factory(settings: Settings) -> AsyncIterator[Callable[..., Awaitab
     """Builds apps and runs their lifespan; everything is shut down after the test."""
     stack: list[Any] = []
 
-    async def make(custom: Settings | None = None, **overrides: Any) -> FastAPI:
+    async def make(
+        custom: Settings | None = None, *, clock: Any = None, **overrides: Any
+    ) -> FastAPI:
         s = custom or settings.model_copy(update=overrides)
-        app = create_app(s)
+        app = create_app(s, clock=clock)
         ctx = app.router.lifespan_context(app)
         await ctx.__aenter__()
         app.state.lifespan = ctx

@@ -10,21 +10,25 @@ from fastapi import FastAPI
 from catalyst import __version__
 from catalyst.api import auth, health, plugins, servers
 from catalyst.api.exception_handlers import UnhandledErrorMiddleware, install_exception_handlers
+from catalyst.clock import Clock
 from catalyst.log import configure_logging
 from catalyst.plugins.dispatcher import DispatchMiddleware
 from catalyst.services import Services
 from catalyst.settings import Settings
+from catalyst.ws import endpoint, pushes
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
+    """The host app. ``clock`` is injectable so tests can drive cron tasks."""
     settings = settings or Settings()
     configure_logging(settings.log_format, settings.log_level)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        services = Services.build(settings)
+        services = Services.build(settings, clock)
         app.state.services = services
         try:
+            pushes.install(services)
             await services.start()
             yield
         finally:
@@ -43,4 +47,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(auth.router)
     app.include_router(servers.router)
     app.include_router(plugins.router)
+    app.include_router(endpoint.router)
     return app

@@ -86,6 +86,7 @@ def serve(
         port=settings.port,
         log_level="warning",
         access_log=False,
+        ws="websockets-sansio",
     )
 
 

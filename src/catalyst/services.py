@@ -16,6 +16,7 @@ from catalyst.db.engine import create_engine, session_factory
 from catalyst.settings import Settings
 
 if TYPE_CHECKING:
+    from catalyst.clock import Clock
     from catalyst.events.bus import EventBus
     from catalyst.plugins.dispatcher import Dispatcher
     from catalyst.plugins.manager import PluginManager
@@ -48,7 +49,7 @@ class Services:
     plugins: PluginManager = field(init=False)
 
     @classmethod
-    def build(cls, settings: Settings) -> Services:
+    def build(cls, settings: Settings, clock: Clock | None = None) -> Services:
         engine = create_engine(settings.database_url)
         db = session_factory(engine)
         services = cls(
@@ -61,10 +62,10 @@ class Services:
             ),
             secret_key=settings.resolved_secret_key(),
         )
-        services._build_runtime()
+        services._build_runtime(clock)
         return services
 
-    def _build_runtime(self) -> None:
+    def _build_runtime(self, clock: Clock | None) -> None:
         from catalyst.domain.servers import ServerService
         from catalyst.events.bus import EventBus
         from catalyst.plugins.config import ConfigStore
@@ -79,7 +80,7 @@ class Services:
         s = self.settings
         self.bus = EventBus(handler_timeout=s.event_handler_timeout)
         self.emit = self.bus.emit
-        self.scheduler = Scheduler()
+        self.scheduler = Scheduler(clock)
         self.dispatcher = Dispatcher()
         self.hub = Hub(queue_size=s.ws_queue_size)
         config = ConfigStore(self.db, lambda name: self.plugins.schema_of(name))

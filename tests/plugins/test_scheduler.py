@@ -352,6 +352,7 @@ async def test_status_durations_and_json(scheduler: Scheduler, clock: FakeClock)
         "lastError": None,
         "runCount": 1,
         "skippedCount": 0,
+        "claimedElsewhere": 0,
         "errorCount": 0,
         "running": False,
     }
@@ -471,3 +472,30 @@ async def test_system_clock() -> None:
     await clock.sleep_until(now - timedelta(seconds=1))
     await clock.sleep_until(clock.now() + timedelta(milliseconds=20))
     assert clock.now() - now >= timedelta(milliseconds=20)
+
+
+async def test_claim_decides_which_instance_runs_each_fire() -> None:
+    """Several instances share a schedule: only fires this one claims run here."""
+    clock = FakeClock()
+    asked: list[tuple[str, str]] = []
+
+    async def every_other(key: str, when: datetime) -> bool:
+        asked.append((key, when.isoformat()))
+        return len(asked) % 2 == 1
+
+    scheduler = Scheduler(clock, claim=every_other)
+    runs: list[int] = []
+    task = scheduler.add("*/5 * * * *", lambda: runs.append(1), name="tick", owner="p")
+    await scheduler.start()
+    await clock.advance(20 * 60)
+    assert asked == [
+        ("p:tick", "2024-01-01T00:05:00+00:00"),
+        ("p:tick", "2024-01-01T00:10:00+00:00"),
+        ("p:tick", "2024-01-01T00:15:00+00:00"),
+        ("p:tick", "2024-01-01T00:20:00+00:00"),
+    ]
+    assert len(runs) == 2
+    assert (task.status.run_count, task.status.claimed_elsewhere) == (2, 2)
+    await task.run_now()  # run-now is never asked: the admin chose this instance
+    assert len(runs) == 3
+    await scheduler.stop()

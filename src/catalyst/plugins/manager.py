@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import traceback
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -60,6 +60,8 @@ class PluginManager:
         self.config: ConfigStore = host.config
         self.config.on_change = self._config_changed
         self.state_listeners: list[StateListener] = [self._announce]
+        #: Called with (plugin, record) for every log record a plugin writes.
+        self.log_listeners: list[Callable[[str, dict[str, Any]], None]] = []
         self._generation = 0
         dispatcher.unavailable = self._unavailable
 
@@ -83,6 +85,23 @@ class PluginManager:
             n: dict(r.source.manifest.dependencies) if r.source.manifest else {}
             for n, r in self.records.items()
         }
+
+    def ws_handler(self, message_type: str) -> tuple[str, Callable[..., Any]] | str:
+        """The live handler of ``plugin:<name>:<type>``, or why there is none."""
+        prefix, _, rest = message_type.partition(":")
+        name, _, kind = rest.partition(":")
+        if prefix != "plugin" or not name or not kind:
+            return f"Unknown message type {message_type!r}"
+        record = self.records.get(name)
+        if record is None:
+            return f"Unknown message type {message_type!r}: no plugin {name!r}"
+        instance = record.instance
+        if instance is None or not instance.active:
+            return f"Plugin {name!r} is {record.state.value}: {message_type!r} is not handled"
+        handler = instance.ws_handlers.get(kind)
+        if handler is None:
+            return f"Unknown message type {message_type!r}: plugin {name!r} has no such handler"
+        return name, handler
 
     def _unavailable(self, name: str) -> str | None:
         record = self.records.get(name)
@@ -126,6 +145,7 @@ class PluginManager:
             del self.records[name]
             self.dispatcher.remove(name)
             self.config.forget(name)
+            await self.host.bus.emit("plugin:removed", {"name": name}, source="core")
         added = sorted(set(found) - set(self.records))
         for name in added:
             self.records[name] = PluginRecord(name=name, source=found[name])
@@ -289,9 +309,9 @@ class PluginManager:
             scheduler=self.scheduler,
         )
         instance.on_routes_changed = self._publish
-        instance.ctx = PluginContext(
-            instance, manifest, self.host, PluginLogger(record.name, record.logs)
-        )
+        logger = PluginLogger(record.name, record.logs)
+        logger.on_record.extend(self.log_listeners)
+        instance.ctx = PluginContext(instance, manifest, self.host, logger)
         try:
             await self._hook(instance, "on_load")
         except HookFailed:
@@ -399,6 +419,9 @@ class PluginManager:
         return await self.config.update(name, changes)
 
     async def _config_changed(self, name: str, changes: dict[str, Any]) -> None:
+        await self.host.bus.emit(
+            "plugin:configured", {"name": name, "keys": sorted(changes)}, source="core"
+        )
         record = self.records.get(name)
         instance = record.instance if record else None
         if instance is None:

@@ -103,6 +103,7 @@ class TaskStatus:
     run_count: int = 0
     """Runs that finished, failed ones included."""
     skipped_count: int = 0
+    claimed_elsewhere: int = 0
     error_count: int = 0
     running: bool = False
 
@@ -119,6 +120,7 @@ class TaskStatus:
             "lastError": self.last_error,
             "runCount": self.run_count,
             "skippedCount": self.skipped_count,
+            "claimedElsewhere": self.claimed_elsewhere,
             "errorCount": self.error_count,
             "running": self.running,
         }
@@ -206,7 +208,10 @@ class ScheduledTask:
             while True:
                 when = self._status.next_run = self.schedule.next_after(after)
                 await clock.sleep_until(when)
-                self._fire("cron")
+                if await self._scheduler.claim(f"{self.owner or 'core'}:{self.name}", when):
+                    self._fire("cron")
+                else:
+                    self._status.claimed_elsewhere += 1
                 after = max(when, clock.now())
         except Exception:  # noqa: BLE001 - a broken clock: report it rather than die silently
             self._status.next_run = None
@@ -256,6 +261,14 @@ async def _reap(
         log.warning("task did not stop in time", asyncio_task=task.get_name(), grace=grace)
 
 
+#: ``claim(task_key, fire_time) -> bool``: may this instance run this fire?
+Claim = Callable[[str, datetime], Awaitable[bool]]
+
+
+async def _always(_key: str, _when: datetime) -> bool:
+    return True
+
+
 def _slug(name: str) -> str:
     return re.sub(r"[^a-z0-9_-]+", "-", name.lower()).strip("-") or "task"
 
@@ -265,9 +278,16 @@ class Scheduler:
     """Runs cron-scheduled handlers on an injectable clock; see the module docstring."""
 
     def __init__(
-        self, clock: Clock | None = None, *, logger: structlog.stdlib.BoundLogger | None = None
+        self,
+        clock: Clock | None = None,
+        *,
+        logger: structlog.stdlib.BoundLogger | None = None,
+        claim: Claim | None = None,
     ) -> None:
         self.clock: Final[Clock] = clock if clock is not None else SystemClock()
+        #: Asked before each cron fire whether this instance runs it (several instances share
+        #: the schedule; a Redis lock answers True on exactly one). Run-now is never asked.
+        self.claim: Claim = claim if claim is not None else _always
         self._log = logger if logger is not None else get_logger("scheduler")
         self._tasks: dict[str, ScheduledTask] = {}
         self._numbers = itertools.count(1)

@@ -1,0 +1,60 @@
+"""Live pushes to connected clients, fed by core events and plugin logs.
+
+- ``plugins:updated`` (to ``admin.read``): a plugin's state, reload or config changed.
+- ``plugin:log`` (to ``admin.read``): a plugin logged a record.
+- ``servers:updated`` (to ``server.read``): a game server was created, started, stopped, deleted.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from catalyst.services import Services
+
+REASONS = {
+    "plugin:loaded": "state",
+    "plugin:enabled": "state",
+    "plugin:disabled": "state",
+    "plugin:error": "state",
+    "plugin:unloaded": "state",
+    "plugin:reloaded": "reload",
+    "plugin:configured": "config",
+    "plugin:removed": "rescan",
+}
+
+
+def install(services: Services) -> None:
+    from catalyst.plugins.views import summary
+
+    hub = services.hub
+    manager = services.plugins
+
+    async def on_plugin_event(event: str, data: Any) -> None:
+        reason = REASONS.get(event)
+        if reason is None or not isinstance(data, dict):
+            return
+        name = data.get("name")
+        record = manager.records.get(name) if isinstance(name, str) else None
+        plugin = summary(record) if record is not None and event != "plugin:removed" else None
+        hub.broadcast(
+            {"type": "plugins:updated", "data": {"name": name, "reason": reason, "plugin": plugin}},
+            permission="admin.read",
+        )
+
+    async def on_server_event(event: str, data: Any) -> None:
+        server = data.get("server") if isinstance(data, dict) else None
+        hub.broadcast(
+            {"type": "servers:updated", "data": {"event": event, "server": server}},
+            permission="server.read",
+        )
+
+    def on_log(plugin: str, record: dict[str, Any]) -> None:
+        if len(hub):
+            hub.broadcast(
+                {"type": "plugin:log", "data": {"name": plugin, "record": record}},
+                permission="admin.read",
+            )
+
+    services.bus.subscribe("plugin:*", on_plugin_event, owner="core")
+    services.bus.subscribe("server:*", on_server_event, owner="core")
+    manager.log_listeners.append(on_log)
