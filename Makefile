@@ -17,8 +17,10 @@ $(UV):
 
 install: .venv/.synced
 
-# The example plugin is enabled the first time it is discovered; later runs keep what you chose.
+# Hot reload is on; the example plugin is enabled the first time it is discovered (later runs
+# keep what you chose).
 run: install
+	CATALYST_HOT_RELOAD=$${CATALYST_HOT_RELOAD:-true} \
 	CATALYST_PLUGIN_AUTO_ENABLE=$${CATALYST_PLUGIN_AUTO_ENABLE:-'["example-plugin"]'} \
 	$(UV) run --frozen catalyst serve
 

@@ -23,7 +23,8 @@ def free_port() -> int:
 
 
 class BenchServer:
-    def __init__(self, plugins_dir: Path | None = None) -> None:
+    def __init__(self, plugins_dir: Path | None = None, env: dict[str, str] | None = None) -> None:
+        self.env = env or {}
         self.tmp = Path(tempfile.mkdtemp(prefix="catalyst-bench-"))
         self.plugins = plugins_dir or ROOT / "catalyst-plugins"
         self.port = free_port()
@@ -39,7 +40,7 @@ class BenchServer:
                 str(self.plugins),
                 str(self.tmp),
             ],
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **self.env},
             stdout=subprocess.PIPE,
             text=True,
         )

@@ -6,6 +6,8 @@ Run as ``python bench/_server.py PORT PLUGINS_DIR DATA_DIR``; prints ``ready`` w
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -38,7 +40,7 @@ def main() -> None:
         database_url=f"sqlite+aiosqlite:///{data / 'bench.db'}",
         data_dir=data,
         plugins_dir=plugins,
-        plugin_auto_enable=["example-plugin"],
+        plugin_auto_enable=json.loads(os.environ.get("BENCH_AUTO_ENABLE", '["example-plugin"]')),
         log_format="json",
         log_level="warning",
     )

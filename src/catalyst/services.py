@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from catalyst.plugins.dispatcher import Dispatcher
     from catalyst.plugins.manager import PluginManager
     from catalyst.plugins.scheduler import Scheduler
+    from catalyst.plugins.watcher import PluginWatcher
     from catalyst.ws.hub import Hub
 
 #: Emits a core event by name with a JSON-able payload.
@@ -47,6 +48,7 @@ class Services:
     dispatcher: Dispatcher = field(init=False)
     hub: Hub = field(init=False)
     plugins: PluginManager = field(init=False)
+    watcher: PluginWatcher | None = None
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> Services:
@@ -111,9 +113,18 @@ class Services:
 
     async def start(self) -> None:
         await self.plugins.start()
+        if self.settings.hot_reload:
+            from catalyst.plugins.watcher import PluginWatcher
+
+            self.watcher = PluginWatcher(
+                self.plugins, self.settings.plugins_dir, step_ms=self.settings.hot_reload_step_ms
+            )
+            await self.watcher.start()
 
     async def close(self) -> None:
         try:
+            if self.watcher is not None:
+                await self.watcher.stop()
             await self.hub.close_all()
             await self.plugins.stop()
         finally:

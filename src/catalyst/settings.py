@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     port: int = Field(default=3000, ge=1, le=65535)
     secret_key: str | None = None
     hot_reload: bool = False
+    #: Hot reload waits this long after the last change of a burst before reloading.
+    hot_reload_step_ms: int = Field(default=30, ge=5, le=2000)
     log_format: str = Field(default="auto", pattern="^(auto|console|json)$")
     log_level: str = "info"
 

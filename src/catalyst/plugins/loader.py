@@ -111,11 +111,17 @@ class LoadedCode:
         return [m for m in list(sys.modules) if m == self.package or m.startswith(prefix)]
 
     def forget(self) -> None:
-        """Drop every module of this generation from ``sys.modules`` and the finder."""
+        """Drop every module of this generation: from ``sys.modules``, from the finder, and from
+        the root package, where importlib set it as an attribute (which would keep the whole
+        generation alive)."""
         for name in self.module_names():
             sys.modules.pop(name, None)
+        key = self.package.split(".", 1)[1]
+        root = sys.modules.get(ROOT)
+        if root is not None and key in vars(root):
+            delattr(root, key)
         with _lock:
-            _finder.roots.pop(self.package.split(".", 1)[1], None)
+            _finder.roots.pop(key, None)
 
 
 def entry_module_name(entry: str) -> str:
