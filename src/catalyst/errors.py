@@ -9,7 +9,8 @@ Our exception hierarchy::
     ├── NotFound (404)
     ├── Conflict (409)
     │   └── InvalidTransition (409)   names the current and the required state
-    └── TooManyRequests (429)
+    ├── TooManyRequests (429)
+    └── ServiceUnavailable (503)
 """
 
 from __future__ import annotations
@@ -68,3 +69,7 @@ class TooManyRequests(CatalystError):
     def __init__(self, message: str, retry_after: float) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class ServiceUnavailable(CatalystError):
+    status_code = 503

@@ -6,11 +6,12 @@ import json
 import shutil
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi import FastAPI
 
 from catalyst.settings import Settings
-from tests.conftest import ClientFactory
+from tests.conftest import USER_PASSWORD, ClientFactory, create_user_with, login
 from tests.plugin_helpers import EXAMPLE, AppFactory, admin_client, write_plugin
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixture_plugins"
@@ -173,3 +174,45 @@ async def test_admin_changes_are_audited(app: FastAPI) -> None:
         ("admin", "plugin.config", "example-plugin"),
     ]
     assert json.dumps(rows[1].details) == '{"keys": ["greeting"]}'
+
+
+async def test_frontend_files_are_served_from_the_entry_folder_only(
+    settings: Settings, app_factory: AppFactory
+) -> None:
+    folder = write_plugin(
+        settings.plugins_dir,
+        "ui",
+        "",
+        frontend={"entry": "frontend/index.js"},
+        files={
+            "frontend/index.js": "export default {};\n",
+            "frontend/style.css": "body{}\n",
+            "secret.txt": "not for the browser\n",
+        },
+    )
+    app = await app_factory(plugin_auto_enable=["ui"])
+    c = await admin_client(app)
+    r = await c.get("/api/plugins/ui/frontend/index.js")
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/javascript")
+    assert r.headers["cache-control"] == "no-cache"
+    assert r.text == "export default {};\n"
+    assert (
+        (await c.get("/api/plugins/ui/frontend/style.css"))
+        .headers["content-type"]
+        .startswith("text/css")
+    )
+    for escape in ("../secret.txt", "..%2Fsecret.txt", "%2E%2E/secret.txt", "nope.js"):
+        assert (await c.get(f"/api/plugins/ui/frontend/{escape}")).status_code == 404, escape
+    (folder / "frontend" / "link.js").symlink_to(folder / "secret.txt")
+    assert (await c.get("/api/plugins/ui/frontend/link.js")).status_code == 404
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as other:
+        assert (await other.get("/api/plugins/ui/frontend/index.js")).status_code == 401
+        await create_user_with(app, "viewer", ["server.read"])  # any logged-in user may load UI
+        await login(other, "viewer", USER_PASSWORD)
+        assert (await other.get("/api/plugins/ui/frontend/index.js")).status_code == 200
+    await c.post("/api/plugins/ui/enable", json={"enabled": False})
+    r = await c.get("/api/plugins/ui/frontend/index.js")
+    assert (r.status_code, r.json()["error"]) == (503, "Plugin is disabled")
+    assert (await c.get("/api/plugins/ghost/frontend/index.js")).status_code == 404

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import mimetypes
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, StrictBool
 
 from catalyst.api.responses import ok
-from catalyst.auth.deps import get_services, require
+from catalyst.auth.deps import CurrentPrincipal, get_services, require
 from catalyst.auth.sessions import Principal
 from catalyst.db.models import AuditLog
-from catalyst.errors import NotFound
+from catalyst.errors import InvalidTransition, NotFound, ServiceUnavailable
 from catalyst.plugins import views
 from catalyst.plugins.manager import PluginManager
 from catalyst.services import Services
@@ -118,13 +119,29 @@ async def run_task(
     if spec is None:
         raise NotFound(f"Task {task_id!r} not found in plugin {name!r}")
     if spec.live is None:
-        raise plugins_not_enabled(name, record.state.value)
+        raise InvalidTransition(f"tasks of plugin {name!r}", "run", record.state.value, ["enabled"])
     await spec.live.run_now()
     await audit(services, who, "plugin.task.run", f"{name}/{task_id}")
     return ok(spec.live.status.to_json(), message="Task ran")
 
 
-def plugins_not_enabled(name: str, state: str) -> Exception:
-    from catalyst.errors import InvalidTransition
+_TYPES = {".js": "text/javascript", ".mjs": "text/javascript", ".css": "text/css"}
 
-    return InvalidTransition(f"tasks of plugin {name!r}", "run", state, ["enabled"])
+
+@router.get("/{name}/frontend/{path:path}")
+async def plugin_frontend_file(
+    name: str, path: str, plugins: Manager, _: CurrentPrincipal
+) -> FileResponse:
+    """A file of the plugin's browser module, from the folder of its ``frontend.entry``."""
+    record = plugins.get(name)
+    manifest = record.source.manifest
+    if manifest is None or manifest.frontend is None:
+        raise NotFound(f"Plugin {name!r} has no frontend")
+    if not record.enabled:
+        raise ServiceUnavailable("Plugin is disabled")
+    base = (record.source.path / manifest.frontend.entry).resolve().parent
+    target = (base / path).resolve()
+    if not target.is_relative_to(base) or not target.is_file():
+        raise NotFound(f"No file {path!r} in the frontend of plugin {name!r}")
+    media = _TYPES.get(target.suffix) or mimetypes.guess_type(target.name)[0] or "text/plain"
+    return FileResponse(target, media_type=media, headers={"Cache-Control": "no-cache"})
