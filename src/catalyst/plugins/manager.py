@@ -14,13 +14,10 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
-
 from catalyst.auth.permissions import CATALOG
-from catalyst.db.models import Plugin
 from catalyst.errors import BadRequest, Conflict, NotFound
 from catalyst.log import get_logger
-from catalyst.plugins import dependencies
+from catalyst.plugins import dependencies, persistence
 from catalyst.plugins.config import ConfigStore, Schema
 from catalyst.plugins.context import PluginContext, PluginHost
 from catalyst.plugins.discovery import PluginSource, discover
@@ -86,23 +83,6 @@ class PluginManager:
             for n, r in self.records.items()
         }
 
-    def ws_handler(self, message_type: str) -> tuple[str, Callable[..., Any]] | str:
-        """The live handler of ``plugin:<name>:<type>``, or why there is none."""
-        prefix, _, rest = message_type.partition(":")
-        name, _, kind = rest.partition(":")
-        if prefix != "plugin" or not name or not kind:
-            return f"Unknown message type {message_type!r}"
-        record = self.records.get(name)
-        if record is None:
-            return f"Unknown message type {message_type!r}: no plugin {name!r}"
-        instance = record.instance
-        if instance is None or not instance.active:
-            return f"Plugin {name!r} is {record.state.value}: {message_type!r} is not handled"
-        handler = instance.ws_handlers.get(kind)
-        if handler is None:
-            return f"Unknown message type {message_type!r}: plugin {name!r} has no such handler"
-        return name, handler
-
     def _unavailable(self, name: str) -> str | None:
         record = self.records.get(name)
         if record is None:
@@ -149,7 +129,12 @@ class PluginManager:
         added = sorted(set(found) - set(self.records))
         for name in added:
             self.records[name] = PluginRecord(name=name, source=found[name])
-        await self._sync_rows(added)
+        await persistence.restore(
+            self.services.db,
+            {n: self.records[n] for n in added},
+            self.config,
+            self.auto_enable,
+        )
         await self._check_dependencies()
         order = dependencies.load_order(self.graph())
         for name in order:
@@ -165,36 +150,6 @@ class PluginManager:
         if added or removed:
             log.info("plugins_rescanned", added=added, removed=removed)
         return {"added": added, "removed": removed}
-
-    async def _sync_rows(self, names: list[str]) -> None:
-        if not names:
-            return
-        async with self.services.db() as db, db.begin():
-            rows = {
-                r.name: r
-                for r in (await db.scalars(select(Plugin).where(Plugin.name.in_(names)))).all()
-            }
-            for name in names:
-                record = self.records[name]
-                row = rows.get(name)
-                version = record.source.manifest.version if record.source.manifest else "0.0.0"
-                if row is None:
-                    row = Plugin(
-                        name=name,
-                        version=version,
-                        enabled=name in self.auto_enable,
-                        config={},
-                        granted_permissions=[],
-                    )
-                    db.add(row)
-                    await db.flush()
-                elif row.version != version and record.source.manifest:
-                    row.version = version
-                record.wants_enabled = row.enabled
-                record.granted = frozenset(row.granted_permissions or [])
-                record.installed_at = row.installed_at
-                record.enabled_at = row.enabled_at
-                self.config.remember(name, row.config or {})
 
     async def _check_dependencies(self) -> None:
         versions = {
@@ -364,7 +319,7 @@ class PluginManager:
         record.enabled_at = datetime.now(UTC)
         record.reload_error = None
         await set_state(record, S.ENABLED, self.state_listeners)
-        await self._save(record, enabled=True)
+        await persistence.save_enabled(self.services.db, record, True)
 
     async def _disable(self, record: PluginRecord, *, persist: bool) -> None:
         instance = record.instance
@@ -384,7 +339,7 @@ class PluginManager:
         else:
             await set_state(record, S.DISABLED, self.state_listeners)
         if persist:
-            await self._save(record, enabled=False)
+            await persistence.save_enabled(self.services.db, record, False)
 
     async def _unload(self, record: PluginRecord, *, persist: bool) -> None:
         if record.state is S.ENABLED:
@@ -397,20 +352,6 @@ class PluginManager:
             record.instance = None
         if record.state in (S.LOADED, S.DISABLED, S.ERROR):
             await set_state(record, S.UNLOADED, self.state_listeners)
-
-    async def _save(self, record: PluginRecord, **fields: Any) -> None:
-        async with self.services.db() as db, db.begin():
-            row = await db.get(Plugin, record.name)
-            if row is None:
-                return
-            if "enabled" in fields:
-                row.enabled = fields["enabled"]
-                record.wants_enabled = fields["enabled"]
-                if fields["enabled"]:
-                    row.enabled_at = record.enabled_at
-                    row.granted_permissions = sorted(record.granted)
-            if record.source.manifest:
-                row.version = record.source.manifest.version
 
     # -- config and events -------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from catalyst.auth.permissions import CATALOG
 from catalyst.errors import BadRequest
 from catalyst.log import get_logger
-from catalyst.plugins import dependencies
+from catalyst.plugins import dependencies, persistence
 from catalyst.plugins.discovery import PluginSource, discover_one
 from catalyst.plugins.instance import PluginInstance
 from catalyst.plugins.lifecycle import HookFailed, set_state
@@ -160,7 +160,7 @@ async def _settle_state(
     if enabled_now and not was_enabled:
         record.enabled_at = datetime.now(UTC)
         await set_state(record, S.ENABLED, listeners)
-        await manager._save(record, enabled=True)
+        await persistence.save_enabled(manager.services.db, record, True)
 
 
 async def _failed(manager: PluginManager, record: PluginRecord, message: str, detail: str) -> None:

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import inspect
 import json
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, WebSocket
@@ -22,6 +23,7 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from catalyst.auth.sessions import Principal
 from catalyst.log import get_logger
+from catalyst.plugins.manager import PluginManager
 from catalyst.services import Services
 from catalyst.ws.hub import Connection
 
@@ -104,7 +106,7 @@ async def _handle(services: Services, conn: Connection, raw: str) -> None:
     if kind == "auth":
         hub.send(conn.id, error("Already authenticated"))
         return
-    found = services.plugins.ws_handler(kind)
+    found = find_handler(services.plugins, kind)
     if isinstance(found, str):
         hub.send(conn.id, error(found))
         return
@@ -118,3 +120,21 @@ async def _handle(services: Services, conn: Connection, raw: str) -> None:
         log.exception("ws_handler_failed", plugin=plugin, type=kind, client=conn.id)
         reason = "timed out" if isinstance(exc, TimeoutError) else type(exc).__name__
         hub.send(conn.id, error(f"Handler for {kind} failed ({reason})"))
+
+
+def find_handler(plugins: PluginManager, message_type: str) -> tuple[str, Callable[..., Any]] | str:
+    """The live handler of ``plugin:<name>:<type>``, or why there is none."""
+    prefix, _, rest = message_type.partition(":")
+    name, _, kind = rest.partition(":")
+    if prefix != "plugin" or not name or not kind:
+        return f"Unknown message type {message_type!r}"
+    record = plugins.records.get(name)
+    if record is None:
+        return f"Unknown message type {message_type!r}: no plugin {name!r}"
+    instance = record.instance
+    if instance is None or not instance.active:
+        return f"Plugin {name!r} is {record.state.value}: {message_type!r} is not handled"
+    handler = instance.ws_handlers.get(kind)
+    if handler is None:
+        return f"Unknown message type {message_type!r}: plugin {name!r} has no such handler"
+    return name, handler
