@@ -1,8 +1,13 @@
+import os
+
 import httpx
+import pytest
 from fastapi import FastAPI
 
 from catalyst import __version__
 from catalyst.db.engine import create_engine
+from tests.conftest import IN_CI
+from tests.plugin_helpers import AppFactory
 
 
 async def test_health_reports_version_database_and_uptime(anon: httpx.AsyncClient) -> None:
@@ -24,3 +29,31 @@ async def test_health_reports_unreachable_database(anon: httpx.AsyncClient, app:
     assert r.status_code == 503
     assert r.json()["data"]["database"] == "unreachable"
     assert r.json()["success"] is False
+
+
+REDIS_URL = os.environ.get("CATALYST_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+async def test_health_reports_redis_when_configured(app_factory: AppFactory) -> None:
+    """Against the real Redis: required under CI=true, skipped elsewhere when it is down."""
+    app = await app_factory(redis_url=REDIS_URL)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        data = (await c.get("/api/health")).json()["data"]
+    if data["redis"] != "ok":
+        message = f"Redis at {REDIS_URL} is unreachable"
+        if IN_CI:
+            pytest.fail(message + " (CI=true: Redis is required)", pytrace=False)
+        pytest.skip(message)
+    assert data["status"] == "ok"
+
+
+async def test_health_is_degraded_when_redis_is_down(app_factory: AppFactory) -> None:
+    app = await app_factory(redis_url="redis://127.0.0.1:1/0")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        r = await c.get("/api/health")
+    assert r.status_code == 503
+    assert r.json()["data"]["redis"] == "unreachable"
+
+
+async def test_single_instance_reports_redis_disabled(anon: httpx.AsyncClient) -> None:
+    assert (await anon.get("/api/health")).json()["data"]["redis"] == "disabled"
