@@ -59,3 +59,37 @@ def test_settings_read_catalyst_env(monkeypatch: pytest.MonkeyPatch) -> None:
     assert s.port == 4321
     assert s.redis_url == "redis://127.0.0.1:6379/1"
     assert str(s.database_url).startswith("sqlite+aiosqlite:///")
+
+
+def test_plugin_new_creates_a_valid_plugin_that_loads(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["plugin", "new", "my-tool", "--dir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    folder = tmp_path / "my-tool"
+    assert (folder / "backend" / "plugin.py").is_file()
+    check = runner.invoke(app, ["plugin", "validate", str(folder)])
+    assert check.exit_code == 0, check.output
+    assert "my-tool 0.1.0: valid" in check.output
+    again = runner.invoke(app, ["plugin", "new", "my-tool", "--dir", str(tmp_path)])
+    assert again.exit_code == 1
+    bad = runner.invoke(app, ["plugin", "new", "Bad_Name", "--dir", str(tmp_path)])
+    assert bad.exit_code == 2
+
+
+async def test_scaffolded_plugin_serves_its_route(tmp_path: Path, app_factory) -> None:  # type: ignore[no-untyped-def]
+    from tests.plugin_helpers import admin_client
+
+    settings_dir = tmp_path / "scaffold-plugins"
+    settings_dir.mkdir()
+    runner.invoke(app, ["plugin", "new", "scaffolded", "--dir", str(settings_dir)])
+    fastapi_app = await app_factory(plugins_dir=settings_dir, plugin_auto_enable=["scaffolded"])
+    client = await admin_client(fastapi_app)
+    r = await client.get("/api/plugins/scaffolded/hello")
+    assert r.json() == {"success": True, "message": "Hello from Scaffolded!"}
+
+
+def test_plugin_validate_lists_every_problem() -> None:
+    bad = Path(__file__).parent / "fixture_plugins" / "bad-manifest"
+    result = runner.invoke(app, ["plugin", "validate", str(bad)])
+    assert result.exit_code == 1
+    assert "problem(s)" in result.output
+    assert result.output.count("\n  ") >= 6

@@ -14,6 +14,7 @@ from catalyst.auth.bootstrap import AdminLogin, ensure_admin
 from catalyst.db import migrate
 from catalyst.db.engine import create_engine, session_factory
 from catalyst.log import configure_logging
+from catalyst.plugin_cli import app as plugin_app
 from catalyst.settings import Settings
 
 app = typer.Typer(help="Catalyst game-server panel and plugin host.", no_args_is_help=True)
@@ -21,6 +22,7 @@ db_app = typer.Typer(help="Database schema commands.", no_args_is_help=True)
 user_app = typer.Typer(help="User account commands.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
+app.add_typer(plugin_app, name="plugin")
 console = Console(stderr=True)
 
 INITIAL_PASSWORD_FILE = "initial_admin_password"
