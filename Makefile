@@ -6,7 +6,7 @@ export UV_PYTHON := 3.11
 
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 
-.PHONY: run test install lint typecheck pytest format clean bench
+.PHONY: run test install lint typecheck pytest format clean bench ui ui-test screenshots
 
 $(UV):
 	python3 -m venv .tools && .tools/bin/pip install --quiet uv
@@ -17,9 +17,27 @@ $(UV):
 
 install: .venv/.synced
 
+UI_SOURCES := $(shell find frontend/src frontend/public -type f 2>/dev/null) \
+	frontend/index.html frontend/package.json frontend/tsconfig.json frontend/vite.config.ts
+
+# npm ci again whenever package-lock.json is newer than the last install
+frontend/node_modules/.installed: frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund
+	@touch $@
+
+# Build the UI again whenever a source or package file is newer than the last build
+frontend/dist/index.html: frontend/node_modules/.installed $(UI_SOURCES)
+	cd frontend && npm run build
+	@touch $@
+
+ui: frontend/dist/index.html
+
+ui-test: frontend/node_modules/.installed
+	cd frontend && npm test
+
 # Hot reload is on; the example plugin is enabled the first time it is discovered (later runs
 # keep what you chose).
-run: install
+run: install ui
 	CATALYST_HOT_RELOAD=$${CATALYST_HOT_RELOAD:-true} \
 	CATALYST_PLUGIN_AUTO_ENABLE=$${CATALYST_PLUGIN_AUTO_ENABLE:-'["example-plugin"]'} \
 	$(UV) run --frozen catalyst serve
@@ -31,10 +49,10 @@ lint: install
 typecheck: install
 	$(UV) run --frozen mypy src/catalyst
 
-pytest: install
+pytest: install ui
 	$(UV) run --frozen pytest
 
-test: lint typecheck pytest
+test: lint typecheck ui-test pytest
 
 format: install
 	$(UV) run --frozen ruff format src tests bench catalyst-plugins
@@ -42,6 +60,9 @@ format: install
 
 clean:
 	rm -rf .venv .tools .pytest_cache .mypy_cache .ruff_cache
+
+screenshots: install ui
+	$(UV) run --frozen python -m tests.ui.screenshots
 
 bench: install
 	$(UV) run --frozen python bench/route_overhead.py

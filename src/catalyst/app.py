@@ -4,18 +4,23 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
 
 from catalyst import __version__
 from catalyst.api import auth, health, plugins, servers
 from catalyst.api.exception_handlers import UnhandledErrorMiddleware, install_exception_handlers
+from catalyst.api.ui import mount_ui
 from catalyst.clock import Clock
 from catalyst.log import configure_logging
 from catalyst.plugins.dispatcher import DispatchMiddleware
 from catalyst.services import Services
 from catalyst.settings import Settings
 from catalyst.ws import endpoint, pushes
+
+#: The built admin UI (``make run`` builds it when its sources changed).
+UI_DIST = Path(__file__).resolve().parents[2] / "frontend" / "dist"
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
@@ -48,4 +53,5 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(servers.router)
     app.include_router(plugins.router)
     app.include_router(endpoint.router)
+    mount_ui(app, UI_DIST)  # last: its catch-all comes after every other route
     return app

@@ -56,6 +56,12 @@ async def test_servers_api_events_reach_the_example_plugin(app: FastAPI) -> None
         "server:started",
         "server:stopped",
     ] * 2
+    # Every listener ran to its end: none of them failed on the way.
+    listeners = (await c.get("/api/plugins/example-plugin")).json()["data"]["listeners"]
+    assert [(x["event"], x["errors"], x["lastError"]) for x in listeners] == [
+        ("server:started", 0, None),
+        ("server:stopped", 0, None),
+    ]
 
 
 async def test_plugin_lifecycle_and_login_events(app: FastAPI) -> None:

@@ -109,6 +109,7 @@ async def test_ctx_version(env: Env) -> None:
 
 
 async def test_ctx_logger(env: Env) -> None:
+    env.ctx.logger.info("any field name works", event="x", level="y")
     env.ctx.logger.warning("careful", n=3)
     logs = (await env.client.get("/api/plugins/demo/logs")).json()["data"]
     assert logs[-1]["level"] == "warning"

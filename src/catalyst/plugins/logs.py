@@ -61,7 +61,9 @@ class PluginLogger:
 
     def _emit(self, level: str, message: str, fields: dict[str, Any]) -> None:
         record = self.buffer.add(level, str(message), fields)
-        getattr(self._log, level)(str(message), **fields)
+        # structlog's first argument is named "event": a field of that name is passed renamed.
+        safe = {("event_" if k == "event" else k): v for k, v in fields.items()}
+        getattr(self._log, level)(str(message), **safe)
         for listener in self.on_record:
             try:
                 listener(self.plugin, record)

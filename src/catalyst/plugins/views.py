@@ -41,6 +41,7 @@ def summary(record: PluginRecord) -> dict[str, Any]:
         "grantedPermissions": sorted(record.granted),
         "hasBackend": bool(manifest and manifest.backend),
         "hasFrontend": bool(manifest and manifest.frontend),
+        "frontendEntry": manifest.frontend.entry if manifest and manifest.frontend else None,
     }
 
 
@@ -72,7 +73,6 @@ def detail(manager: PluginManager, record: PluginRecord) -> dict[str, Any]:
         "dependencies": dict(manifest.dependencies) if manifest else {},
         "dependents": dependents(manager.graph(), record.name),
         "events": {k: v.model_dump() for k, v in manifest.events.items()} if manifest else {},
-        "frontendEntry": manifest.frontend.entry if manifest and manifest.frontend else None,
         "errorDetail": record.error_detail,
         "counts": instance.counts() if instance else {},
     }

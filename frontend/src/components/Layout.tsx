@@ -1,0 +1,149 @@
+import { useEffect, useState, type ReactNode } from "react";
+import { useSocketStatus } from "../live/SocketContext";
+import { hasPermission } from "../lib/permissions";
+import { NavLink, usePathname } from "../lib/router";
+import { usePluginModule, usePluginTabs } from "../plugins/hooks";
+import { useAuthStore } from "../state/auth";
+import { useThemeStore } from "../state/theme";
+import { Icon } from "./icons";
+import { Toasts } from "./Toasts";
+
+function ConnectionIndicator() {
+  const status = useSocketStatus();
+  const label =
+    status === "open" ? "Live" : status === "connecting" ? "Connecting…" : status === "closed" ? "Reconnecting…" : "Offline";
+  return (
+    <span className={`live live--${status}`} role="status" title="Real-time updates over WebSocket" data-testid="live-status">
+      <span className="live__dot" aria-hidden="true" />
+      {label}
+    </span>
+  );
+}
+
+function ThemeToggle() {
+  const theme = useThemeStore((s) => s.theme);
+  const toggle = useThemeStore((s) => s.toggle);
+  const next = theme === "dark" ? "light" : "dark";
+  return (
+    <button
+      type="button"
+      className="icon-btn"
+      onClick={toggle}
+      aria-label={`Switch to ${next} mode`}
+      title={`Switch to ${next} mode`}
+      data-testid="theme-toggle"
+    >
+      <Icon name={theme === "dark" ? "sun" : "moon"} />
+    </button>
+  );
+}
+
+function ExtensionLink({ plugin, id, label }: { plugin: string; id: string; label: string }) {
+  const module = usePluginModule(plugin);
+  return (
+    <NavLink to={`/ext/${encodeURIComponent(plugin)}/${encodeURIComponent(id)}`} className="nav__link" data-testid={`nav-tab-${plugin}-${id}`}>
+      <Icon name="puzzle" />
+      <span>{label}</span>
+      {module?.status === "loading" ? <span className="nav__hint" aria-label="reloading">↻</span> : null}
+    </NavLink>
+  );
+}
+
+function Sidebar({ onNavigate }: { onNavigate: () => void }) {
+  const user = useAuthStore((s) => s.user);
+  const logout = useAuthStore((s) => s.logout);
+  const tabs = usePluginTabs("admin");
+  const isAdmin = hasPermission(user?.permissions, "admin.read");
+  const canServers = hasPermission(user?.permissions, "server.read");
+  return (
+    <nav className="sidebar" aria-label="Main" onClick={(e) => (e.target as HTMLElement).closest("a") && onNavigate()}>
+      <div className="brand">
+        <span className="brand__logo" aria-hidden="true">
+          <Icon name="bolt" size={18} />
+        </span>
+        <span className="brand__name">Catalyst</span>
+      </div>
+      <div className="nav__section">
+        <div className="nav__heading">Panel</div>
+        <NavLink to="/" exact className="nav__link">
+          <Icon name="dashboard" />
+          <span>Dashboard</span>
+        </NavLink>
+        {canServers ? (
+          <NavLink to="/servers" className="nav__link">
+            <Icon name="servers" />
+            <span>Servers</span>
+          </NavLink>
+        ) : null}
+      </div>
+      {isAdmin ? (
+        <div className="nav__section">
+          <div className="nav__heading">Admin</div>
+          <NavLink to="/plugins" className="nav__link">
+            <Icon name="plugins" />
+            <span>Plugins</span>
+          </NavLink>
+        </div>
+      ) : null}
+      {tabs.length ? (
+        <div className="nav__section" data-testid="plugin-tabs-nav">
+          <div className="nav__heading">Extensions</div>
+          {tabs.map((tab) => (
+            <ExtensionLink key={tab.key} plugin={tab.plugin} id={tab.id} label={tab.label} />
+          ))}
+        </div>
+      ) : null}
+      <div className="sidebar__footer">
+        <div className="user-chip">
+          <span className="avatar" aria-hidden="true">
+            {(user?.username ?? "?").slice(0, 1).toUpperCase()}
+          </span>
+          <span className="user-chip__text">
+            <span className="user-chip__name">{user?.username}</span>
+            <span className="user-chip__role">{user?.roles.join(", ") || "no role"}</span>
+          </span>
+          <button type="button" className="icon-btn" onClick={() => void logout()} aria-label="Log out" title="Log out">
+            <Icon name="logout" />
+          </button>
+        </div>
+      </div>
+    </nav>
+  );
+}
+
+export function Layout({ children }: { children: ReactNode }) {
+  const [open, setOpen] = useState(false);
+  const pathname = usePathname();
+  useEffect(() => setOpen(false), [pathname]);
+  return (
+    <div className={`shell ${open ? "shell--nav-open" : ""}`}>
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <div className="sidebar-col">
+        <Sidebar onNavigate={() => setOpen(false)} />
+      </div>
+      <div className="shell__scrim" onClick={() => setOpen(false)} aria-hidden="true" />
+      <div className="shell__main">
+        <header className="topbar">
+          <button
+            type="button"
+            className="icon-btn topbar__menu"
+            aria-label={open ? "Close navigation" : "Open navigation"}
+            aria-expanded={open}
+            onClick={() => setOpen((o) => !o)}
+          >
+            <Icon name={open ? "close" : "menu"} />
+          </button>
+          <div className="topbar__spacer" />
+          <ConnectionIndicator />
+          <ThemeToggle />
+        </header>
+        <main id="main" className="content" tabIndex={-1}>
+          {children}
+        </main>
+      </div>
+      <Toasts />
+    </div>
+  );
+}

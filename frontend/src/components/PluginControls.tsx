@@ -1,0 +1,155 @@
+import { useState } from "react";
+import { errorMessage } from "../lib/api";
+import { PERMISSION_DESCRIPTIONS } from "../lib/permissions";
+import { useEnablePlugin, useReloadPlugin } from "../lib/queries";
+import type { PluginSummary } from "../lib/types";
+import { toast } from "../state/toasts";
+import { Button, Dialog, Switch } from "./ui";
+
+const TOGGLEABLE = new Set(["enabled", "disabled", "loaded"]);
+
+/** The consent dialog shown before enabling: enabling grants what the plugin requests. */
+export function ConsentDialog({
+  plugin,
+  open,
+  busy,
+  onConfirm,
+  onCancel,
+}: {
+  plugin: PluginSummary;
+  open: boolean;
+  busy: boolean;
+  onConfirm: () => void;
+  onCancel: () => void;
+}) {
+  return (
+    <Dialog
+      open={open}
+      title={`Enable ${plugin.displayName}?`}
+      onClose={onCancel}
+      footer={
+        <>
+          <Button variant="ghost" onClick={onCancel} disabled={busy}>
+            Cancel
+          </Button>
+          <Button variant="primary" onClick={onConfirm} busy={busy} data-testid="consent-confirm" autoFocus>
+            {plugin.permissions.length ? "Grant and enable" : "Enable"}
+          </Button>
+        </>
+      }
+    >
+      {plugin.permissions.length ? (
+        <>
+          <p>
+            <strong>{plugin.displayName}</strong> {plugin.version} by {plugin.author} requests these permissions.
+            Enabling it grants them:
+          </p>
+          <ul className="perm-list" data-testid="consent-permissions">
+            {plugin.permissions.map((permission) => (
+              <li key={permission}>
+                <code>{permission}</code>
+                <span className="muted">{PERMISSION_DESCRIPTIONS[permission] ?? "Defined by the host"}</span>
+              </li>
+            ))}
+          </ul>
+        </>
+      ) : (
+        <p>
+          <strong>{plugin.displayName}</strong> requests no permissions. Its routes, tasks and listeners start
+          running once enabled.
+        </p>
+      )}
+    </Dialog>
+  );
+}
+
+export function PluginControls({ plugin, compact = false }: { plugin: PluginSummary; compact?: boolean }) {
+  const enable = useEnablePlugin();
+  const reload = useReloadPlugin();
+  const [consent, setConsent] = useState(false);
+  const toggleable = TOGGLEABLE.has(plugin.status);
+
+  const setEnabled = (enabled: boolean) => {
+    enable.mutate(
+      { name: plugin.name, enabled },
+      {
+        onSuccess: () => {
+          setConsent(false);
+          toast.success(`${plugin.displayName} ${enabled ? "enabled" : "disabled"}`);
+        },
+        onError: (error) => {
+          setConsent(false);
+          toast.error(`Could not ${enabled ? "enable" : "disable"} ${plugin.displayName}: ${errorMessage(error)}`);
+        },
+      },
+    );
+  };
+
+  const doReload = () => {
+    reload.mutate(
+      { name: plugin.name },
+      {
+        onSuccess: ({ data }) => {
+          const ms = data?.durationMs !== undefined ? ` in ${Math.round(data.durationMs)} ms` : "";
+          toast.success(`${plugin.displayName} reloaded${ms}`);
+        },
+        onError: (error) => toast.error(`Reload of ${plugin.displayName} failed: ${errorMessage(error)}`),
+      },
+    );
+  };
+
+  return (
+    <div className="plugin-controls">
+      <Switch
+        checked={plugin.enabled}
+        disabled={!toggleable || enable.isPending}
+        onChange={(on) => (on ? setConsent(true) : setEnabled(false))}
+        label={`${plugin.enabled ? "Disable" : "Enable"} ${plugin.displayName}`}
+        hideLabel
+      />
+      <Button
+        size="small"
+        icon="refresh"
+        busy={reload.isPending}
+        onClick={doReload}
+        disabled={plugin.status === "unloaded"}
+        aria-label={`Reload ${plugin.displayName}`}
+        title="Reload the plugin's code"
+      >
+        {compact ? null : "Reload"}
+      </Button>
+      <ConsentDialog
+        plugin={plugin}
+        open={consent}
+        busy={enable.isPending}
+        onConfirm={() => setEnabled(true)}
+        onCancel={() => setConsent(false)}
+      />
+    </div>
+  );
+}
+
+export function PermissionChips({ plugin }: { plugin: PluginSummary }) {
+  const granted = new Set(plugin.grantedPermissions);
+  const extra = plugin.grantedPermissions.filter((p) => !plugin.permissions.includes(p));
+  if (!plugin.permissions.length && !extra.length) return <span className="muted small">No permissions requested</span>;
+  return (
+    <div className="perm-chips" aria-label="Permissions: requested versus granted">
+      {plugin.permissions.map((p) => (
+        <span
+          key={p}
+          className={`chip ${granted.has(p) ? "chip--granted" : "chip--pending"}`}
+          title={`${PERMISSION_DESCRIPTIONS[p] ?? p} — ${granted.has(p) ? "granted" : "requested, not granted yet"}`}
+        >
+          <span aria-hidden="true">{granted.has(p) ? "✓" : "○"}</span> {p}
+          <span className="sr-only">{granted.has(p) ? " (granted)" : " (requested, not granted)"}</span>
+        </span>
+      ))}
+      {extra.map((p) => (
+        <span key={p} className="chip chip--extra" title="Granted but no longer requested">
+          + {p}
+        </span>
+      ))}
+    </div>
+  );
+}

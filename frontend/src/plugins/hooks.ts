@@ -1,0 +1,196 @@
+// The hooks of the frontend plugin SDK, used by the host and lent to plugin modules.
+
+import { useEffect, useMemo, useRef, useSyncExternalStore } from "react";
+import { requestJson, type RequestOptions } from "../lib/api";
+import { hasAll } from "../lib/permissions";
+import type { PluginSummary, SocketMessage } from "../lib/types";
+import { usePluginHost } from "./context";
+import { usePluginStore } from "./store";
+import type {
+  PluginModuleState,
+  ResolvedPage,
+  ResolvedSlot,
+  ResolvedTab,
+  TabLocation,
+} from "./types";
+
+/** Every plugin the host knows, whatever its state. */
+export function usePlugins(): PluginSummary[] {
+  return usePluginStore((s) => s.plugins);
+}
+
+/** One plugin as the admin API lists it, or undefined. */
+export function usePlugin(name: string): PluginSummary | undefined {
+  return usePluginStore((s) => s.plugins.find((p) => p.name === name));
+}
+
+/** The state of a plugin's frontend module (loading, ready, error), or undefined. */
+export function usePluginModule(name: string): PluginModuleState | undefined {
+  return usePluginStore((s) => s.modules[name]);
+}
+
+function displayNames(plugins: PluginSummary[]): Map<string, string> {
+  return new Map(plugins.map((p) => [p.name, p.displayName || p.name]));
+}
+
+/** The tabs contributed for `location` that the current user may see. */
+export function usePluginTabs(location: TabLocation): ResolvedTab[] {
+  const modules = usePluginStore((s) => s.modules);
+  const plugins = usePluginStore((s) => s.plugins);
+  const { user } = usePluginHost();
+  return useMemo(() => {
+    const names = displayNames(plugins);
+    const tabs: ResolvedTab[] = [];
+    for (const [plugin, module] of Object.entries(modules)) {
+      for (const tab of module.contributions.tabs) {
+        if (tab.location !== location) continue;
+        if (!hasAll(user?.permissions, tab.requiredPermissions)) continue;
+        tabs.push({
+          ...tab,
+          plugin,
+          pluginDisplayName: names.get(plugin) ?? plugin,
+          key: `${plugin}/${tab.id}`,
+          generation: module.generation,
+        });
+      }
+    }
+    return tabs.sort(
+      (a, b) => (a.order ?? 0) - (b.order ?? 0) || a.label.localeCompare(b.label) || a.key.localeCompare(b.key),
+    );
+  }, [modules, plugins, location, user]);
+}
+
+/** The pages plugins contribute (at `/ext/<plugin>/page/<path>`) that the user may see. */
+export function usePluginPages(): ResolvedPage[] {
+  const modules = usePluginStore((s) => s.modules);
+  const plugins = usePluginStore((s) => s.plugins);
+  const { user } = usePluginHost();
+  return useMemo(() => {
+    const names = displayNames(plugins);
+    return Object.entries(modules).flatMap(([plugin, module]) =>
+      module.contributions.pages
+        .filter((page) => hasAll(user?.permissions, page.requiredPermissions))
+        .map((page) => ({
+          ...page,
+          plugin,
+          pluginDisplayName: names.get(plugin) ?? plugin,
+          key: `${plugin}/${page.path}`,
+          generation: module.generation,
+        })),
+    );
+  }, [modules, plugins, user]);
+}
+
+/** The components contributed to a named slot (`server.sidebar`, `dashboard.widgets`, …). */
+export function usePluginSlot(slot: string): ResolvedSlot[] {
+  const modules = usePluginStore((s) => s.modules);
+  const plugins = usePluginStore((s) => s.plugins);
+  return useMemo(() => {
+    const names = displayNames(plugins);
+    return Object.entries(modules)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .flatMap(([plugin, module]) =>
+        (module.contributions.slots[slot] ?? []).map((component, i) => ({
+          plugin,
+          pluginDisplayName: names.get(plugin) ?? plugin,
+          key: `${plugin}/${slot}/${i}`,
+          component,
+          generation: module.generation,
+        })),
+      );
+  }, [modules, plugins, slot]);
+}
+
+export type PluginRequestOptions = Omit<RequestOptions, "method" | "body" | "quiet401">;
+
+export interface PluginApi {
+  /** `/api/plugins/<name>` */
+  readonly base: string;
+  request<T = unknown>(method: string, path: string, body?: unknown, options?: PluginRequestOptions): Promise<T>;
+  get<T = unknown>(path: string, options?: PluginRequestOptions): Promise<T>;
+  post<T = unknown>(path: string, body?: unknown, options?: PluginRequestOptions): Promise<T>;
+  put<T = unknown>(path: string, body?: unknown, options?: PluginRequestOptions): Promise<T>;
+  patch<T = unknown>(path: string, body?: unknown, options?: PluginRequestOptions): Promise<T>;
+  delete<T = unknown>(path: string, options?: PluginRequestOptions): Promise<T>;
+}
+
+/**
+ * A fetch helper bound to `/api/plugins/<name>`: JSON in, the parsed JSON body out. Throws an
+ * `ApiError` (with `.status` and the server's message) on an error status or `success: false`,
+ * e.g. `503 "Plugin is disabled"`.
+ */
+export function createPluginApi(name: string): PluginApi {
+  const base = `/api/plugins/${encodeURIComponent(name)}`;
+  const url = (path: string) => base + (path.startsWith("/") ? path : `/${path}`);
+  const request = <T,>(method: string, path: string, body?: unknown, options?: PluginRequestOptions) =>
+    requestJson(url(path), { ...options, method, body }) as Promise<T>;
+  return {
+    base,
+    request,
+    get: (path, options) => request("GET", path, undefined, options),
+    post: (path, body, options) => request("POST", path, body ?? {}, options),
+    put: (path, body, options) => request("PUT", path, body ?? {}, options),
+    patch: (path, body, options) => request("PATCH", path, body ?? {}, options),
+    delete: (path, options) => request("DELETE", path, undefined, options),
+  };
+}
+
+export function usePluginApi(name: string): PluginApi {
+  return useMemo(() => createPluginApi(name), [name]);
+}
+
+export type PluginMessageHandler = (type: string, data: unknown, message: SocketMessage) => void;
+
+export interface PluginSocket {
+  /** Sends `{type: "plugin:<name>:<type>", data}`; queued while the socket reconnects. */
+  send(type: string, data?: unknown): void;
+  /** Receive `plugin:<name>:<type>` (or every `plugin:<name>:*` with `"*"`); returns unsubscribe. */
+  subscribe(type: string, handler: PluginMessageHandler): () => void;
+  /** True while the socket is open. */
+  connected: boolean;
+}
+
+/**
+ * Talk to the plugin's WebSocket handlers. `onMessage`, when given, receives every
+ * `plugin:<name>:*` message for as long as the component is mounted, with the short type
+ * (`"pong"` for `plugin:<name>:pong`).
+ */
+export function usePluginSocket(name: string, onMessage?: PluginMessageHandler): PluginSocket {
+  const { socket } = usePluginHost();
+  const prefix = `plugin:${name}:`;
+  const handlerRef = useRef(onMessage);
+  handlerRef.current = onMessage;
+  const status = useSyncExternalStore(
+    (notify) => socket.onStatus(notify),
+    () => socket.status,
+  );
+
+  useEffect(
+    () =>
+      socket.subscribe(`${prefix}*`, (message) => {
+        handlerRef.current?.(message.type.slice(prefix.length), message.data, message);
+      }),
+    [socket, prefix],
+  );
+
+  return useMemo(
+    () => ({
+      send(type: string, data?: unknown) {
+        socket.send({ type: prefix + type, data });
+      },
+      subscribe(type: string, handler: PluginMessageHandler) {
+        const pattern = type === "*" ? `${prefix}*` : prefix + type;
+        return socket.subscribe(pattern, (message) =>
+          handler(message.type.slice(prefix.length), message.data, message),
+        );
+      },
+      connected: status === "open",
+    }),
+    [socket, prefix, status],
+  );
+}
+
+/** The logged-in user (for permission checks in plugin components). */
+export function useCurrentUserFromHost() {
+  return usePluginHost().user;
+}
