@@ -52,6 +52,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(auth.router)
     app.include_router(servers.router)
     app.include_router(plugins.router)
+    app.include_router(plugins.ui_router)
     app.include_router(endpoint.router)
     mount_ui(app, UI_DIST)  # last: its catch-all comes after every other route
     return app

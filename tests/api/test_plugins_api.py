@@ -216,3 +216,30 @@ async def test_frontend_files_are_served_from_the_entry_folder_only(
     r = await c.get("/api/plugins/ui/frontend/index.js")
     assert (r.status_code, r.json()["error"]) == (503, "Plugin is disabled")
     assert (await c.get("/api/plugins/ghost/frontend/index.js")).status_code == 404
+
+
+async def test_ui_plugin_list_for_any_user_shows_only_enabled_frontends(
+    settings: Settings, app_factory: AppFactory
+) -> None:
+    ui = {"frontend": {"entry": "frontend/index.js"}}
+    files = {"frontend/index.js": "export default {};\n"}
+    write_plugin(settings.plugins_dir, "shown", "", files=files, **ui)
+    write_plugin(settings.plugins_dir, "off", "", files=files, **ui)
+    write_plugin(settings.plugins_dir, "backend-only", "")
+    write_plugin(settings.plugins_dir, "broken", "raise RuntimeError('x')", files=files, **ui)
+    app = await app_factory(plugin_auto_enable=["shown", "backend-only", "broken"])
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as viewer:
+        assert (await viewer.get("/api/ui/plugins")).status_code == 401
+        await create_user_with(app, "viewer", ["server.read"])
+        await login(viewer, "viewer", USER_PASSWORD)
+        assert (await viewer.get("/api/plugins")).status_code == 403
+        items = (await viewer.get("/api/ui/plugins")).json()["data"]
+    assert [p["name"] for p in items] == ["shown"]
+    (shown,) = items
+    assert (shown["status"], shown["frontendEntry"], shown["hasFrontend"]) == (
+        "enabled",
+        "frontend/index.js",
+        True,
+    )
+    assert (shown["errors"], shown["permissions"], shown["error"]) == ([], [], None)

@@ -180,3 +180,22 @@ async def test_state_changes_are_pushed_to_admin_clients(live: Live) -> None:
     assert first["data"]["event"] == "server:created"
     await admin.close()
     await viewer.close()
+
+
+async def test_users_without_admin_read_get_only_what_the_ui_needs(live: Live) -> None:
+    viewer = await connect(live, await live.user_token(["server.read"]))
+    manager = manager_of(live.app)
+    await manager.disable("example-plugin")
+    push = await receive(viewer)
+    assert push["type"] == "plugins:updated"
+    assert push["data"] == {"name": "example-plugin", "reason": "state", "plugin": None}
+    await manager.enable("example-plugin")
+    push = await receive(viewer)
+    plugin = push["data"]["plugin"]
+    assert (plugin["name"], plugin["status"], plugin["frontendEntry"]) == (
+        "example-plugin",
+        "enabled",
+        "frontend/index.js",
+    )
+    assert (plugin["permissions"], plugin["errors"]) == ([], [])
+    await viewer.close()

@@ -1,6 +1,9 @@
 import { act, render, screen, waitFor } from "@testing-library/react";
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import { admin, Host, summary, viewer } from "../test/fixtures";
+import { QueryClientProvider } from "@tanstack/react-query";
+import { CatalystSocket } from "../live/socket";
+import { admin, Host, jsonResponse, newQueryClient, summary, viewer } from "../test/fixtures";
+import { PluginProvider } from "./PluginProvider";
 import type { PluginSummary, User } from "../lib/types";
 import { usePluginSlot, usePluginTabs } from "./hooks";
 import { PluginSlot, PluginView } from "./PluginView";
@@ -163,5 +166,31 @@ describe("usePluginSlot", () => {
     expect(await screen.findByText("one,two")).toBeTruthy();
     expect(screen.getByText("from one")).toBeTruthy();
     expect(screen.getByText("from two")).toBeTruthy();
+  });
+});
+
+describe("PluginProvider: where the plugin list comes from", () => {
+  async function listUrl(user: User): Promise<string> {
+    const fetch = vi.fn().mockResolvedValue(jsonResponse({ success: true, data: [] }));
+    vi.stubGlobal("fetch", fetch);
+    const socket = new CatalystSocket();
+    render(
+      <QueryClientProvider client={newQueryClient()}>
+        <PluginProvider socket={socket} user={user} importer={vi.fn()}>
+          <span>host</span>
+        </PluginProvider>
+      </QueryClientProvider>,
+    );
+    await waitFor(() => expect(fetch).toHaveBeenCalled());
+    vi.unstubAllGlobals();
+    return String(fetch.mock.calls[0][0]);
+  }
+
+  it("asks the admin list for admins", async () => {
+    expect(await listUrl(admin)).toMatch(/\/api\/plugins$/);
+  });
+
+  it("asks the UI list for everyone else, so their plugin tabs and widgets load too", async () => {
+    expect(await listUrl(viewer)).toMatch(/\/api\/ui\/plugins$/);
   });
 });

@@ -12,7 +12,10 @@ import { usePluginStore } from "./store";
 export interface PluginProviderProps {
   socket: CatalystSocket;
   user: User | null;
-  /** The plugin list; by default the `["plugins"]` query (GET /api/plugins, kept live by pushes). */
+  /**
+   * The plugin list; by default the `["plugins"]` query, kept live by pushes: GET /api/plugins
+   * for admins, and for everyone else GET /api/ui/plugins (enabled plugins with a browser module).
+   */
   plugins?: PluginSummary[];
   importer?: ModuleImporter;
   resolveEntry?: EntryResolver;
@@ -34,8 +37,9 @@ export function PluginProvider({
   const canList = hasPermission(user?.permissions, "admin.read");
   const query = useQuery({
     queryKey: keys.plugins,
-    queryFn: ({ signal }) => api<PluginSummary[]>("/api/plugins", { signal }),
-    enabled: plugins === undefined && user !== null && canList,
+    queryFn: ({ signal }) =>
+      api<PluginSummary[]>(canList ? "/api/plugins" : "/api/ui/plugins", { signal }),
+    enabled: plugins === undefined && user !== null,
   });
   const list = plugins ?? query.data;
 

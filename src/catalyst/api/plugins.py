@@ -19,6 +19,7 @@ from catalyst.plugins.manager import PluginManager
 from catalyst.services import Services
 
 router = APIRouter(prefix="/api/plugins", tags=["plugins"])
+ui_router = APIRouter(prefix="/api/ui", tags=["plugins"])
 Reader = Annotated[Principal, Depends(require("admin.read"))]
 Writer = Annotated[Principal, Depends(require("admin.write"))]
 
@@ -145,3 +146,10 @@ async def plugin_frontend_file(
         raise NotFound(f"No file {path!r} in the frontend of plugin {name!r}")
     media = _TYPES.get(target.suffix) or mimetypes.guess_type(target.name)[0] or "text/plain"
     return FileResponse(target, media_type=media, headers={"Cache-Control": "no-cache"})
+
+
+@ui_router.get("/plugins")
+async def ui_plugins(plugins: Manager, _: CurrentPrincipal) -> JSONResponse:
+    """For any logged-in user: the enabled plugins whose browser modules the UI should load."""
+    found = (views.ui_summary(r) for _, r in sorted(plugins.records.items()))
+    return ok([item for item in found if item is not None])

@@ -45,6 +45,22 @@ def summary(record: PluginRecord) -> dict[str, Any]:
     }
 
 
+def ui_summary(record: PluginRecord) -> dict[str, Any] | None:
+    """What any logged-in user may know of a plugin: only an enabled one with a browser module,
+    and none of the admin's details (errors, permissions)."""
+    if not record.enabled or record.source.manifest is None or not record.source.manifest.frontend:
+        return None
+    return {
+        **summary(record),
+        "error": None,
+        "errors": [],
+        "reloadError": None,
+        "permissions": [],
+        "grantedPermissions": [],
+        "installedAt": None,
+    }
+
+
 def detail(manager: PluginManager, record: PluginRecord) -> dict[str, Any]:
     manifest = record.source.manifest
     schema = manifest.config if manifest else {}

@@ -128,12 +128,22 @@ class Hub:
         ids = list(self._by_user.get(user_id, ()))
         return sum(self._offer(self._connections[i], text) for i in ids if i in self._connections)
 
-    def broadcast(self, message: Mapping[str, Any], permission: str | None = None) -> int:
+    def broadcast(
+        self,
+        message: Mapping[str, Any],
+        permission: str | None = None,
+        *,
+        unless: str | None = None,
+    ) -> int:
+        """To every client whose user holds ``permission`` (all when None) but not ``unless``."""
         text = self.encode(message)
         sent = 0
         for conn in list(self._connections.values()):
-            if permission is None or conn.principal.can(permission):
-                sent += self._offer(conn, text)
+            if permission is not None and not conn.principal.can(permission):
+                continue
+            if unless is not None and conn.principal.can(unless):
+                continue
+            sent += self._offer(conn, text)
         return sent
 
     async def close_all(self) -> None:

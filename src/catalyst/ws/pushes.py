@@ -1,6 +1,8 @@
 """Live pushes to connected clients, fed by core events and plugin logs.
 
-- ``plugins:updated`` (to ``admin.read``): a plugin's state, reload or config changed.
+- ``plugins:updated``: a plugin's state, reload or config changed. Users with ``admin.read`` get
+  the full list item; everyone else the reduced one the UI needs to load plugin modules
+  (``null`` unless the plugin is enabled and has a browser module).
 - ``plugin:log`` (to ``admin.read``): a plugin logged a record.
 - ``servers:updated`` (to ``server.read``): a game server was created, started, stopped, deleted.
 """
@@ -24,7 +26,7 @@ REASONS = {
 
 
 def install(services: Services) -> None:
-    from catalyst.plugins.views import summary
+    from catalyst.plugins.views import summary, ui_summary
 
     hub = services.hub
     manager = services.plugins
@@ -35,11 +37,15 @@ def install(services: Services) -> None:
             return
         name = data.get("name")
         record = manager.records.get(name) if isinstance(name, str) else None
-        plugin = summary(record) if record is not None and event != "plugin:removed" else None
-        hub.broadcast(
-            {"type": "plugins:updated", "data": {"name": name, "reason": reason, "plugin": plugin}},
-            permission="admin.read",
-        )
+        live = record is not None and event != "plugin:removed"
+        full = summary(record) if live and record else None
+        reduced = ui_summary(record) if live and record else None
+        for plugin, audience in (
+            (full, {"permission": "admin.read"}),
+            (reduced, {"unless": "admin.read"}),
+        ):
+            data = {"name": name, "reason": reason, "plugin": plugin}
+            hub.broadcast({"type": "plugins:updated", "data": data}, **audience)
 
     async def on_server_event(event: str, data: Any) -> None:
         server = data.get("server") if isinstance(data, dict) else None

@@ -1,0 +1,56 @@
+"""A user without admin rights: plugin UI still loads for them, within their permissions."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from catalyst.auth.bootstrap import create_user
+from catalyst.db.engine import create_engine, session_factory
+from catalyst.db.models import Role
+from tests.ui.harness import Server
+
+pytestmark = pytest.mark.slow
+VIEWER, VIEWER_PASSWORD = "viewer", "viewer-password-for-ui-tests"
+
+
+async def _add_viewer(server: Server) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{server.workdir / 'catalyst.db'}")
+    sessions = session_factory(engine)
+    async with sessions() as db, db.begin():
+        db.add(Role(name="ui-viewer", description="UI test", permissions=["server.read"]))
+    await create_user(sessions, VIEWER, VIEWER_PASSWORD, ["ui-viewer"])
+    await engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def viewer_page(browser: Browser, ui_server: Server) -> Iterator[Page]:
+    # Playwright's sync API keeps an event loop running in this thread: use another one.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, _add_viewer(ui_server)).result()
+    context = browser.new_context(base_url=ui_server.base, viewport={"width": 1360, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.goto("/")
+    page.get_by_label("Username").fill(VIEWER)
+    page.get_by_label("Password").fill(VIEWER_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name=f"Welcome back, {VIEWER}")).to_be_visible()
+    yield page
+    context.close()
+
+
+def test_a_viewer_gets_plugin_widgets_but_not_admin_only_tabs(viewer_page: Page) -> None:
+    page = viewer_page
+    # The example plugin's dashboard widget needs no permission: it loads for the viewer.
+    expect(page.get_by_text("Example plugin", exact=True)).to_be_visible()
+    expect(page.get_by_text("requests served")).to_be_visible()
+    nav = page.get_by_role("navigation", name="Main")
+    expect(nav.get_by_role("link", name="Servers")).to_be_visible()
+    # Its "Example" tab requires admin.read, and so does the plugin admin.
+    expect(nav.get_by_role("link", name="Example")).to_have_count(0)
+    expect(nav.get_by_role("link", name="Plugins")).to_have_count(0)
