@@ -89,7 +89,6 @@ def running_server(
         "CATALYST_HOT_RELOAD": "false",
         "CATALYST_LOG_FORMAT": "json",
         "CATALYST_SECRET_KEY": "ui-tests-secret-key-0123456789",
-        "CATALYST_UI_TEST_DIST": str(DIST),
     }
     env.pop("CATALYST_REDIS_URL", None)
     log = workdir / "server.log"
@@ -97,8 +96,7 @@ def running_server(
         proc = subprocess.Popen(
             [
                 sys.executable,
-                str(Path(__file__).with_name("serve_with_ui.py")),
-                *("serve", "--host", "127.0.0.1", "--port", str(port)),
+                *("-m", "catalyst", "serve", "--host", "127.0.0.1", "--port", str(port)),
             ],
             env=env,
             cwd=ROOT,
