@@ -223,6 +223,11 @@ async def test_ctx_schedule_task(env: Env) -> None:
     assert runs == [1]
     with pytest.raises(RegistrationError, match="invalid cron"):
         env.ctx.schedule_task("every tuesday", lambda: None)
+    # Valid syntax that never fires is refused at registration, not later at enable.
+    with pytest.raises(RegistrationError, match="never fires"):
+        env.ctx.schedule_task("0 0 31 4 *", lambda: None)
+    six = env.ctx.schedule_task("*/10 * * * * *", lambda: None, name="seconds")
+    assert six == "seconds"
 
 
 async def test_ctx_on(env: Env) -> None:

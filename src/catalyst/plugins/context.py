@@ -12,13 +12,12 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from croniter import croniter
-
 from catalyst.events.bus import EventBus, validate_event_name, validate_pattern
 from catalyst.plugins.config import ConfigStore
 from catalyst.plugins.instance import PluginInstance, TaskSpec, WsHandler
 from catalyst.plugins.logs import PluginLogger
 from catalyst.plugins.routing import Handler, Middleware, RouteSpec, validate_route
+from catalyst.plugins.scheduler import CronSchedule
 from catalyst.plugins.storage import StorageService
 from catalyst.sdk.errors import PluginPermissionError, RegistrationError
 
@@ -197,8 +196,10 @@ class PluginContext:
         name: str | None = None,
     ) -> str:
         """Run ``handler`` on a cron schedule while the plugin is enabled; returns the task id."""
-        if not isinstance(cron, str) or not croniter.is_valid(cron):
-            raise RegistrationError(f"Plugin {self.name!r}: invalid cron expression {cron!r}")
+        try:
+            CronSchedule(cron)  # the scheduler's own parser: seconds first, must ever fire
+        except (TypeError, ValueError) as exc:
+            raise RegistrationError(f"Plugin {self.name!r}: {exc}") from exc
         if not callable(handler):
             raise RegistrationError(f"Plugin {self.name!r}: task handler is not callable")
         inst = self._instance

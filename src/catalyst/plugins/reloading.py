@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 import traceback
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, NoReturn
 
 from catalyst.auth.permissions import CATALOG
 from catalyst.errors import BadRequest
@@ -104,7 +104,6 @@ async def _prepare(
         new = await manager._new_instance(record, source)
     except HookFailed as exc:
         await _failed(manager, record, exc.message, exc.detail)
-        raise AssertionError("unreachable") from exc  # _failed always raises
     if enable:
         try:
             await manager._run_enable(new)
@@ -163,7 +162,9 @@ async def _settle_state(
         await persistence.save_enabled(manager.services.db, record, True)
 
 
-async def _failed(manager: PluginManager, record: PluginRecord, message: str, detail: str) -> None:
+async def _failed(
+    manager: PluginManager, record: PluginRecord, message: str, detail: str
+) -> NoReturn:
     """Keep the old generation, remember why, and refuse the reload (400)."""
     record.reload_error = {
         "message": message,
@@ -179,7 +180,3 @@ async def _failed(manager: PluginManager, record: PluginRecord, message: str, de
     )
     suffix = "; the previous version keeps serving" if serving else ""
     raise ReloadFailed(f"Reload of plugin {record.name!r} failed: {message}{suffix}")
-
-
-def reload_error_json(record: PluginRecord) -> dict[str, Any] | None:
-    return record.reload_error
