@@ -244,3 +244,29 @@ async def test_two_plugins_with_the_same_module_names_do_not_collide(
     client = await admin_client(app)
     assert (await client.get("/api/plugins/one/word")).json() == {"word": "first"}
     assert (await client.get("/api/plugins/two/word")).json() == {"word": "second"}
+
+
+async def test_concurrent_rescans_add_and_remove_each_plugin_once(
+    settings: Settings, app_factory: AppFactory
+) -> None:
+    import asyncio
+    import shutil
+
+    app = await app_factory()
+    slow_unload = RECORDING.replace(
+        'async def on_unload(ctx):\n    calls.append("unload")',
+        "async def on_unload(ctx):\n    import asyncio\n    await asyncio.sleep(0.05)\n"
+        '    calls.append("unload")',
+    )
+    assert slow_unload != RECORDING
+    write_plugin(settings.plugins_dir, "rec", slow_unload)
+    results = await asyncio.gather(*(manager_of(app).rescan() for _ in range(3)))
+    assert sorted(r["added"] for r in results) == [[], [], ["rec"]]
+    module = manager_of(app).get("rec").instance.module  # type: ignore[union-attr]
+    assert module.calls == ["load"]
+    assert app.state.services.bus.count("rec") == 1  # its one on_load listener, not three
+    shutil.rmtree(settings.plugins_dir / "rec")
+    results = await asyncio.gather(*(manager_of(app).rescan() for _ in range(3)))
+    assert sorted(r["removed"] for r in results) == [[], [], ["rec"]]
+    assert module.calls == ["load", "unload"]
+    assert app.state.services.bus.count("rec") == 0

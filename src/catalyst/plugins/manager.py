@@ -60,6 +60,7 @@ class PluginManager:
         #: Called with (plugin, record) for every log record a plugin writes.
         self.log_listeners: list[Callable[[str, dict[str, Any]], None]] = []
         self._generation = 0
+        self._rescan_lock = asyncio.Lock()
         dispatcher.unavailable = self._unavailable
 
     # -- queries -----------------------------------------------------------------------------
@@ -107,7 +108,13 @@ class PluginManager:
         await self.scheduler.stop()
 
     async def rescan(self) -> dict[str, list[str]]:
-        """Pick up new plugin folders and forget removed ones; returns both lists."""
+        """Pick up new plugin folders and forget removed ones; returns both lists.
+
+        One rescan at a time (the watcher and the admin API may ask together)."""
+        async with self._rescan_lock:
+            return await self._rescan()
+
+    async def _rescan(self) -> dict[str, list[str]]:
         settings = self.services.settings
         found = {
             s.name: s
