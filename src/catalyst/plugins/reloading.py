@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, NoReturn
 
 from catalyst.auth.permissions import CATALOG
-from catalyst.errors import BadRequest
+from catalyst.errors import BadRequest, NotFound
 from catalyst.log import get_logger
 from catalyst.plugins import dependencies, persistence
 from catalyst.plugins.discovery import PluginSource, discover_one
@@ -39,6 +39,8 @@ async def reload_plugin(manager: PluginManager, name: str) -> float:
     """Reload ``name`` from disk; returns the duration in milliseconds. Raises ReloadFailed."""
     record = manager.get(name)
     async with record.lock:
+        if manager.records.get(name) is not record:  # removed while we waited for the lock
+            raise NotFound("Plugin not found")
         started = time.perf_counter()
         source = discover_one(
             record.source.path,
