@@ -165,7 +165,13 @@ async def test_state_changes_are_pushed_to_admin_clients(live: Live) -> None:
     log = got["plugin:log"]
     assert log["data"]["name"] == "example-plugin"
     assert log["data"]["record"]["message"] == "example plugin disabled"
-    # The viewer has no admin.read: it gets no plugin pushes, but does get server pushes.
+    # The viewer has no admin.read: it gets only the reduced plugin push (no admin details),
+    # and the server pushes.
+    reduced = await receive(viewer)
+    assert reduced == {
+        "type": "plugins:updated",
+        "data": {"name": "example-plugin", "reason": "state", "plugin": None},
+    }
     import httpx
 
     async with httpx.AsyncClient(base_url=live.http) as http:
