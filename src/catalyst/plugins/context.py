@@ -7,7 +7,6 @@ Each method that registers something pushes a disposer onto the plugin's current
 from __future__ import annotations
 
 import inspect
-import itertools
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
@@ -26,7 +25,6 @@ if TYPE_CHECKING:
     from catalyst.plugins.manifest import PluginManifest
 
 Unregister = Callable[[], None]
-_route_ids = itertools.count(1)
 
 
 class Sender(Protocol):
@@ -98,7 +96,7 @@ class PluginContext:
             )
         if any(r.method == m and r.url == url for r in inst.routes):
             raise RegistrationError(f"Plugin {self.name!r}: route {m} {url} is already registered")
-        spec = RouteSpec(m, url, handler, permission, public, next(_route_ids))
+        spec = RouteSpec(m, url, handler, permission, public)
         inst.routes.append(spec)
         inst.routes_changed()
 

@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING, Any, Literal
 from catalyst.plugins.ledger import Ledger
 from catalyst.plugins.loader import LoadedCode
 from catalyst.plugins.routing import Middleware, RouteSpec
+from catalyst.sdk.hooks import HOOKS
 
 if TYPE_CHECKING:
     from catalyst.plugins.context import PluginContext
     from catalyst.plugins.scheduler import ScheduledTask, Scheduler
 
-HOOKS = ("on_load", "on_enable", "on_disable", "on_unload", "on_config_change")
 Phase = Literal["load", "enable"]
 WsHandler = Callable[..., Any]
 

@@ -44,9 +44,5 @@ class PluginRecord:
         object.__setattr__(self, key, value)
 
     @property
-    def manifest_ok(self) -> bool:
-        return self.source.ok
-
-    @property
     def enabled(self) -> bool:
         return self.state is PluginState.ENABLED

@@ -10,7 +10,7 @@ import asyncio
 import inspect
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Final
 
 from starlette.convertors import Convertor
@@ -41,7 +41,6 @@ class RouteSpec:
     handler: Handler
     permission: str | None = None
     public: bool = False
-    id: int = field(default=0, compare=False)
 
     def describe(self) -> dict[str, Any]:
         return {
