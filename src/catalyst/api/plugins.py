@@ -95,8 +95,8 @@ async def update_config(
 ) -> JSONResponse:
     changed = await plugins.update_config(name, body.config)
     await audit(services, who, "plugin.config", name, keys=sorted(changed))
-    record = plugins.get(name)
-    return ok(views.detail(plugins, record)["config"], message="Plugin configuration updated")
+    config = views.config_values(plugins, plugins.get(name))
+    return ok(config, message="Plugin configuration updated")
 
 
 @router.get("/{name}/logs")

@@ -61,6 +61,14 @@ def ui_summary(record: PluginRecord) -> dict[str, Any] | None:
     }
 
 
+def config_values(manager: PluginManager, record: PluginRecord) -> dict[str, Any]:
+    """The plugin's config as the admin API shows it: saved over defaults, secrets masked."""
+    manifest = record.source.manifest
+    if manifest is None:
+        return {}
+    return masked(manifest.config, manager.config.effective(record.name))
+
+
 def detail(manager: PluginManager, record: PluginRecord) -> dict[str, Any]:
     manifest = record.source.manifest
     schema = manifest.config if manifest else {}
@@ -77,7 +85,7 @@ def detail(manager: PluginManager, record: PluginRecord) -> dict[str, Any]:
     return {
         **summary(record),
         "catalystVersion": manifest.catalyst_version if manifest else None,
-        "config": masked(schema, manager.config.effective(record.name)) if manifest else {},
+        "config": config_values(manager, record),
         "configSchema": schema_json(schema),
         "routes": [r.describe() for r in instance.routes] if instance else [],
         "middleware": len(instance.middleware) if instance else 0,
