@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from catalyst.auth.deps import principal_from
 from catalyst.errors import CatalystError
 from catalyst.log import get_logger
-from catalyst.plugins.routing import PluginTable, call_route, chain, is_reserved
+from catalyst.plugins.routing import PluginTable, is_reserved
 from catalyst.sdk.errors import HTTPError
 from catalyst.sdk.request import Request
 
@@ -73,11 +73,8 @@ class Dispatcher:
             if route.spec.permission and not principal.can(route.spec.permission):
                 return _error(f"Missing permission: {route.spec.permission}", 403)
 
-        async def endpoint(req: Request) -> Response:
-            return await call_route(route, req)
-
         try:
-            return await chain(table.middleware, endpoint)(request)
+            return await route.call(request)
         except HTTPError as exc:
             return _error(exc.message, exc.status_code)
         except CatalystError as exc:  # a refused ctx call (bad config value, storage limit …)

@@ -84,6 +84,8 @@ class CompiledRoute:
     convertors: Mapping[str, Convertor[Any]]
     takes_request: bool
     is_async: bool
+    #: The handler wrapped in the plugin's middleware, composed once when the table is built.
+    call: CallNext
 
     def match(self, path: str) -> dict[str, Any] | None:
         m = self.regex.match(path)
@@ -108,10 +110,15 @@ def _is_async(fn: Callable[..., Any]) -> bool:
     )
 
 
-def compile_route(spec: RouteSpec) -> CompiledRoute:
+def compile_route(spec: RouteSpec, middleware: Sequence[Middleware]) -> CompiledRoute:
     regex, _fmt, convertors = compile_path(spec.url)
+    takes_request, is_async = _takes_request(spec.handler), _is_async(spec.handler)
+
+    async def endpoint(request: Request) -> Response:
+        return await call_route(spec.handler, takes_request, is_async, request)
+
     return CompiledRoute(
-        spec, regex, convertors, _takes_request(spec.handler), _is_async(spec.handler)
+        spec, regex, convertors, takes_request, is_async, chain(middleware, endpoint)
     )
 
 
@@ -143,9 +150,8 @@ def build_table(
     middleware: Sequence[Middleware],
     public_granted: bool,
 ) -> PluginTable:
-    return PluginTable(
-        plugin, tuple(compile_route(r) for r in routes), tuple(middleware), public_granted
-    )
+    compiled = tuple(compile_route(r, middleware) for r in routes)
+    return PluginTable(plugin, compiled, tuple(middleware), public_granted)
 
 
 def to_response(result: Any) -> Response:
@@ -170,10 +176,11 @@ def to_response(result: Any) -> Response:
     return JSONResponse(result, status_code=status, headers=headers)
 
 
-async def call_route(route: CompiledRoute, request: Request) -> Response:
-    fn = route.spec.handler
-    args = (request,) if route.takes_request else ()
-    if route.is_async:
+async def call_route(
+    fn: Handler, takes_request: bool, is_async: bool, request: Request
+) -> Response:
+    args = (request,) if takes_request else ()
+    if is_async:
         result = await fn(*args)
     else:
         result = await asyncio.to_thread(fn, *args)
