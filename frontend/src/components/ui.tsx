@@ -6,6 +6,7 @@ import {
   type ButtonHTMLAttributes,
   type ReactNode,
 } from "react";
+import type { ManifestProblem } from "../lib/types";
 import { Icon, type IconName } from "./icons";
 
 export function Spinner({ label = "Loading", inline = false }: { label?: string; inline?: boolean }) {
@@ -232,5 +233,19 @@ export function PageHeader({ title, subtitle, actions, back }: { title: ReactNod
       </div>
       {actions ? <div className="page-actions">{actions}</div> : null}
     </div>
+  );
+}
+
+/** Every manifest problem of a plugin, each with its JSON path; nothing when there are none. */
+export function ProblemList({ problems }: { problems: ManifestProblem[] }) {
+  if (!problems.length) return null;
+  return (
+    <ul className="problem-list">
+      {problems.map((e, i) => (
+        <li key={i}>
+          <code>{e.path || "(manifest)"}</code> {e.message}
+        </li>
+      ))}
+    </ul>
   );
 }

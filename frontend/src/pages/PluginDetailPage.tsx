@@ -3,7 +3,17 @@ import { ConfigForm } from "../components/ConfigForm";
 import { Icon } from "../components/icons";
 import { LogsCard } from "../components/LogsCard";
 import { PermissionChips, PluginControls } from "../components/PluginControls";
-import { Badge, Button, Card, EmptyState, ErrorNotice, PageHeader, Spinner, StatusBadge } from "../components/ui";
+import {
+  Badge,
+  Button,
+  Card,
+  EmptyState,
+  ErrorNotice,
+  PageHeader,
+  ProblemList,
+  Spinner,
+  StatusBadge,
+} from "../components/ui";
 import { ApiError, errorMessage } from "../lib/api";
 import { formatDateTime, formatDuration, formatRelative } from "../lib/format";
 import { usePluginDetail, useRunTask, useSaveConfig } from "../lib/queries";
@@ -32,15 +42,7 @@ function Problems({ plugin }: { plugin: PluginDetail }) {
           <Icon name="alert" /> {plugin.status === "error" ? "The plugin is in error" : "Last error"}
         </div>
         <div>{plugin.error ?? "Unknown error"}</div>
-        {plugin.errors.length ? (
-          <ul className="problem-list">
-            {plugin.errors.map((e, i) => (
-              <li key={i}>
-                <code>{e.path || "(manifest)"}</code> {e.message}
-              </li>
-            ))}
-          </ul>
-        ) : null}
+        <ProblemList problems={plugin.errors} />
         <Traceback text={plugin.errorDetail} />
       </div>,
     );

@@ -1,7 +1,7 @@
 import { useMemo } from "react";
 import { Icon } from "../components/icons";
 import { PermissionChips, PluginControls } from "../components/PluginControls";
-import { Button, EmptyState, ErrorNotice, PageHeader, Spinner, StatusBadge } from "../components/ui";
+import { Button, EmptyState, ErrorNotice, PageHeader, ProblemList, Spinner, StatusBadge } from "../components/ui";
 import { errorMessage } from "../lib/api";
 import { usePluginList, useRescanPlugins } from "../lib/queries";
 import { Link, navigate, useSearchParams } from "../lib/router";
@@ -56,15 +56,7 @@ function PluginRow({ plugin }: { plugin: PluginSummary }) {
             <Icon name="alert" size={16} /> {plugin.error}
           </div>
         ) : null}
-        {plugin.errors.length ? (
-          <ul className="problem-list">
-            {plugin.errors.map((e, i) => (
-              <li key={i}>
-                <code>{e.path || "(manifest)"}</code> {e.message}
-              </li>
-            ))}
-          </ul>
-        ) : null}
+        <ProblemList problems={plugin.errors} />
         {plugin.reloadError ? (
           <div className="inline-warning">
             <Icon name="alert" size={16} /> Last reload failed: {plugin.reloadError.message}. The previous version
