@@ -11,9 +11,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, sync_playwright
 
-from tests.ui.harness import ADMIN_PASSWORD, ADMIN_USER, CHROMIUM, CHROMIUM_ARGS, DIST, Server
+from tests.ui.harness import (
+    ADMIN_PASSWORD,
+    ADMIN_USER,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    DIST,
+    Server,
+    logged_in_page,
+)
 from tests.ui.harness import running_server as _running_server
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -48,16 +56,5 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture(scope="module")
 def page(browser: Browser, ui_server: Server) -> Iterator[Page]:
     """A logged-in admin page, shared by the tests of one module (they run in order)."""
-    context = browser.new_context(base_url=ui_server.base, viewport={"width": 1360, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    expect.set_options(timeout=10_000)
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto("/")
-    page.get_by_label("Username").fill(ADMIN_USER)
-    page.get_by_label("Password").fill(ADMIN_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name=f"Welcome back, {ADMIN_USER}")).to_be_visible()
-    yield page
-    context.close()
+    with logged_in_page(browser, ui_server, ADMIN_USER, ADMIN_PASSWORD) as page:
+        yield page

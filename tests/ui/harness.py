@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from playwright.sync_api import Browser, Page, expect
 
 ROOT = Path(__file__).resolve().parents[2]
 DIST = ROOT / "frontend" / "dist"
@@ -126,3 +127,23 @@ def running_server(
             proc.kill()
             proc.wait()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+@contextmanager
+def logged_in_page(
+    browser: Browser, server: Server, username: str, password: str
+) -> Iterator[Page]:
+    """A page of a fresh browser context, signed in through the login form."""
+    context = browser.new_context(base_url=server.base, viewport={"width": 1360, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    expect.set_options(timeout=10_000)
+    page.goto("/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name=f"Welcome back, {username}")).to_be_visible()
+    try:
+        yield page
+    finally:
+        context.close()

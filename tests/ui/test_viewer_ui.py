@@ -12,7 +12,7 @@ from playwright.sync_api import Browser, Page, expect
 from catalyst.auth.bootstrap import create_user
 from catalyst.db.engine import create_engine, session_factory
 from catalyst.db.models import Role
-from tests.ui.harness import Server
+from tests.ui.harness import Server, logged_in_page
 
 pytestmark = pytest.mark.slow
 VIEWER, VIEWER_PASSWORD = "viewer", "viewer-password-for-ui-tests"
@@ -32,16 +32,8 @@ def viewer_page(browser: Browser, ui_server: Server) -> Iterator[Page]:
     # Playwright's sync API keeps an event loop running in this thread: use another one.
     with ThreadPoolExecutor(1) as pool:
         pool.submit(asyncio.run, _add_viewer(ui_server)).result()
-    context = browser.new_context(base_url=ui_server.base, viewport={"width": 1360, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    page.goto("/")
-    page.get_by_label("Username").fill(VIEWER)
-    page.get_by_label("Password").fill(VIEWER_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name=f"Welcome back, {VIEWER}")).to_be_visible()
-    yield page
-    context.close()
+    with logged_in_page(browser, ui_server, VIEWER, VIEWER_PASSWORD) as page:
+        yield page
 
 
 def test_a_viewer_gets_plugin_widgets_but_not_admin_only_tabs(viewer_page: Page) -> None:
