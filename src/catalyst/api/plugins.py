@@ -9,10 +9,10 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, StrictBool
 
+from catalyst import audit as audit_log
 from catalyst.api.responses import ok
 from catalyst.auth.deps import CurrentPrincipal, get_services, require
 from catalyst.auth.sessions import Principal
-from catalyst.db.models import AuditLog
 from catalyst.errors import InvalidTransition, NotFound, ServiceUnavailable
 from catalyst.plugins import views
 from catalyst.plugins.manager import PluginManager
@@ -45,8 +45,7 @@ class ConfigBody(BaseModel):
 async def audit(
     services: Services, who: Principal, action: str, target: str, **details: Any
 ) -> None:
-    async with services.db() as db, db.begin():
-        db.add(AuditLog(actor=who.username, action=action, target=target, details=details))
+    await audit_log.record(services.db, who.username, action, target, **details)
 
 
 @router.get("")
