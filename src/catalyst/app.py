@@ -13,6 +13,10 @@ from catalyst.api import auth, health, plugins, servers
 from catalyst.api.exception_handlers import UnhandledErrorMiddleware, install_exception_handlers
 from catalyst.api.ui import mount_ui
 from catalyst.clock import Clock
+from catalyst.http.bodylimit import BodyLimitMiddleware
+from catalyst.http.forwarded import ForwardedMiddleware
+from catalyst.http.openapi import install_openapi
+from catalyst.http.origin import OriginMiddleware
 from catalyst.log import configure_logging
 from catalyst.plugins.dispatcher import DispatchMiddleware
 from catalyst.services import Services
@@ -46,7 +50,20 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         lifespan=lifespan,
     )
     install_exception_handlers(app)
+    install_openapi(app)
     app.add_middleware(DispatchMiddleware)
+    # Outermost last: client address, then Origin, then body limits, before any dispatch.
+    app.add_middleware(
+        BodyLimitMiddleware,
+        auth_limit=settings.auth_max_body_bytes,
+        api_limit=settings.max_body_bytes,
+    )
+    app.add_middleware(
+        OriginMiddleware,
+        allowed=settings.allowed_origins,
+        cookie_name=settings.session_cookie_name,
+    )
+    app.add_middleware(ForwardedMiddleware, trusted=settings.forwarded_allow_ips)
     app.add_middleware(UnhandledErrorMiddleware)
     app.include_router(health.router)
     app.include_router(auth.router)

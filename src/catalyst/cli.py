@@ -89,6 +89,7 @@ def serve(
         log_level="warning",
         access_log=False,
         ws="websockets-sansio",
+        proxy_headers=False,  # CATALYST_FORWARDED_ALLOW_IPS decides (catalyst.http.forwarded)
     )
 
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from catalyst import __version__
+from catalyst.auth.passwords import PasswordWorkers
 from catalyst.auth.ratelimit import LoginRateLimiter
 from catalyst.auth.sessions import SessionStore
 from catalyst.db.engine import create_engine, session_factory
@@ -40,6 +41,7 @@ class Services:
     sessions: SessionStore
     login_limiter: LoginRateLimiter
     secret_key: str
+    passwords: PasswordWorkers
     version: str = __version__
     started_at: float = field(default_factory=time.monotonic)
     emit: Emit = _no_events
@@ -54,15 +56,19 @@ class Services:
     def build(cls, settings: Settings, clock: Clock | None = None) -> Services:
         engine = create_engine(settings.database_url)
         db = session_factory(engine)
+        passwords = PasswordWorkers(settings.login_hash_threads, settings.login_max_waiting)
         services = cls(
             settings=settings,
             engine=engine,
             db=db,
-            sessions=SessionStore(db, settings.session_ttl_seconds),
+            sessions=SessionStore(db, settings.session_ttl_seconds, passwords),
             login_limiter=LoginRateLimiter(
-                settings.login_max_attempts, settings.login_window_seconds
+                settings.login_max_attempts,
+                settings.login_max_attempts_per_address,
+                settings.login_window_seconds,
             ),
             secret_key=settings.resolved_secret_key(),
+            passwords=passwords,
         )
         services._build_runtime(clock)
         return services

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -46,6 +48,48 @@ class Settings(BaseSettings):
     session_cookie_secure: bool = False
     login_max_attempts: int = Field(default=5, ge=1)
     login_window_seconds: float = Field(default=60.0, gt=0)
+
+    # --- edge: login floods, request body limits, cross-origin checks, proxies ---
+    #: Failed logins allowed per client address within ``login_window_seconds``, any username.
+    login_max_attempts_per_address: int = Field(default=30, ge=1)
+    #: Threads that hash and verify passwords (argon2), off the event loop.
+    login_hash_threads: int = Field(default=2, ge=1, le=32)
+    #: Logins allowed to wait for a hashing thread; more are answered 503 with Retry-After.
+    login_max_waiting: int = Field(default=16, ge=0)
+    #: Largest request body of ``/api/auth/*``, and of every other path (plugin routes may raise
+    #: their own with ``max_body_bytes``).
+    auth_max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    #: Origins (``https://panel.example.com``) allowed besides the panel's own for cookie
+    #: requests that change state and for ``/ws``. Comma separated in the environment.
+    allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    #: Proxies (addresses or CIDRs, comma separated) whose ``X-Forwarded-For``/``-Proto`` are
+    #: believed. Default: none, the direct peer is the client.
+    forwarded_allow_ips: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    @field_validator("allowed_origins", "forwarded_allow_ips", mode="before")
+    @classmethod
+    def _comma_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        for origin in value:
+            scheme, sep, rest = origin.partition("://")
+            if scheme not in ("http", "https") or not sep or not rest or "/" in rest:
+                raise ValueError(f"{origin!r} is not an origin like https://panel.example.com")
+        return [origin.lower() for origin in value]
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for item in value:
+            if item != "*":
+                ipaddress.ip_network(item, strict=False)  # raises ValueError with the reason
+        return value
 
     def resolved_secret_key(self) -> str:
         """The configured secret, or one generated once and kept in the data folder."""

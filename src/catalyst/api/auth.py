@@ -10,6 +10,7 @@ from catalyst.api.responses import ok
 from catalyst.auth.deps import CurrentPrincipal, get_services, token_from
 from catalyst.auth.sessions import principal_of
 from catalyst.errors import NotAuthenticated
+from catalyst.http.forwarded import client_host
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
@@ -22,19 +23,21 @@ class LoginBody(BaseModel):
 
 
 def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """The client as the login limits key it (a trusted proxy's X-Forwarded-For applied)."""
+    return client_host(request.scope)
 
 
 @router.post("/login")
 async def login(body: LoginBody, request: Request) -> JSONResponse:
+    """Limited per client address and per username; the password is checked off the loop."""
     services = get_services(request)
     client = client_address(request)
-    services.login_limiter.check(body.username, client)
+    await services.login_limiter.check(body.username, client)
     user = await services.sessions.authenticate(body.username, body.password)
     if user is None:
-        services.login_limiter.failed(body.username, client)
+        await services.login_limiter.failed(body.username, client)
         raise NotAuthenticated("Invalid username or password")
-    services.login_limiter.succeeded(body.username, client)
+    await services.login_limiter.succeeded(body.username, client)
     token = await services.sessions.issue(user)
     principal = principal_of(user)
     await services.emit("user:login", {"user": {"id": user.id, "username": user.username}})

@@ -1,50 +1,77 @@
-"""A sliding-window limiter for failed logins, keyed by username and client address."""
+"""Failed-login limits per client address (any username) and per username (any address).
+
+A moving window of ``window`` seconds from the ``limits`` library, in memory. A login is checked
+against both limits before its password is hashed, and a failure counts against both; a success
+clears the username's count. Memory stays bounded: an entry is only made by a failed login,
+which costs an argon2 verification in a bounded pool, so entries grow no faster than hashing
+runs, expire after the window, and past ``max_keys`` live keys the store starts afresh.
+"""
 
 from __future__ import annotations
 
+import math
 import time
-from collections import deque
-from collections.abc import Callable
+
+from limits import RateLimitItem, RateLimitItemPerSecond
+from limits.aio.storage import MemoryStorage
+from limits.aio.strategies import MovingWindowRateLimiter
 
 from catalyst.errors import TooManyRequests
+from catalyst.http.bounded import shorten
+from catalyst.log import get_logger
+
+log = get_logger("auth.ratelimit")
 
 
 class LoginRateLimiter:
-    """Allows ``max_attempts`` failures per key within ``window`` seconds."""
-
     def __init__(
-        self, max_attempts: int, window: float, clock: Callable[[], float] = time.monotonic
+        self, per_username: int, per_address: int, window: float, *, max_keys: int = 100_000
     ) -> None:
-        self.max_attempts = max_attempts
-        self.window = window
-        self._clock = clock
-        self._failures: dict[tuple[str, str], deque[float]] = {}
+        seconds = max(1, math.ceil(window))
+        self.per_username = RateLimitItemPerSecond(per_username, seconds)
+        self.per_address = RateLimitItemPerSecond(per_address, seconds)
+        self.max_keys = max_keys
+        self._storage = MemoryStorage()
+        self._limiter = MovingWindowRateLimiter(self._storage)
 
-    def _recent(self, key: tuple[str, str]) -> deque[float]:
-        now = self._clock()
-        hits = self._failures.get(key)
-        if hits is None:
-            return deque()
-        while hits and now - hits[0] >= self.window:
-            hits.popleft()
-        if not hits:
-            del self._failures[key]
-        return hits
+    @staticmethod
+    def _user(username: str) -> tuple[str, str]:
+        return ("login-user", username.lower())
 
-    def check(self, username: str, client: str) -> None:
-        """Raise TooManyRequests when this username from this client failed too often."""
-        key = (username.lower(), client)
-        hits = self._recent(key)
-        if len(hits) >= self.max_attempts:
-            retry = max(0.0, self.window - (self._clock() - hits[0]))
+    @staticmethod
+    def _address(client: str) -> tuple[str, str]:
+        return ("login-address", client)
+
+    async def check(self, username: str, client: str) -> None:
+        """Raise TooManyRequests when this address, or this username, failed too often."""
+        if not await self._limiter.test(self.per_address, *self._address(client)):
+            retry = await self._retry_after(self.per_address, self._address(client))
             raise TooManyRequests(
-                f"Too many failed logins for {username!r}; try again in {int(retry) + 1} s",
+                f"Too many failed logins from this address; try again in {int(retry) + 1} s",
+                retry_after=retry,
+            )
+        if not await self._limiter.test(self.per_username, *self._user(username)):
+            retry = await self._retry_after(self.per_username, self._user(username))
+            raise TooManyRequests(
+                f"Too many failed logins for {shorten(username, 64)!r}; "
+                f"try again in {int(retry) + 1} s",
                 retry_after=retry,
             )
 
-    def failed(self, username: str, client: str) -> None:
-        key = (username.lower(), client)
-        self._failures.setdefault(key, deque()).append(self._clock())
+    async def _retry_after(self, item: RateLimitItem, key: tuple[str, str]) -> float:
+        stats = await self._limiter.get_window_stats(item, *key)
+        return max(0.0, stats.reset_time - time.time())
 
-    def succeeded(self, username: str, client: str) -> None:
-        self._failures.pop((username.lower(), client), None)
+    async def failed(self, username: str, client: str) -> None:
+        if self.key_count() >= self.max_keys:
+            log.warning("login_limiter_reset", keys=self.key_count())
+            await self._storage.reset()
+        await self._limiter.hit(self.per_address, *self._address(client))
+        await self._limiter.hit(self.per_username, *self._user(username))
+
+    async def succeeded(self, username: str, client: str) -> None:
+        await self._limiter.clear(self.per_username, *self._user(username))
+
+    def key_count(self) -> int:
+        """Live keys in the store (failed logins within the window, by address and username)."""
+        return len(self._storage.events)

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from catalyst.auth.passwords import verify_password
+from catalyst.auth.passwords import PasswordWorkers
 from catalyst.auth.permissions import has_permission
 from catalyst.db.models import AuthSession, User
 
@@ -55,15 +55,21 @@ def _hash(token: str) -> str:
 class SessionStore:
     """Issues and checks session tokens. Verified tokens are cached for a few seconds."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], ttl_seconds: int) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        ttl_seconds: int,
+        passwords: PasswordWorkers,
+    ) -> None:
         self._sessions = sessions
         self._ttl = ttl_seconds
+        self._passwords = passwords
         self._cache: dict[str, tuple[float, Principal]] = {}
 
     async def authenticate(self, username: str, password: str) -> User | None:
         async with self._sessions() as db:
             user = await db.scalar(select(User).where(User.username == username))
-        ok = verify_password(user.password_hash if user else None, password)
+        ok = await self._passwords.verify(user.password_hash if user else None, password)
         if user is None or not ok or not user.is_active:
             return None
         return user

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from catalyst.db.models import Plugin
 from catalyst.errors import BadRequest, NotFound
+from catalyst.http.bounded import join_bounded, shorten
 from catalyst.plugins.config_schema import ConfigField, effective_config, validate_changes
 from catalyst.sdk.errors import ConfigError
 
@@ -26,7 +27,7 @@ class ConfigValidationError(BadRequest, ConfigError):
 
     def __init__(self, plugin: str, errors: Mapping[str, str]) -> None:
         self.errors = dict(errors)
-        detail = "; ".join(f"{k}: {v}" for k, v in self.errors.items())
+        detail = join_bounded(f"{shorten(k, 80)}: {shorten(v, 300)}" for k, v in errors.items())
         BadRequest.__init__(self, f"Invalid config for plugin {plugin!r}: {detail}")
 
 

@@ -85,10 +85,17 @@ class PluginContext:
         *,
         permission: str | None = None,
         public: bool = False,
+        max_body_bytes: int | None = None,
     ) -> Unregister:
         """Serve ``handler`` at ``/api/plugins/<name><url>``; returns a function that removes it."""
         inst = self._instance
         m = validate_route(self.name, method, url, handler)
+        if max_body_bytes is not None and (
+            not isinstance(max_body_bytes, int)
+            or isinstance(max_body_bytes, bool)
+            or max_body_bytes < 0
+        ):
+            raise RegistrationError(f"Plugin {self.name!r}: max_body_bytes must be an int >= 0")
         if public and "http.public" not in self.manifest.permissions:
             raise RegistrationError(
                 f"Plugin {self.name!r}: public route {m} {url} needs 'http.public' declared "
@@ -96,7 +103,7 @@ class PluginContext:
             )
         if any(r.method == m and r.url == url for r in inst.routes):
             raise RegistrationError(f"Plugin {self.name!r}: route {m} {url} is already registered")
-        spec = RouteSpec(m, url, handler, permission, public)
+        spec = RouteSpec(m, url, handler, permission, public, max_body_bytes)
         inst.routes.append(spec)
         inst.routes_changed()
 

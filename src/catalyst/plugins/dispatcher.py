@@ -60,10 +60,16 @@ class Dispatcher:
         route, params, other_method = table.find(method, path)
         if route is None:
             if other_method:
-                return _error(f"Method {method} not allowed for {path}", 405)
+                allow = sorted({r.spec.method for r in table.routes if r.match(path) is not None})
+                allow += ["HEAD"] if "GET" in allow else []
+                return _error(
+                    f"Method {method} not allowed for {path}", 405, {"Allow": ", ".join(allow)}
+                )
             return _error(f"No route {method} {path} in plugin {table.plugin!r}", 404)
         scope["path_params"] = params
         scope["catalyst.plugin"] = table.plugin
+        if route.spec.max_body_bytes is not None:  # read at body-read time by http.bodylimit
+            scope["catalyst.body_limit"] = route.spec.max_body_bytes
         request = Request(scope, receive)
         principal = await principal_from(request)
         scope["catalyst.principal"] = principal

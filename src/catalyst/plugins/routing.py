@@ -41,6 +41,8 @@ class RouteSpec:
     handler: Handler
     permission: str | None = None
     public: bool = False
+    #: Raises (or lowers) the request body limit of this route (``catalyst.http.bodylimit``).
+    max_body_bytes: int | None = None
 
     def describe(self) -> dict[str, Any]:
         return {

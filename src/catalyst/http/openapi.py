@@ -1,0 +1,113 @@
+"""An OpenAPI document that says what the API really answers.
+
+FastAPI documents a 422 with its own error model for every operation that validates input; this
+API answers such errors ``400`` with its envelope ``{"success": false, "error": "..."}`` (see
+``api/exception_handlers.py``). :func:`install_openapi` rewrites the generated document once:
+every 422 becomes a 400 with the envelope, every operation documents its other errors (401, 403,
+404, 405, 409, 413, 429, 503 …) as a ``default`` response with the envelope, and routes that
+answer ``JSONResponse`` (built by ``api.responses.ok``) document the success envelope;
+those answering files say so.
+"""
+
+from __future__ import annotations
+
+import typing
+from typing import Any, Final
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
+
+ERROR: Final = "ErrorEnvelope"
+SUCCESS: Final = "SuccessEnvelope"
+
+_SCHEMAS: Final[dict[str, Any]] = {
+    ERROR: {
+        "title": ERROR,
+        "type": "object",
+        "required": ["success", "error"],
+        "properties": {
+            "success": {"type": "boolean", "enum": [False]},
+            "error": {"type": "string"},
+            "errors": {
+                "type": "object",
+                "additionalProperties": {"type": "string"},
+                "description": "Why each field was refused (config validation)",
+            },
+        },
+    },
+    SUCCESS: {
+        "title": SUCCESS,
+        "type": "object",
+        "required": ["success"],
+        "properties": {
+            "success": {"type": "boolean", "enum": [True]},
+            "data": {},
+            "message": {"type": "string"},
+        },
+    },
+}
+
+
+def _json(name: str, description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}},
+    }
+
+
+def _answers(route: RouteContext) -> type[Response] | None:
+    """The Response class an endpoint declares it returns, if any."""
+    if not isinstance(route.original_route, APIRoute) or route.endpoint is None:
+        return None
+    try:
+        returned = typing.get_type_hints(route.endpoint).get("return")
+    except (NameError, TypeError):
+        return None
+    return returned if isinstance(returned, type) and issubclass(returned, Response) else None
+
+
+def _success_content(answers: type[Response]) -> dict[str, Any]:
+    if issubclass(answers, JSONResponse):
+        return {"application/json": {"schema": {"$ref": f"#/components/schemas/{SUCCESS}"}}}
+    return {"*/*": {"schema": {"type": "string", "format": "binary"}}}  # files
+
+
+def rewrite(schema: dict[str, Any], app: FastAPI) -> dict[str, Any]:
+    answers = {
+        (route.path_format, method.lower()): returned
+        for route in iter_route_contexts(app.routes)
+        if (returned := _answers(route)) is not None
+        for method in route.methods or ()
+    }
+    for path, operations in schema.get("paths", {}).items():
+        for method, operation in operations.items():
+            responses: dict[str, Any] = operation.setdefault("responses", {})
+            if responses.pop("422", None) is not None:
+                responses["400"] = _json(ERROR, "Invalid request: a parameter or the body")
+            responses["default"] = _json(ERROR, "Any other error, in the error envelope")
+            returned = answers.get((path, method))
+            if returned is None:
+                continue
+            for status, response in responses.items():
+                ok = response.get("content", {}).get("application/json")
+                if status.startswith("2") and ok is not None and not ok.get("schema"):
+                    response["content"] = _success_content(returned)
+    schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+    schemas.pop("HTTPValidationError", None)
+    schemas.pop("ValidationError", None)
+    schemas.update(_SCHEMAS)
+    return schema
+
+
+def install_openapi(app: FastAPI) -> None:
+    generate = app.openapi
+    rewritten: list[int] = []
+
+    def openapi() -> dict[str, Any]:
+        schema = generate()  # FastAPI's, cached until the routes change
+        if rewritten != [id(schema)]:
+            rewritten[:] = [id(rewrite(schema, app))]
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
