@@ -62,7 +62,7 @@ class PasswordsBusy(ServiceUnavailable):
 def _lower_priority() -> None:
     """Hashing threads yield the CPU to the event loop (Linux: per-thread nice value)."""
     with contextlib.suppress(AttributeError, OSError):
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
 
 
 class PasswordWorkers:
