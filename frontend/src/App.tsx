@@ -10,10 +10,12 @@ import { PluginProvider } from "./plugins/PluginProvider";
 import { DashboardPage } from "./pages/DashboardPage";
 import { LoginPage } from "./pages/LoginPage";
 import { PluginDetailPage } from "./pages/PluginDetailPage";
+import { AuditPage } from "./pages/AuditPage";
 import { PluginsPage } from "./pages/PluginsPage";
 import { PluginPagePage, PluginTabPage } from "./pages/PluginTabPage";
 import { ServerDetailPage } from "./pages/ServerDetailPage";
 import { ServersPage } from "./pages/ServersPage";
+import { UsersPage } from "./pages/UsersPage";
 import { useAuthStore } from "./state/auth";
 
 const TITLES: [string, string][] = [
@@ -21,6 +23,8 @@ const TITLES: [string, string][] = [
   ["/plugins", "Plugins"],
   ["/servers/:id", "Server"],
   ["/servers", "Servers"],
+  ["/users", "Users"],
+  ["/audit", "Audit log"],
   ["/ext/*", "Extension"],
   ["/", "Dashboard"],
 ];
@@ -61,6 +65,8 @@ export function Routes() {
     return can("admin.read") ? <PluginDetailPage key={m.name} name={m.name} /> : <Forbidden what="plugins" />;
   if (matchPath("/servers", pathname)) return can("server.read") ? <ServersPage /> : <Forbidden what="servers" />;
   if ((m = matchPath("/servers/:id", pathname)) && /^\d+$/.test(m.id)) return <ServerDetailPage id={Number(m.id)} />;
+  if (matchPath("/users", pathname)) return can("user.read") ? <UsersPage /> : <Forbidden what="user accounts" />;
+  if (matchPath("/audit", pathname)) return can("admin.read") ? <AuditPage /> : <Forbidden what="the audit log" />;
   if ((m = matchPath("/ext/:plugin/page/*", pathname))) return <PluginPagePage plugin={m.plugin} path={m["*"]} />;
   if ((m = matchPath("/ext/:plugin/:tab", pathname))) return <PluginTabPage plugin={m.plugin} tabId={m.tab} />;
   return <NotFound />;

@@ -9,7 +9,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from catalyst import __version__
-from catalyst.api import auth, health, plugins, servers
+from catalyst.api import audit, auth, health, plugins, servers, users
 from catalyst.api.exception_handlers import UnhandledErrorMiddleware, install_exception_handlers
 from catalyst.api.ui import mount_ui
 from catalyst.clock import Clock
@@ -68,6 +68,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(servers.router)
+    app.include_router(users.router)
+    app.include_router(users.roles_router)
+    app.include_router(audit.router)
     app.include_router(plugins.router)
     app.include_router(plugins.ui_router)
     app.include_router(endpoint.router)

@@ -16,10 +16,10 @@ from catalyst.db.engine import create_engine, session_factory
 from catalyst.log import configure_logging
 from catalyst.plugin_cli import app as plugin_app
 from catalyst.settings import Settings
+from catalyst.user_cli import app as user_app
 
 app = typer.Typer(help="Catalyst game-server panel and plugin host.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema commands.", no_args_is_help=True)
-user_app = typer.Typer(help="User account commands.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(plugin_app, name="plugin")

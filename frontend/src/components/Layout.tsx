@@ -55,6 +55,7 @@ function Sidebar({ onNavigate }: { onNavigate: () => void }) {
   const tabs = usePluginTabs("admin");
   const isAdmin = hasPermission(user?.permissions, "admin.read");
   const canServers = hasPermission(user?.permissions, "server.read");
+  const canUsers = hasPermission(user?.permissions, "user.read");
   return (
     <nav className="sidebar" aria-label="Main" onClick={(e) => (e.target as HTMLElement).closest("a") && onNavigate()}>
       <div className="brand">
@@ -76,13 +77,27 @@ function Sidebar({ onNavigate }: { onNavigate: () => void }) {
           </NavLink>
         ) : null}
       </div>
-      {isAdmin ? (
+      {isAdmin || canUsers ? (
         <div className="nav__section">
           <div className="nav__heading">Admin</div>
-          <NavLink to="/plugins" className="nav__link">
-            <Icon name="plugins" />
-            <span>Plugins</span>
-          </NavLink>
+          {isAdmin ? (
+            <NavLink to="/plugins" className="nav__link">
+              <Icon name="plugins" />
+              <span>Plugins</span>
+            </NavLink>
+          ) : null}
+          {canUsers ? (
+            <NavLink to="/users" className="nav__link">
+              <Icon name="users" />
+              <span>Users</span>
+            </NavLink>
+          ) : null}
+          {isAdmin ? (
+            <NavLink to="/audit" className="nav__link">
+              <Icon name="audit" />
+              <span>Audit log</span>
+            </NavLink>
+          ) : null}
         </div>
       ) : null}
       {tabs.length ? (

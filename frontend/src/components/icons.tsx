@@ -20,6 +20,8 @@ const paths: Record<string, string> = {
   close: "M6 6l12 12M18 6 6 18",
   alert: "M12 3 2 20h20zM12 10v4M12 17h.01",
   bolt: "M13 2 4 14h7l-1 8 9-12h-7z",
+  users: "M9 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8zM2 21v-1a6 6 0 0 1 12 0v1M16 3.5a4 4 0 0 1 0 7.5M18 14a6 6 0 0 1 4 6v1",
+  audit: "M7 3h10l3 3v15H4V3zM8 9h8M8 13h8M8 17h5",
 };
 
 export type IconName = keyof typeof paths;

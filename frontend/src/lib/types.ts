@@ -179,3 +179,55 @@ export interface ServersUpdated {
   event: string;
   server: Server;
 }
+
+/** An account as `/api/users` shows it (never a password hash). */
+export interface Account {
+  id: number;
+  username: string;
+  roles: string[];
+  permissions: string[];
+  enabled: boolean;
+  /** Enabled and holding `*`: the host never lets the last of these go. */
+  admin: boolean;
+  createdAt: string;
+}
+
+export interface AccountList {
+  items: Account[];
+  total: number;
+}
+
+/** A created account or a reset password; `password` only when the server generated it. */
+export interface AccountWithPassword {
+  user: Account;
+  password: string | null;
+}
+
+export interface RoleInfo {
+  name: string;
+  description: string;
+  permissions: string[];
+  builtin: boolean;
+  users?: number;
+}
+
+export interface RoleList {
+  items: RoleInfo[];
+  /** Every permission a role may grant, with what it allows. */
+  catalog: Record<string, string>;
+}
+
+export interface AuditEntry {
+  id: number;
+  actor: string;
+  action: string;
+  target: string;
+  details: Record<string, unknown>;
+  createdAt: string;
+}
+
+export interface AuditPage {
+  items: AuditEntry[];
+  total: number;
+  nextCursor: number | null;
+}

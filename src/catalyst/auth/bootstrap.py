@@ -1,4 +1,9 @@
-"""First-start set-up: the built-in roles and the admin account."""
+"""First-start set-up: the built-in roles and the admin account.
+
+The built-in roles are defined here, in code: ``admin`` (everything), ``operator`` (runs game
+servers, sees the plugin admin) and ``viewer`` (read-only). :func:`ensure_roles` creates them
+and puts back their permissions if the database disagrees; the API refuses to change them.
+"""
 
 from __future__ import annotations
 
@@ -13,8 +18,11 @@ from catalyst.db.models import Role, User
 
 BUILTIN_ROLES: dict[str, tuple[str, list[str]]] = {
     "admin": ("Everything", ["*"]),
-    "operator": ("Runs game servers", ["server.*"]),
-    "viewer": ("Sees game servers", ["server.read"]),
+    "operator": ("Runs game servers; sees plugins and the audit log", ["admin.read", "server.*"]),
+    "viewer": (
+        "Sees game servers, plugins and the audit log (read-only)",
+        ["admin.read", "server.read"],
+    ),
 }
 
 
@@ -28,10 +36,14 @@ class AdminLogin:
 async def ensure_roles(db: AsyncSession) -> dict[str, Role]:
     existing = {r.name: r for r in (await db.scalars(select(Role))).all()}
     for name, (description, permissions) in BUILTIN_ROLES.items():
-        if name not in existing:
-            role = Role(name=name, description=description, permissions=permissions)
+        role = existing.get(name)
+        if role is None:
+            role = Role(name=name, description=description, permissions=list(permissions))
             db.add(role)
             existing[name] = role
+        elif role.permissions != permissions or role.description != description:
+            role.permissions = list(permissions)
+            role.description = description
     await db.flush()
     return existing
 

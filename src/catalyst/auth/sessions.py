@@ -53,7 +53,12 @@ def _hash(token: str) -> str:
 
 
 class SessionStore:
-    """Issues and checks session tokens. Verified tokens are cached for a few seconds."""
+    """Issues and checks session tokens. Verified tokens are cached for a few seconds.
+
+    Account changes (disable, role, password) call :meth:`forget_user` or :meth:`forget_all`
+    after they commit: the cached principals go at once, and a verification that read the
+    database before the change does not put its stale answer into the cache (the epoch moved).
+    """
 
     def __init__(
         self,
@@ -65,6 +70,7 @@ class SessionStore:
         self._ttl = ttl_seconds
         self._passwords = passwords
         self._cache: dict[str, tuple[float, Principal]] = {}
+        self._epoch = 0
 
     async def authenticate(self, username: str, password: str) -> User | None:
         async with self._sessions() as db:
@@ -93,6 +99,7 @@ class SessionStore:
         cached = self._cache.get(key)
         if cached is not None and cached[0] > time.monotonic():
             return cached[1]
+        epoch = self._epoch
         async with self._sessions() as db:
             row = await db.get(AuthSession, key)
             if row is None:
@@ -103,10 +110,23 @@ class SessionStore:
             if user is None or not user.is_active:
                 return None
             principal = principal_of(user)
+        if epoch != self._epoch:  # an account changed while we read: do not cache the old view
+            return principal
         if len(self._cache) > 10_000:
             self._cache.clear()
         self._cache[key] = (time.monotonic() + _CACHE_SECONDS, principal)
         return principal
+
+    def forget_user(self, user_id: int) -> None:
+        """Drop every cached session of ``user_id`` (its account just changed)."""
+        self._epoch += 1
+        for key in [k for k, (_, p) in self._cache.items() if p.user_id == user_id]:
+            self._cache.pop(key, None)
+
+    def forget_all(self) -> None:
+        """Drop the whole cache (a role's permissions changed)."""
+        self._epoch += 1
+        self._cache.clear()
 
     async def revoke(self, token: str) -> None:
         key = _hash(token)

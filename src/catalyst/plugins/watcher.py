@@ -5,18 +5,23 @@ A change to any file of a plugin, at any depth, reloads that plugin; a new folde
 are grouped: watchfiles yields once no further change came for ``step_ms``, so an editor saving
 several files causes one reload. Changes arriving while a plugin reloads cause exactly one more
 reload after it. Caches, bytecode and editor swap files are ignored.
+
+Every reload the watcher starts is audited as ``plugin.reload`` by
+:data:`catalyst.audit.WATCHER`, with ``ok`` and, when it failed, the ``error``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from watchfiles import Change, DefaultFilter, awatch
 
+from catalyst import audit
 from catalyst.errors import CatalystError
 from catalyst.log import get_logger
 from catalyst.plugins.manifest import MANIFEST_FILE
@@ -119,13 +124,31 @@ class PluginWatcher:
         folder = self.root / name
         known = name in self.manager.records
         exists = (folder / MANIFEST_FILE).is_file()
+        reloading = known and exists
+        started = time.perf_counter()
+        error: str | None = None
         try:
-            if known and exists:
+            if reloading:
                 await self.manager.reload(name)
                 self.reloads += 1
             elif known or exists:
                 await self.manager.rescan()
         except CatalystError as exc:  # a failed reload keeps the old version; it is visible
+            error = exc.message
             log.warning("hot_reload_failed", plugin=name, error=exc.message)
-        except Exception:  # never let one plugin's trouble stop the watcher
+        except Exception as exc:  # never let one plugin's trouble stop the watcher
+            error = f"{type(exc).__name__}: {exc}"
             log.exception("hot_reload_crashed", plugin=name)
+        if reloading:
+            await self._audit(name, error, time.perf_counter() - started)
+
+    async def _audit(self, name: str, error: str | None, seconds: float) -> None:
+        details: dict[str, object] = {"ok": error is None, "durationMs": round(seconds * 1000, 2)}
+        if error is not None:
+            details["error"] = error[:1000]
+        try:
+            await audit.record(
+                self.manager.services.db, audit.WATCHER, "plugin.reload", name, **details
+            )
+        except Exception:  # the database is down: the reload happened all the same
+            log.exception("hot_reload_audit_failed", plugin=name)

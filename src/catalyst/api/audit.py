@@ -1,0 +1,111 @@
+"""``GET /api/audit``: read the audit log (``admin.read``), newest first.
+
+Filters: ``actor`` (exact), ``action`` (exact, or a dotted prefix: ``plugin`` or ``plugin.*``
+matches ``plugin.reload``), ``target`` (exact), ``since`` (inclusive) and ``until`` (exclusive)
+as ISO 8601 times (a time without a zone is UTC). Pages: ``limit`` (1 to 200) entries, then pass
+the answer's ``nextCursor`` as ``cursor`` for the next older page; ``total`` counts every match.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import ColumnElement, func, or_, select
+
+from catalyst.api.responses import ok
+from catalyst.auth.deps import get_services, require
+from catalyst.auth.sessions import Principal
+from catalyst.db.models import AuditLog
+from catalyst.errors import BadRequest
+
+router = APIRouter(prefix="/api/audit", tags=["audit"])
+Reader = Annotated[Principal, Depends(require("admin.read"))]
+MAX_LIMIT = 200
+
+
+def entry_json(row: AuditLog) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "actor": row.actor,
+        "action": row.action,
+        "target": row.target,
+        "details": row.details,
+        "createdAt": row.created_at.isoformat(),
+    }
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _action_filter(action: str) -> ColumnElement[bool]:
+    prefix = action.removesuffix("*").removesuffix(".")
+    if not prefix:
+        raise BadRequest("action: give an action such as plugin.reload, or a prefix such as plugin")
+    if action.endswith("*"):
+        return AuditLog.action.startswith(prefix + ".", autoescape=True)
+    return or_(AuditLog.action == prefix, AuditLog.action.startswith(prefix + ".", autoescape=True))
+
+
+def filters(
+    actor: str | None,
+    action: str | None,
+    target: str | None,
+    since: datetime | None,
+    until: datetime | None,
+) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = []
+    if actor:
+        where.append(AuditLog.actor == actor)
+    if action:
+        where.append(_action_filter(action))
+    if target:
+        where.append(AuditLog.target == target)
+    if since is not None:
+        where.append(AuditLog.created_at >= _utc(since))
+    if until is not None:
+        where.append(AuditLog.created_at < _utc(until))
+    return where
+
+
+Text = Annotated[str | None, Query(max_length=255, pattern=r"^[^\x00]*$")]
+
+
+@router.get("")
+async def list_audit(
+    request: Request,
+    _: Reader,
+    actor: Text = None,
+    action: Text = None,
+    target: Text = None,
+    since: Annotated[datetime | None, Query()] = None,
+    until: Annotated[datetime | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
+    cursor: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+) -> JSONResponse:
+    """Newest first; ``nextCursor`` is null on the last page."""
+    where = filters(actor, action, target, since, until)
+    page = list(where)
+    if cursor is not None:
+        page.append(AuditLog.id < cursor)
+    async with get_services(request).db() as db:
+        total = await db.scalar(select(func.count()).select_from(AuditLog).where(*where)) or 0
+        rows = list(
+            (
+                await db.scalars(
+                    select(AuditLog).where(*page).order_by(AuditLog.id.desc()).limit(limit + 1)
+                )
+            ).all()
+        )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return ok(
+        {
+            "items": [entry_json(r) for r in rows],
+            "total": total,
+            "nextCursor": rows[-1].id if more and rows else None,
+        }
+    )

@@ -1,0 +1,159 @@
+"""``/api/users`` and ``/api/roles``: accounts and roles. ``user.read`` to look, ``user.write``
+to change. Password hashes never leave the server; a generated password is answered once."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from catalyst.api.responses import ok
+from catalyst.auth.deps import get_services, require
+from catalyst.auth.permissions import CATALOG
+from catalyst.auth.sessions import Principal
+from catalyst.db.models import User
+from catalyst.domain.roles import role_json, user_json
+from catalyst.domain.users import UserService
+from catalyst.errors import BadRequest
+
+router = APIRouter(prefix="/api/users", tags=["users"])
+roles_router = APIRouter(prefix="/api/roles", tags=["users"])
+
+Name = Annotated[str, Field(min_length=1, max_length=64)]
+Password = Annotated[str, Field(min_length=8, max_length=1024)]
+Grant = Annotated[str, Field(min_length=1, max_length=64)]
+Description = Annotated[str, Field(max_length=255)]
+UserId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+
+
+class UserCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    username: Name
+    role: Name
+    #: Omit to have one generated and answered once.
+    password: Password | None = None
+
+
+class RoleChange(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    role: Name
+
+
+class PasswordReset(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    #: Omit to have one generated and answered once.
+    password: Password | None = None
+
+
+class RoleCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: Name
+    description: Description = ""
+    permissions: list[Grant] = Field(max_length=len(CATALOG) + 8)
+
+
+class RoleUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    description: Description | None = None
+    permissions: list[Grant] | None = Field(default=None, max_length=len(CATALOG) + 8)
+
+
+def service(request: Request) -> UserService:
+    services = get_services(request)
+    return UserService(services.db, services.sessions)
+
+
+Service = Annotated[UserService, Depends(service)]
+Reader = Annotated[Principal, Depends(require("user.read"))]
+Writer = Annotated[Principal, Depends(require("user.write"))]
+
+
+def _with_password(user: User, password: str | None) -> dict[str, object]:
+    return {"user": user_json(user), "password": password}
+
+
+@router.get("")
+async def list_users(
+    svc: Service,
+    _: Reader,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0, le=2**31)] = 0,
+) -> JSONResponse:
+    rows, total = await svc.list_users(limit=limit, offset=offset)
+    return ok({"items": [user_json(u) for u in rows], "total": total})
+
+
+@router.post("", status_code=201)
+async def create_user(body: UserCreate, svc: Service, who: Writer) -> JSONResponse:
+    created = await svc.create_user(who.username, body.username, body.role, body.password)
+    return ok(
+        _with_password(created.user, created.password),
+        message=f"User {body.username} created",
+        status_code=201,
+    )
+
+
+@router.get("/{user_id}")
+async def get_user(user_id: UserId, svc: Service, _: Reader) -> JSONResponse:
+    return ok(user_json(await svc.get_user(user_id)))
+
+
+@router.put("/{user_id}/role")
+async def set_role(user_id: UserId, body: RoleChange, svc: Service, who: Writer) -> JSONResponse:
+    user = await svc.set_role(who.username, user_id, body.role)
+    return ok(user_json(user), message=f"{user.username} is now {body.role}")
+
+
+@router.post("/{user_id}/disable")
+async def disable_user(user_id: UserId, svc: Service, who: Writer) -> JSONResponse:
+    user = await svc.set_enabled(who.username, user_id, False)
+    return ok(user_json(user), message=f"{user.username} disabled")
+
+
+@router.post("/{user_id}/enable")
+async def enable_user(user_id: UserId, svc: Service, who: Writer) -> JSONResponse:
+    user = await svc.set_enabled(who.username, user_id, True)
+    return ok(user_json(user), message=f"{user.username} enabled")
+
+
+@router.post("/{user_id}/password")
+async def reset_password(
+    user_id: UserId, svc: Service, who: Writer, body: PasswordReset | None = None
+) -> JSONResponse:
+    given = body.password if body is not None else None
+    user, generated = await svc.reset_password(who.username, user_id, given)
+    return ok(_with_password(user, generated), message=f"Password of {user.username} reset")
+
+
+@roles_router.get("")
+async def list_roles(svc: Service, _: Reader) -> JSONResponse:
+    roles = [role_json(role, users) for role, users in await svc.list_roles()]
+    return ok({"items": roles, "catalog": dict(CATALOG)})
+
+
+@roles_router.post("", status_code=201)
+async def create_role(body: RoleCreate, svc: Service, who: Writer) -> JSONResponse:
+    role = await svc.create_role(who.username, body.name, body.description, body.permissions)
+    return ok(role_json(role), message=f"Role {role.name} created", status_code=201)
+
+
+@roles_router.patch("/{name}")
+async def update_role(
+    name: Annotated[str, Path(min_length=1, max_length=64)],
+    body: RoleUpdate,
+    svc: Service,
+    who: Writer,
+) -> JSONResponse:
+    if body.description is None and body.permissions is None:
+        raise BadRequest("Nothing to change: give description and/or permissions")
+    role = await svc.update_role(
+        who.username, name, description=body.description, permissions=body.permissions
+    )
+    return ok(role_json(role), message=f"Role {role.name} updated")
