@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from catalyst import __version__
 from catalyst.auth.ratelimit import LoginRateLimiter
 from catalyst.auth.sessions import SessionStore
-from catalyst.db.engine import create_engine, session_factory
+from catalyst.db.engine import engine_for, session_factory
 from catalyst.settings import Settings
 
 if TYPE_CHECKING:
@@ -52,7 +52,7 @@ class Services:
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> Services:
-        engine = create_engine(settings.database_url)
+        engine = engine_for(settings)
         db = session_factory(engine)
         services = cls(
             settings=settings,
