@@ -68,6 +68,7 @@ class Services:
         return services
 
     def _build_runtime(self, clock: Clock | None) -> None:
+        from catalyst.crypto import SecretBox
         from catalyst.domain.servers import ServerService
         from catalyst.events.bus import EventBus
         from catalyst.plugins.config import ConfigStore
@@ -85,7 +86,8 @@ class Services:
         self.scheduler = Scheduler(clock)
         self.dispatcher = Dispatcher()
         self.hub = Hub(queue_size=s.ws_queue_size)
-        config = ConfigStore(self.db, lambda name: self.plugins.schema_of(name))
+        box = SecretBox(self.secret_key, [s.secret_key_previous])
+        config = ConfigStore(self.db, lambda name: self.plugins.schema_of(name), box)
         servers = ServerService(self.db, self.bus.emit)
 
         def storage(plugin: str) -> StorageService:
@@ -113,6 +115,7 @@ class Services:
 
     async def start(self) -> None:
         await self.plugins.start()
+        await self.plugins.config.seal_stale()  # data: encrypt secrets left in clear text
         if self.settings.hot_reload:
             from catalyst.plugins.watcher import PluginWatcher
 
