@@ -9,7 +9,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from catalyst import __version__
-from catalyst.api import audit, auth, health, plugins, servers, users
+from catalyst.api import audit, auth, db_errors, health, plugins, servers, users
 from catalyst.api.exception_handlers import UnhandledErrorMiddleware, install_exception_handlers
 from catalyst.api.ui import mount_ui
 from catalyst.clock import Clock
@@ -64,6 +64,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         cookie_name=settings.session_cookie_name,
     )
     app.add_middleware(ForwardedMiddleware, trusted=settings.forwarded_allow_ips)
+    app.add_middleware(db_errors.DatabaseOutageMiddleware)  # data: 503 when the DB is down
     app.add_middleware(UnhandledErrorMiddleware)
     app.include_router(health.router)
     app.include_router(auth.router)

@@ -13,7 +13,7 @@ from catalyst import __version__
 from catalyst.auth.passwords import PasswordWorkers
 from catalyst.auth.ratelimit import LoginRateLimiter
 from catalyst.auth.sessions import SessionStore
-from catalyst.db.engine import create_engine, session_factory
+from catalyst.db.engine import engine_for, session_factory
 from catalyst.settings import Settings
 
 if TYPE_CHECKING:
@@ -54,7 +54,7 @@ class Services:
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> Services:
-        engine = create_engine(settings.database_url)
+        engine = engine_for(settings)
         db = session_factory(engine)
         passwords = PasswordWorkers(settings.login_hash_threads, settings.login_max_waiting)
         services = cls(
@@ -74,6 +74,7 @@ class Services:
         return services
 
     def _build_runtime(self, clock: Clock | None) -> None:
+        from catalyst.crypto import SecretBox
         from catalyst.domain.servers import ServerService
         from catalyst.events.bus import EventBus
         from catalyst.plugins.config import ConfigStore
@@ -91,7 +92,8 @@ class Services:
         self.scheduler = Scheduler(clock)
         self.dispatcher = Dispatcher()
         self.hub = Hub(queue_size=s.ws_queue_size)
-        config = ConfigStore(self.db, lambda name: self.plugins.schema_of(name))
+        box = SecretBox(self.secret_key, [s.secret_key_previous])
+        config = ConfigStore(self.db, lambda name: self.plugins.schema_of(name), box)
         servers = ServerService(self.db, self.bus.emit)
 
         def storage(plugin: str) -> StorageService:
@@ -119,6 +121,7 @@ class Services:
 
     async def start(self) -> None:
         await self.plugins.start()
+        await self.plugins.config.seal_stale()  # data: encrypt secrets left in clear text
         if self.settings.hot_reload:
             from catalyst.plugins.watcher import PluginWatcher
 

@@ -90,6 +90,21 @@ class Settings(BaseSettings):
             if item != "*":
                 ipaddress.ip_network(item, strict=False)  # raises ValueError with the reason
         return value
+    # --- data: database timeouts and secrets at rest ---
+    #: Seconds to open a database connection before the request fails with 503.
+    db_connect_timeout: float = Field(default=1.5, gt=0)
+    #: Seconds one statement may run (PostgreSQL ``statement_timeout`` and the driver's own
+    #: command timeout) before the request fails with 503.
+    db_statement_timeout: float = Field(default=3.0, gt=0)
+    #: Seconds a request waits for a free pooled connection before failing with 503.
+    db_pool_timeout: float = Field(default=2.0, gt=0)
+    #: Seconds SQLite waits for another writer's lock before giving up (503).
+    db_busy_timeout: float = Field(default=4.0, gt=0)
+    #: Seconds ``/readyz`` allows the database to answer ``SELECT 1``.
+    readiness_timeout: float = Field(default=1.0, gt=0)
+    #: The previous ``secret_key`` after a key change: secrets encrypted with it stay readable
+    #: until ``catalyst secrets rotate`` (or the next start) re-encrypts them with the current one.
+    secret_key_previous: str | None = None
 
     def resolved_secret_key(self) -> str:
         """The configured secret, or one generated once and kept in the data folder."""

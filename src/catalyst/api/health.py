@@ -1,29 +1,54 @@
-"""``/api/health``: is the host up and can it reach its database. No login needed."""
+"""Health probes. No login needed.
+
+* ``/livez``: the process answers (no database, no Redis): restart the instance when it fails.
+* ``/readyz``: the database answers ``SELECT 1`` within ``readiness_timeout``: send traffic only
+  when it succeeds.
+* ``/api/health``: a report for people and monitors: version, uptime, database and Redis. It is
+  503 only when the database is unreachable; Redis is reported (``ok``, ``down`` or ``disabled``)
+  but never fails the check, since nothing the host serves needs it yet.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from sqlalchemy import text
 
+from catalyst.api.db_errors import MESSAGE as DB_DOWN
+from catalyst.api.responses import fail, ok
 from catalyst.auth.deps import get_services
+from catalyst.services import Services
 
 router = APIRouter(tags=["health"])
+
+
+@router.get("/livez")
+async def livez() -> JSONResponse:
+    """The process is alive and its event loop answers."""
+    return ok({"status": "alive"})
+
+
+@router.get("/readyz")
+async def readyz(request: Request) -> JSONResponse:
+    """Ready for traffic: the database answered within the readiness timeout."""
+    if await _database_status(get_services(request)) != "ok":
+        return fail(DB_DOWN, 503, {"Retry-After": "5"})
+    return ok({"status": "ready", "database": "ok"})
 
 
 @router.get("/api/health")
 async def health(request: Request) -> JSONResponse:
     services = get_services(request)
-    try:
-        async with services.engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
-        database = "ok"
-    except Exception:  # noqa: BLE001 - any failure to reach the database is reported, not raised
-        database = "unreachable"
-    redis = await _redis_status(services.settings.redis_url)
-    healthy = database == "ok" and redis != "unreachable"
+    database, redis = await asyncio.gather(
+        _database_status(services),
+        _redis_status(services.settings.redis_url, services.settings.readiness_timeout),
+    )
+    healthy = database == "ok"
     body = {
         "success": healthy,
         "data": {
@@ -37,18 +62,27 @@ async def health(request: Request) -> JSONResponse:
     return JSONResponse(body, status_code=200 if healthy else 503)
 
 
-async def _redis_status(url: str | None) -> str:
-    """``disabled`` (single instance), ``ok`` or ``unreachable``."""
+async def _database_status(services: Services) -> str:
+    """``ok``, or ``unreachable`` when ``SELECT 1`` failed or took over the readiness timeout."""
+    try:
+        async with asyncio.timeout(services.settings.readiness_timeout):
+            async with services.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+    except Exception:  # noqa: BLE001 - any failure to reach the database is reported, not raised
+        return "unreachable"
+    return "ok"
+
+
+async def _redis_status(url: str | None, seconds: float) -> str:
+    """``disabled`` (single instance), ``ok`` or ``down``."""
     if not url:
         return "disabled"
-    from redis.asyncio import Redis
-    from redis.exceptions import RedisError
-
-    client = Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+    client = Redis.from_url(url, socket_connect_timeout=seconds, socket_timeout=seconds)
     try:
-        await client.ping()
+        async with asyncio.timeout(seconds):
+            await client.ping()
     except (RedisError, OSError):
-        return "unreachable"
+        return "down"
     finally:
         await client.aclose()
     return "ok"

@@ -248,6 +248,8 @@ class PluginManager:
         assert manifest is not None
         assert manifest.backend is not None
         entry = manifest.backend.entry
+        if problem := self.config.problem(record.name):  # data: secrets no key opens
+            raise HookFailed(record.name, "config", problem, "")
         try:
             async with asyncio.timeout(self.hook_timeout):
                 code, module = await asyncio.to_thread(
