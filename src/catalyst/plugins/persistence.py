@@ -47,7 +47,8 @@ async def restore(
                 result.auto_enabled.append(name)
         except Exception as exc:  # one plugin's row must not stop the others
             log.exception("plugin_row_failed", plugin=name)
-            result.failed[name] = f"Could not save the plugin in the database: {exc}"
+            first = (str(exc).splitlines() or [type(exc).__name__])[0][:200]
+            result.failed[name] = f"Could not save the plugin in the database: {first}"
     return result
 
 
