@@ -79,10 +79,7 @@ async def test_unknown_plugin_is_404_everywhere(app: FastAPI) -> None:
 async def test_enable_with_a_bad_body_is_400(app: FastAPI, body: object) -> None:
     c = await admin_client(app)
     r = await c.post("/api/plugins/example-plugin/enable", json=body)
-    if body == {}:  # "enabled" defaults to true: enabling an enabled plugin is a 409
-        assert r.status_code == 409
-        return
-    assert r.status_code == 400
+    assert r.status_code == 400  # {} too: "enabled" is required, it has no default
     assert r.json()["success"] is False
     assert "body" in r.json()["error"]
 
@@ -170,10 +167,12 @@ async def test_admin_changes_are_audited(app: FastAPI) -> None:
     async with app.state.services.db() as db:
         rows = (await db.scalars(select(AuditLog).order_by(AuditLog.id))).all()
     assert [(r.actor, r.action, r.target) for r in rows] == [
+        # the operator's plugin_auto_enable setting consented to what the plugin requests
+        ("system:auto-enable", "plugin.permissions.grant", "example-plugin"),
         ("admin", "plugin.disable", "example-plugin"),
         ("admin", "plugin.config", "example-plugin"),
     ]
-    assert json.dumps(rows[1].details) == '{"keys": ["greeting"]}'
+    assert json.dumps(rows[2].details) == '{"keys": ["greeting"]}'
 
 
 async def test_frontend_files_are_served_from_the_entry_folder_only(

@@ -7,13 +7,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, JSONResponse
-from pydantic import BaseModel, ConfigDict, StrictBool
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from catalyst import audit as audit_log
 from catalyst.api.responses import ok
 from catalyst.auth.deps import CurrentPrincipal, get_services, require
 from catalyst.auth.sessions import Principal
-from catalyst.errors import InvalidTransition, NotFound, ServiceUnavailable
+from catalyst.errors import BadRequest, InvalidTransition, NotFound, ServiceUnavailable
 from catalyst.plugins import views
 from catalyst.plugins.manager import PluginManager
 from catalyst.services import Services
@@ -34,7 +34,19 @@ ServicesDep = Annotated[Services, Depends(get_services)]
 
 class EnableBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    enabled: StrictBool = True
+    enabled: StrictBool
+
+
+class PermissionsBody(BaseModel):
+    """Consent to (``grant``) or withdraw (``revoke``) permissions the plugin requests."""
+
+    model_config = ConfigDict(extra="forbid")
+    grant: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        default_factory=list, max_length=100
+    )
+    revoke: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        default_factory=list, max_length=100
+    )
 
 
 class ConfigBody(BaseModel):
@@ -69,20 +81,38 @@ async def get_plugin(name: str, plugins: Manager, _: Reader) -> JSONResponse:
 async def enable_plugin(
     name: str, body: EnableBody, plugins: Manager, services: ServicesDep, who: Writer
 ) -> JSONResponse:
+    """Enable (granting, by the admin's consent, every permission it requests) or disable."""
+    warning = None
     if body.enabled:
-        await plugins.enable(name)
+        await plugins.enable(name, who.username)
     else:
-        await plugins.disable(name)
+        warning = await plugins.disable(name)
     await audit(services, who, "plugin.enable" if body.enabled else "plugin.disable", name)
     word = "enabled" if body.enabled else "disabled"
-    return ok(views.summary(plugins.get(name)), message=f"Plugin {word} successfully")
+    data = views.summary(plugins.get(name))
+    if warning:  # disabled all the same; say what went wrong
+        data["warning"] = warning
+        return ok(data, message=f"Plugin disabled, but its {warning}")
+    return ok(data, message=f"Plugin {word} successfully")
+
+
+@router.post("/{name}/permissions")
+async def change_permissions(
+    name: str, body: PermissionsBody, plugins: Manager, who: Writer
+) -> JSONResponse:
+    """Grant (consent to) permissions the plugin requests, e.g. its ``pendingPermissions``
+    after a new version asked for more, or revoke some; each change is audited."""
+    if not body.grant and not body.revoke:
+        raise BadRequest("Name at least one permission to grant or revoke")
+    await plugins.change_permissions(name, body.grant, body.revoke, who.username)
+    return ok(views.summary(plugins.get(name)), message="Plugin permissions updated")
 
 
 @router.post("/{name}/reload")
 async def reload_plugin(
     name: str, plugins: Manager, services: ServicesDep, who: Writer
 ) -> JSONResponse:
-    duration = await plugins.reload(name)
+    duration = await plugins.reload(name, who.username)
     await audit(services, who, "plugin.reload", name, durationMs=round(duration, 2))
     data = {**views.summary(plugins.get(name)), "durationMs": round(duration, 2)}
     return ok(data, message="Plugin reloaded successfully")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 from catalyst.plugins.versioning import satisfies
 
@@ -47,15 +47,9 @@ def check(graph: Graph, versions: Mapping[str, str], broken: Mapping[str, str]) 
     for name in sorted(graph):
         if name in problems:
             continue
-        for dep, wanted in sorted(graph[name].items()):
-            if dep not in versions:
-                problems[name] = f"Missing dependency {dep!r} (needs {wanted})"
-                break
-            if not satisfies(versions[dep], wanted):
-                problems[name] = (
-                    f"Dependency {dep!r} is version {versions[dep]}, but {wanted} is required"
-                )
-                break
+        problem = unmet(graph[name], versions)
+        if problem:
+            problems[name] = problem
     bad = {**broken, **problems}
     changed = True
     while changed:
@@ -65,10 +59,33 @@ def check(graph: Graph, versions: Mapping[str, str], broken: Mapping[str, str]) 
                 continue
             for dep in sorted(graph[name]):
                 if dep in bad:
-                    bad[name] = problems[name] = f"Dependency {dep!r} is in error"
+                    bad[name] = problems[name] = f"needs {dep}, which is in error"
                     changed = True
                     break
     return problems
+
+
+def unmet(
+    wanted: Mapping[str, str],
+    versions: Mapping[str, str],
+    enabled: Collection[str] | None = None,
+    present: Collection[str] = (),
+) -> str | None:
+    """Why the dependencies ``wanted`` ({name: range}) are not met, or None when they are.
+
+    ``versions`` holds the versions of the valid plugins present; ``present`` every plugin folder
+    (valid or not); with ``enabled`` given, a dependency must also be enabled.
+    """
+    for dep, needed in sorted(wanted.items()):
+        if dep not in versions:
+            if dep in present:
+                return f"needs {dep}, which is in error"
+            return f"needs {dep}, which is not installed"
+        if not satisfies(versions[dep], needed):
+            return f"needs {dep} {needed}, found {versions[dep]}"
+        if enabled is not None and dep not in enabled:
+            return f"needs {dep}, which is not enabled"
+    return None
 
 
 def load_order(graph: Graph) -> list[str]:

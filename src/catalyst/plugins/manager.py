@@ -14,16 +14,23 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from catalyst.auth.permissions import CATALOG
 from catalyst.errors import BadRequest, Conflict, NotFound
 from catalyst.log import get_logger
-from catalyst.plugins import dependencies, persistence
+from catalyst.plugins import dependencies, dependency_recheck, grants, persistence, scanning
 from catalyst.plugins.config import ConfigStore, Schema
 from catalyst.plugins.context import PluginContext, PluginHost
-from catalyst.plugins.discovery import PluginSource, discover
+from catalyst.plugins.discovery import PluginSource
 from catalyst.plugins.dispatcher import Dispatcher
 from catalyst.plugins.instance import PluginInstance, resolve_hooks
-from catalyst.plugins.lifecycle import HookFailed, StateListener, call_hook, set_state
+from catalyst.plugins.lifecycle import (
+    HookFailed,
+    StateListener,
+    ThreadWatch,
+    call_hook,
+    describe,
+    host_cancelled,
+    set_state,
+)
 from catalyst.plugins.loader import import_plugin
 from catalyst.plugins.logs import PluginLogger
 from catalyst.plugins.record import PluginRecord
@@ -61,6 +68,7 @@ class PluginManager:
         self.log_listeners: list[Callable[[str, dict[str, Any]], None]] = []
         self._generation = 0
         self._rescan_lock = asyncio.Lock()
+        self._recheck_lock = asyncio.Lock()
         dispatcher.unavailable = self._unavailable
 
     # -- queries -----------------------------------------------------------------------------
@@ -112,80 +120,30 @@ class PluginManager:
 
         One rescan at a time (the watcher and the admin API may ask together)."""
         async with self._rescan_lock:
-            return await self._rescan()
+            return await scanning.rescan(self)
 
-    async def _rescan(self) -> dict[str, list[str]]:
-        settings = self.services.settings
-        found = {
-            s.name: s
-            for s in discover(
-                settings.plugins_dir,
-                host_version=self.services.version,
-                permission_catalog=CATALOG.keys(),
-            )
-        }
-        removed = sorted(set(self.records) - set(found))
-        for name in removed:
-            record = self.records[name]
-            async with record.lock:
-                await self._unload(record, persist=False)
-            del self.records[name]
-            self.dispatcher.remove(name)
-            self.config.forget(name)
-            await self.host.bus.emit("plugin:removed", {"name": name}, source="core")
-        added = sorted(set(found) - set(self.records))
-        for name in added:
-            self.records[name] = PluginRecord(name=name, source=found[name])
-        await persistence.restore(
-            self.services.db,
-            {n: self.records[n] for n in added},
-            self.config,
-            self.auto_enable,
-        )
-        await self._check_dependencies()
-        order = dependencies.load_order(self.graph())
-        for name in order:
-            record = self.records[name]
-            if name in added and record.state is S.DISCOVERED:
-                async with record.lock:
-                    await self._load(record)
-        for name in order:
-            record = self.records[name]
-            if name in added and record.wants_enabled and record.state is S.LOADED:
-                async with record.lock:
-                    await self._try_enable(record)
-        if added or removed:
-            log.info("plugins_rescanned", added=added, removed=removed)
-        return {"added": added, "removed": removed}
-
-    async def _check_dependencies(self) -> None:
-        versions = {
-            n: r.source.manifest.version for n, r in self.records.items() if r.source.manifest
-        }
-        broken = {n: r.error or "" for n, r in self.records.items() if not r.source.ok}
-        for record in self.records.values():
-            if not record.source.ok and record.state is S.DISCOVERED:
-                await set_state(
-                    record, S.ERROR, self.state_listeners, error=record.source.error_message
-                )
-        problems = dependencies.check(self.graph(), versions, broken)
-        for name, problem in problems.items():
-            record = self.records[name]
-            if record.state is S.DISCOVERED:
-                await set_state(record, S.ERROR, self.state_listeners, error=problem)
+    async def recheck_dependencies(self) -> None:
+        """Stop plugins whose dependencies are no longer met; bring back those met again."""
+        async with self._recheck_lock:
+            await dependency_recheck.recheck(self)
 
     # -- the operations ----------------------------------------------------------------------
 
-    async def enable(self, name: str) -> None:
+    async def enable(self, name: str, actor: str = "system") -> None:
+        """The admin's enable: ``actor`` consents to every permission the plugin requests."""
         record = self.get(name)
-        async with record.lock:
-            check_transition(name, record.state, S.ENABLED)
-            self._require_dependencies_enabled(record)
-            await self._enable(record)
-            if record.state is S.ERROR:
-                raise BadRequest(f"Plugin {name!r} failed to enable: {record.error}")
+        try:
+            async with record.lock:
+                check_transition(name, record.state, S.ENABLED)
+                self._require_dependencies_met(record)
+                await self._enable(record, consent_by=actor)
+                if record.state is S.ERROR:
+                    raise BadRequest(f"Plugin {name!r} failed to enable: {record.error}")
+        finally:
+            await self.recheck_dependencies()
 
-    async def disable(self, name: str) -> None:
+    async def disable(self, name: str) -> str | None:
+        """Disable ``name``; returns the exit hook's failure (the plugin is disabled anyway)."""
         record = self.get(name)
         async with record.lock:
             check_transition(name, record.state, S.DISABLED)
@@ -199,24 +157,35 @@ class PluginManager:
                     f"Cannot disable plugin {name!r}: enabled plugins depend on it: "
                     + ", ".join(users)
                 )
-            await self._disable(record, persist=True)
+            failure = await self._disable(record, persist=True)
+        await self.recheck_dependencies()
+        return failure.message if failure else None
 
-    def _require_dependencies_enabled(self, record: PluginRecord) -> None:
+    async def change_permissions(
+        self, name: str, grant: Iterable[str], revoke: Iterable[str], actor: str
+    ) -> None:
+        """An admin grants (consents to) or revokes permissions the plugin requests."""
+        record = self.get(name)
+        async with record.lock:
+            await grants.change(self, record, grant, revoke, actor)
+
+    def _require_dependencies_met(self, record: PluginRecord) -> None:
+        problem = dependency_recheck.problem_of(self, record, enabled=False)
+        if problem:
+            raise Conflict(f"Cannot enable plugin {record.name!r}: it {problem}")
         manifest = record.source.manifest
         for dep in sorted(manifest.dependencies if manifest else {}):
-            other = self.records.get(dep)
-            if other is None or other.state is not S.ENABLED:
-                state = other.state.value if other else "missing"
+            state = self.records[dep].state
+            if state is not S.ENABLED:
                 raise Conflict(
-                    f"Cannot enable plugin {record.name!r}: its dependency {dep!r} is {state}, "
-                    "but needs to be enabled"
+                    f"Cannot enable plugin {record.name!r}: its dependency {dep!r} is "
+                    f"{state.value}, but needs to be enabled"
                 )
 
     async def _try_enable(self, record: PluginRecord) -> None:
-        try:
-            self._require_dependencies_enabled(record)
-        except Conflict as exc:
-            log.warning("plugin_not_enabled", plugin=record.name, reason=exc.message)
+        problem = dependency_recheck.problem_of(self, record, enabled=True)
+        if problem:
+            log.warning("plugin_not_enabled", plugin=record.name, reason=problem)
             return
         await self._enable(record)
 
@@ -250,25 +219,28 @@ class PluginManager:
         entry = manifest.backend.entry
         if problem := self.config.problem(record.name):  # data: secrets no key opens
             raise HookFailed(record.name, "config", problem, "")
+        watch = ThreadWatch(record.name, "import", import_plugin)
         try:
             async with asyncio.timeout(self.hook_timeout):
-                code, module = await asyncio.to_thread(
-                    import_plugin, record.name, source.path, entry
-                )
-        except TimeoutError as exc:
-            raise HookFailed(record.name, "import", "timed out", "") from exc
-        except BaseException as exc:  # SyntaxError, ImportError, anything the module raises
-            if isinstance(exc, KeyboardInterrupt | SystemExit | asyncio.CancelledError):
+                code, module = await asyncio.to_thread(watch, record.name, source.path, entry)
+            try:
+                hooks = resolve_hooks(module)  # may instantiate the plugin's class
+            except BaseException:
+                code.forget()
                 raise
-            raise HookFailed(
-                record.name, "import", f"{type(exc).__name__}: {exc}", traceback.format_exc()
-            ) from exc
+        except TimeoutError as exc:
+            watch.timed_out(self._overruns(record.name), self.hook_timeout)
+            raise HookFailed(record.name, "import", "timed out", "") from exc
+        except BaseException as exc:  # anything the module raises, sys.exit included
+            if host_cancelled(exc):
+                raise
+            raise HookFailed(record.name, "import", describe(exc), traceback.format_exc()) from exc
         self._generation += 1
         instance = PluginInstance(
             name=record.name,
             code=code,
             module=module,
-            hooks=resolve_hooks(module),
+            hooks=hooks,
             generation=self._generation,
             scheduler=self.scheduler,
         )
@@ -283,9 +255,19 @@ class PluginManager:
             raise
         return instance
 
+    def _overruns(self, name: str) -> list[dict[str, Any]] | None:
+        record = self.records.get(name)
+        return record.overruns if record else None
+
     async def _hook(self, instance: PluginInstance, hook: str, *extra: Any) -> None:
         await call_hook(
-            instance.name, instance.hooks, hook, instance.ctx, *extra, timeout_s=self.hook_timeout
+            instance.name,
+            instance.hooks,
+            hook,
+            instance.ctx,
+            *extra,
+            timeout_s=self.hook_timeout,
+            overruns=self._overruns(instance.name),
         )
 
     def _publish(self, instance: PluginInstance) -> None:
@@ -310,10 +292,14 @@ class PluginManager:
             await instance.release_enabled()
             raise
 
-    async def _enable(self, record: PluginRecord) -> None:
+    async def _enable(self, record: PluginRecord, consent_by: str | None = None) -> None:
+        """Enable; ``consent_by`` grants all requested permissions, else only those kept."""
         manifest = record.source.manifest
         assert manifest is not None
-        record.granted = frozenset(manifest.permissions)
+        if consent_by is not None:
+            await grants.apply(self, record, grants.requested(record), consent_by)
+        else:
+            await grants.apply(self, record, grants.kept(record), grants.SYSTEM)
         instance = record.instance
         if instance is not None:
             try:
@@ -327,10 +313,13 @@ class PluginManager:
             self._publish(instance)
         record.enabled_at = datetime.now(UTC)
         record.reload_error = None
+        record.hook_error = None
         await set_state(record, S.ENABLED, self.state_listeners)
         await persistence.save_enabled(self.services.db, record, True)
 
-    async def _disable(self, record: PluginRecord, *, persist: bool) -> None:
+    async def _disable(self, record: PluginRecord, *, persist: bool) -> HookFailed | None:
+        """Stop serving and run ``on_disable``; a failing hook is kept in ``hook_error`` and
+        returned, and the plugin is disabled all the same."""
         instance = record.instance
         self.dispatcher.remove(record.name)
         failure: HookFailed | None = None
@@ -342,13 +331,16 @@ class PluginManager:
                 failure = exc
             await instance.release_enabled()
         if failure is not None:
-            await set_state(
-                record, S.ERROR, self.state_listeners, error=failure.message, detail=failure.detail
-            )
-        else:
-            await set_state(record, S.DISABLED, self.state_listeners)
+            record.hook_error = {
+                "hook": failure.hook,
+                "message": failure.message,
+                "traceback": failure.detail,
+                "at": datetime.now(UTC).isoformat(),
+            }
+        await set_state(record, S.DISABLED, self.state_listeners)
         if persist:
             await persistence.save_enabled(self.services.db, record, False)
+        return failure
 
     async def _unload(self, record: PluginRecord, *, persist: bool) -> None:
         if record.state is S.ENABLED:
@@ -390,8 +382,11 @@ class PluginManager:
                 data["error"] = record.error
             await self.host.bus.emit(f"plugin:{new.value}", data, source="core")
 
-    async def reload(self, name: str) -> float:
+    async def reload(self, name: str, actor: str = "system") -> float:
         """Reload from disk atomically; see :mod:`catalyst.plugins.reloading`."""
         from catalyst.plugins.reloading import reload_plugin
 
-        return await reload_plugin(self, name)
+        try:
+            return await reload_plugin(self, name, actor)
+        finally:
+            await self.recheck_dependencies()

@@ -91,11 +91,23 @@ def _one_error(message: str) -> WrapValidator:
     return WrapValidator(validate)
 
 
+def _at_most(limit: int, what: str) -> AfterValidator:
+    """Lengths the database columns hold (``plugins.name`` 50, ``plugins.version`` 64)."""
+
+    def check(value: str) -> str:
+        if len(value) > limit:
+            raise ValueError(f"is {len(value)} characters long; a {what} has at most {limit}")
+        return value
+
+    return AfterValidator(check)
+
+
 PluginName = Annotated[
     str,
+    _at_most(50, "plugin name"),
     _pattern("[a-z0-9-]{1,50}", "plugin name", "use 1–50 lowercase letters, digits and hyphens"),
 ]
-VersionText = Annotated[str, AfterValidator(_semver)]
+VersionText = Annotated[str, _at_most(64, "version"), AfterValidator(_semver)]
 RangeText = Annotated[str, AfterValidator(_version_range)]
 ConfigKey = Annotated[
     str,

@@ -23,6 +23,13 @@ class PluginRecord:
     error: str | None = None
     error_detail: str | None = None
     reload_error: dict[str, Any] | None = None
+    #: Set while the plugin is held in ``error`` by an unmet dependency (the message).
+    dependency_problem: str | None = None
+    #: The last exit hook that failed although the move went on (``on_disable``): shown, kept
+    #: until the next enable.
+    hook_error: dict[str, Any] | None = None
+    #: Sync hook threads still running after their timeout: ``{hook, since, timeoutS}``.
+    overruns: list[dict[str, Any]] = field(default_factory=list)
     loaded_at: datetime | None = None
     enabled_at: datetime | None = None
     installed_at: datetime | None = None

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, NoReturn
 from catalyst.auth.permissions import CATALOG
 from catalyst.errors import BadRequest, NotFound
 from catalyst.log import get_logger
-from catalyst.plugins import dependencies, persistence
+from catalyst.plugins import dependencies, grants, persistence
 from catalyst.plugins.discovery import PluginSource, discover_one
 from catalyst.plugins.instance import PluginInstance
 from catalyst.plugins.lifecycle import HookFailed, set_state
@@ -35,8 +35,12 @@ class ReloadFailed(BadRequest):
     """The new version failed; the previous one (if any) keeps serving."""
 
 
-async def reload_plugin(manager: PluginManager, name: str) -> float:
-    """Reload ``name`` from disk; returns the duration in milliseconds. Raises ReloadFailed."""
+async def reload_plugin(manager: PluginManager, name: str, actor: str = "system") -> float:
+    """Reload ``name`` from disk; returns the duration in milliseconds. Raises ReloadFailed.
+
+    The grants stay as they were, minus permissions the new manifest no longer requests (revoked
+    and audited with ``actor``); permissions it newly requests stay pending until an admin
+    consents (:mod:`catalyst.plugins.grants`)."""
     record = manager.get(name)
     async with record.lock:
         if manager.records.get(name) is not record:  # removed while we waited for the lock
@@ -62,6 +66,7 @@ async def reload_plugin(manager: PluginManager, name: str) -> float:
         )
         new = await _prepare(manager, record, source, should_enable)
         _swap(manager, record, source, old, new, should_enable)
+        await grants.apply(manager, record, grants.kept(record), actor)
         if old is not None:
             await _retire(manager, old, was_enabled)
         await _settle_state(manager, record, was_enabled, should_enable)
@@ -127,8 +132,6 @@ def _swap(
     assert source.manifest is not None
     record.source = source
     manager.config.schema_changed(record.name)
-    if live:
-        record.granted = frozenset(source.manifest.permissions)
     record.instance = new
     if old is not None:
         old.deactivate()

@@ -7,6 +7,7 @@ from typing import Any
 
 from catalyst.plugins.config_schema import masked, schema_json
 from catalyst.plugins.dependencies import dependents
+from catalyst.plugins.grants import pending
 from catalyst.plugins.manager import PluginManager
 from catalyst.plugins.record import PluginRecord
 
@@ -39,6 +40,9 @@ def summary(record: PluginRecord) -> dict[str, Any]:
         "reloadError": record.reload_error,
         "permissions": list(manifest.permissions) if manifest else [],
         "grantedPermissions": sorted(record.granted),
+        "pendingPermissions": pending(record),
+        "hookError": record.hook_error,
+        "hookOverruns": list(record.overruns),
         "hasBackend": bool(manifest and manifest.backend),
         "hasFrontend": bool(manifest and manifest.frontend),
         "frontendEntry": manifest.frontend.entry if manifest and manifest.frontend else None,
@@ -57,6 +61,9 @@ def ui_summary(record: PluginRecord) -> dict[str, Any] | None:
         "reloadError": None,
         "permissions": [],
         "grantedPermissions": [],
+        "pendingPermissions": [],
+        "hookError": None,
+        "hookOverruns": [],
         "installedAt": None,
     }
 

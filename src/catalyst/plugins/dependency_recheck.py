@@ -1,0 +1,78 @@
+"""Dependencies re-checked after every change: rescan, reload, enable, disable, removal.
+
+A plugin whose dependency is no longer met — removed, in error, not enabled, or now at a version
+outside the range it needs — stops serving and goes to ``error`` with the reason ("needs base
+^1.0.0, found 2.0.0"). Its wish to be enabled is kept: once the dependency is met again it comes
+back, and is enabled again if it was. Plugins are visited in dependency order, so one pass carries
+a change down a whole chain.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from catalyst.log import get_logger
+from catalyst.plugins import dependencies
+from catalyst.plugins.lifecycle import set_state
+from catalyst.plugins.record import PluginRecord
+from catalyst.plugins.state import PluginState
+
+if TYPE_CHECKING:
+    from catalyst.plugins.manager import PluginManager
+
+log = get_logger("plugins.dependencies")
+S = PluginState
+
+
+def problem_of(manager: PluginManager, record: PluginRecord, *, enabled: bool) -> str | None:
+    """Why ``record``'s dependencies are not met now; with ``enabled``, they must be enabled."""
+    manifest = record.source.manifest
+    if manifest is None or not manifest.dependencies:
+        return None
+    graph = manager.graph()
+    cycle = dependencies.find_cycles(graph).get(record.name)
+    if cycle:
+        return cycle
+    records = manager.records
+    versions = {n: r.source.manifest.version for n, r in records.items() if r.source.manifest}
+    live = {n for n, r in records.items() if r.state is S.ENABLED} if enabled else None
+    return dependencies.unmet(manifest.dependencies, versions, live, present=records.keys())
+
+
+async def recheck(manager: PluginManager) -> None:
+    """One pass over every plugin, dependencies first."""
+    for name in dependencies.load_order(manager.graph()):
+        record = manager.records.get(name)
+        if record is None or record.source.manifest is None:
+            continue
+        if not record.source.manifest.dependencies and record.dependency_problem is None:
+            continue
+        async with record.lock:
+            if manager.records.get(name) is record:
+                await _recheck_one(manager, record)
+
+
+async def _recheck_one(manager: PluginManager, record: PluginRecord) -> None:
+    listeners = manager.state_listeners
+    wants = record.wants_enabled or record.state is S.ENABLED
+    problem = problem_of(manager, record, enabled=wants)
+    if problem:
+        if record.state is S.ENABLED:
+            log.warning("plugin_dependency_unmet", plugin=record.name, problem=problem)
+            await manager._disable(record, persist=False)  # keeps the wish to be enabled
+            await set_state(record, S.ERROR, listeners, error=problem, dependency=True)
+        elif record.state in (S.LOADED, S.DISABLED):
+            hard = problem_of(manager, record, enabled=False)  # missing, in error, wrong version
+            if hard:
+                await set_state(record, S.ERROR, listeners, error=hard, dependency=True)
+        elif record.dependency_problem is not None and problem != record.error:
+            await set_state(record, S.ERROR, listeners, error=problem, dependency=True)
+        return
+    if record.dependency_problem is not None and record.state is S.ERROR:
+        log.info("plugin_dependency_met", plugin=record.name)
+        if record.instance is None:
+            await manager._load(record)
+        else:
+            await set_state(record, S.LOADED, listeners)
+    if record.wants_enabled and record.state in (S.LOADED, S.DISABLED):
+        await manager._enable(record)
