@@ -89,6 +89,7 @@ def serve(
         log_level="warning",
         access_log=False,
         ws="websockets-sansio",
+        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
     )
 
 

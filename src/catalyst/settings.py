@@ -47,6 +47,20 @@ class Settings(BaseSettings):
     login_max_attempts: int = Field(default=5, ge=1)
     login_window_seconds: float = Field(default=60.0, gt=0)
 
+    # --- exec: plugin execution (route timeouts, thread pools, loop watchdog, shutdown)
+    #: Seconds a plugin route may take before it is answered 504 (a route may set ``timeout=``).
+    plugin_route_timeout: float = Field(default=30.0, gt=0)
+    #: Worker threads per plugin for its sync handlers, tasks, listeners and hooks.
+    plugin_threads: int = Field(default=4, ge=1, le=256)
+    #: Worker threads for importing plugin code (separate from every plugin's own pool).
+    plugin_import_threads: int = Field(default=2, ge=1, le=64)
+    #: The event loop not answering for this long is a stall, logged and blamed; 0 turns it off.
+    loop_stall_threshold_ms: int = Field(default=250, ge=0)
+    #: On SIGTERM, seconds in-flight requests get before they are cancelled (uvicorn's grace).
+    shutdown_grace_seconds: int = Field(default=3, ge=0)
+    #: On shutdown, each on_disable/on_unload gets at most this long (or plugin_hook_timeout).
+    shutdown_hook_timeout: float = Field(default=2.0, gt=0)
+
     def resolved_secret_key(self) -> str:
         """The configured secret, or one generated once and kept in the data folder."""
         if self.secret_key:

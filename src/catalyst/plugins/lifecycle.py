@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from catalyst.log import get_logger
+from catalyst.plugins import executor
 from catalyst.plugins.record import PluginRecord
 from catalyst.plugins.state import PluginState, check_transition
 
@@ -49,7 +50,7 @@ async def call_hook(
             if inspect.iscoroutinefunction(fn):
                 await fn(*args)
             else:
-                result = await asyncio.to_thread(fn, *args)
+                result = await executor.run_sync(plugin, fn, *args)
                 if inspect.isawaitable(result):
                     await result
     except TimeoutError as exc:

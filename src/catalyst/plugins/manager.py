@@ -17,7 +17,7 @@ from typing import Any
 from catalyst.auth.permissions import CATALOG
 from catalyst.errors import BadRequest, Conflict, NotFound
 from catalyst.log import get_logger
-from catalyst.plugins import dependencies, persistence
+from catalyst.plugins import dependencies, executor, persistence
 from catalyst.plugins.config import ConfigStore, Schema
 from catalyst.plugins.context import PluginContext, PluginHost
 from catalyst.plugins.discovery import PluginSource, discover
@@ -250,7 +250,7 @@ class PluginManager:
         entry = manifest.backend.entry
         try:
             async with asyncio.timeout(self.hook_timeout):
-                code, module = await asyncio.to_thread(
+                code, module = await executor.run_import(
                     import_plugin, record.name, source.path, entry
                 )
         except TimeoutError as exc:
