@@ -90,6 +90,7 @@ def serve(
         access_log=False,
         ws="websockets-sansio",
         proxy_headers=False,  # CATALYST_FORWARDED_ALLOW_IPS decides (catalyst.http.forwarded)
+        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
     )
 
 

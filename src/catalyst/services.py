@@ -18,10 +18,11 @@ from catalyst.settings import Settings
 
 if TYPE_CHECKING:
     from catalyst.clock import Clock
-    from catalyst.events.bus import EventBus
+    from catalyst.events.bus import EventBus, Subscription
     from catalyst.plugins.dispatcher import Dispatcher
     from catalyst.plugins.manager import PluginManager
     from catalyst.plugins.scheduler import Scheduler
+    from catalyst.plugins.watchdog import Watchdog
     from catalyst.plugins.watcher import PluginWatcher
     from catalyst.ws.hub import Hub
 
@@ -31,6 +32,16 @@ Emit = Callable[[str, dict[str, Any]], Awaitable[None]]
 
 async def _no_events(_name: str, _data: dict[str, Any]) -> None:
     """The event seam before a bus is attached: core events go nowhere."""
+
+
+def _listener_failed(sub: Subscription, event: str, exc: BaseException | None) -> None:
+    """A plugin's event listener failed: say so in the plugin's own log stream too."""
+    from catalyst.plugins.logs import plugin_error
+
+    if sub.owner is None or sub.owner == "core":
+        return
+    what = f"listener for {sub.pattern!r} " + ("timed out" if exc is None else "failed")
+    plugin_error(sub.owner, f"{what} on event {event!r}", exc, event_name=event)
 
 
 @dataclass
@@ -51,6 +62,7 @@ class Services:
     hub: Hub = field(init=False)
     plugins: PluginManager = field(init=False)
     watcher: PluginWatcher | None = None
+    watchdog: Watchdog | None = None
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> Services:
@@ -77,6 +89,7 @@ class Services:
         from catalyst.crypto import SecretBox
         from catalyst.domain.servers import ServerService
         from catalyst.events.bus import EventBus
+        from catalyst.plugins import executor
         from catalyst.plugins.config import ConfigStore
         from catalyst.plugins.context import PluginHost
         from catalyst.plugins.dbfacade import PluginDb
@@ -89,8 +102,11 @@ class Services:
         s = self.settings
         self.bus = EventBus(handler_timeout=s.event_handler_timeout)
         self.emit = self.bus.emit
+        self.bus.on_failure = _listener_failed
         self.scheduler = Scheduler(clock)
         self.dispatcher = Dispatcher()
+        self.dispatcher.route_timeout = s.plugin_route_timeout
+        executor.configure(s.plugin_threads, s.plugin_import_threads)
         self.hub = Hub(queue_size=s.ws_queue_size)
         box = SecretBox(self.secret_key, [s.secret_key_previous])
         config = ConfigStore(self.db, lambda name: self.plugins.schema_of(name), box)
@@ -120,6 +136,14 @@ class Services:
         )
 
     async def start(self) -> None:
+        from catalyst.plugins.watchdog import Watchdog, reporter
+
+        if self.settings.loop_stall_threshold_ms > 0:
+            self.watchdog = Watchdog(
+                self.settings.loop_stall_threshold_ms / 1000,
+                reporter(lambda name: self.plugins.records.get(name)),
+            )
+            self.watchdog.start()
         await self.plugins.start()
         await self.plugins.config.seal_stale()  # data: encrypt secrets left in clear text
         if self.settings.hot_reload:
@@ -131,10 +155,22 @@ class Services:
             await self.watcher.start()
 
     async def close(self) -> None:
+        """Shut down promptly, still running every plugin's on_disable and on_unload: plugin
+        requests and task runs in flight are ended first (bounded waits), then each hook gets
+        at most ``shutdown_hook_timeout`` seconds."""
+        from catalyst.plugins import executor
+
+        s = self.settings
         try:
             if self.watcher is not None:
                 await self.watcher.stop()
             await self.hub.close_all()
+            await self.dispatcher.inflight.end_all(wait=1.0)
+            await self.scheduler.stop(grace=0.5)
+            self.plugins.hook_timeout = min(self.plugins.hook_timeout, s.shutdown_hook_timeout)
             await self.plugins.stop()
         finally:
+            executor.shutdown_all()
+            if self.watchdog is not None:
+                self.watchdog.stop()
             await self.engine.dispose()

@@ -90,6 +90,7 @@ class Settings(BaseSettings):
             if item != "*":
                 ipaddress.ip_network(item, strict=False)  # raises ValueError with the reason
         return value
+
     # --- data: database timeouts and secrets at rest ---
     #: Seconds to open a database connection before the request fails with 503.
     db_connect_timeout: float = Field(default=1.5, gt=0)
@@ -105,6 +106,19 @@ class Settings(BaseSettings):
     #: The previous ``secret_key`` after a key change: secrets encrypted with it stay readable
     #: until ``catalyst secrets rotate`` (or the next start) re-encrypts them with the current one.
     secret_key_previous: str | None = None
+    # --- exec: plugin execution (route timeouts, thread pools, loop watchdog, shutdown)
+    #: Seconds a plugin route may take before it is answered 504 (a route may set ``timeout=``).
+    plugin_route_timeout: float = Field(default=30.0, gt=0)
+    #: Worker threads per plugin for its sync handlers, tasks, listeners and hooks.
+    plugin_threads: int = Field(default=4, ge=1, le=256)
+    #: Worker threads for importing plugin code (separate from every plugin's own pool).
+    plugin_import_threads: int = Field(default=2, ge=1, le=64)
+    #: The event loop not answering for this long is a stall, logged and blamed; 0 turns it off.
+    loop_stall_threshold_ms: int = Field(default=250, ge=0)
+    #: On SIGTERM, seconds in-flight requests get before they are cancelled (uvicorn's grace).
+    shutdown_grace_seconds: int = Field(default=3, ge=0)
+    #: On shutdown, each on_disable/on_unload gets at most this long (or plugin_hook_timeout).
+    shutdown_hook_timeout: float = Field(default=2.0, gt=0)
 
     def resolved_secret_key(self) -> str:
         """The configured secret, or one generated once and kept in the data folder."""

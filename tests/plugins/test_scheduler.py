@@ -354,6 +354,7 @@ async def test_status_durations_and_json(scheduler: Scheduler, clock: FakeClock)
         "skippedCount": 0,
         "claimedElsewhere": 0,
         "errorCount": 0,
+        "repeatCount": 0,
         "running": False,
     }
     status.run_count = 99  # a snapshot: changing it changes nothing

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import mimetypes
 from typing import Annotated, Any
 
@@ -22,6 +23,7 @@ router = APIRouter(prefix="/api/plugins", tags=["plugins"])
 ui_router = APIRouter(prefix="/api/ui", tags=["plugins"])
 Reader = Annotated[Principal, Depends(require("admin.read"))]
 Writer = Annotated[Principal, Depends(require("admin.write"))]
+RUN_NOW_WAIT = 2.0  # seconds run-now waits for the run before answering "still running"
 
 
 def manager(request: Request) -> PluginManager:
@@ -148,11 +150,15 @@ async def run_task(
     spec = record.instance.tasks.get(task_id) if record.instance else None
     if spec is None:
         raise NotFound(f"Task {task_id!r} not found in plugin {name!r}")
-    if spec.live is None:
+    live = spec.live
+    if live is None:
         raise InvalidTransition(f"tasks of plugin {name!r}", "run", record.state.value, ["enabled"])
-    await spec.live.run_now()
+    run = live.start_now()  # 409 when a run is still going
     await audit(services, who, "plugin.task.run", f"{name}/{task_id}")
-    return ok(spec.live.status.to_json(), message="Task ran")
+    # Answer promptly: a quick task has finished by then, a long one goes on after the answer.
+    done, _ = await asyncio.wait([run], timeout=RUN_NOW_WAIT)
+    data = {**live.status.to_json(), "id": spec.id, "name": spec.name}
+    return ok(data, message="Task ran" if done else "Task started; it is still running")
 
 
 _TYPES = {".js": "text/javascript", ".mjs": "text/javascript", ".css": "text/css"}

@@ -215,6 +215,9 @@ class EventBus:
             raise ValueError(f"handler_timeout must be positive, got {handler_timeout}")
         self.handler_timeout: Final = handler_timeout
         self.publisher: Publisher | None = publisher
+        #: Told of every handler failure (``exc`` None: timed out), e.g. to write it to the
+        #: owning plugin's log stream.
+        self.on_failure: Callable[[Subscription, str, BaseException | None], None] | None = None
         """Awaited once per ``emit`` (not for ``deliver_local``); a bridge may set it later."""
         self._log = logger if logger is not None else get_logger("events")
         self._ids = itertools.count(1)
@@ -398,3 +401,5 @@ class EventBus:
             source=source,
             exc_info=exc,
         )
+        if self.on_failure is not None:
+            self.on_failure(sub, event, exc)

@@ -12,10 +12,17 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from catalyst.events.bus import EventBus, validate_event_name, validate_pattern
+from catalyst.plugins import executor
 from catalyst.plugins.config import ConfigStore
 from catalyst.plugins.instance import PluginInstance, TaskSpec, WsHandler
 from catalyst.plugins.logs import PluginLogger
-from catalyst.plugins.routing import Handler, Middleware, RouteSpec, validate_route
+from catalyst.plugins.routing import (
+    Handler,
+    Middleware,
+    RouteSpec,
+    check_timeout,
+    validate_route,
+)
 from catalyst.plugins.scheduler import CronSchedule
 from catalyst.plugins.storage import StorageService
 from catalyst.sdk.errors import PluginPermissionError, RegistrationError
@@ -86,8 +93,11 @@ class PluginContext:
         permission: str | None = None,
         public: bool = False,
         max_body_bytes: int | None = None,
+        timeout: float | None = None,
     ) -> Unregister:
-        """Serve ``handler`` at ``/api/plugins/<name><url>``; returns a function that removes it."""
+        """Serve ``handler`` at ``/api/plugins/<name><url>``; returns a function that removes it.
+
+        ``timeout``: seconds before the request is answered 504 (default: the host's setting)."""
         inst = self._instance
         m = validate_route(self.name, method, url, handler)
         if max_body_bytes is not None and (
@@ -96,6 +106,7 @@ class PluginContext:
             or max_body_bytes < 0
         ):
             raise RegistrationError(f"Plugin {self.name!r}: max_body_bytes must be an int >= 0")
+        timeout = check_timeout(self.name, m, url, timeout)
         if public and "http.public" not in self.manifest.permissions:
             raise RegistrationError(
                 f"Plugin {self.name!r}: public route {m} {url} needs 'http.public' declared "
@@ -103,7 +114,9 @@ class PluginContext:
             )
         if any(r.method == m and r.url == url for r in inst.routes):
             raise RegistrationError(f"Plugin {self.name!r}: route {m} {url} is already registered")
-        spec = RouteSpec(m, url, handler, permission, public, max_body_bytes)
+        spec = RouteSpec(
+            m, url, handler, permission, public, max_body_bytes=max_body_bytes, timeout=timeout
+        )
         inst.routes.append(spec)
         inst.routes_changed()
 
@@ -241,10 +254,16 @@ class PluginContext:
         inst = self._instance
         two = _arity(handler) >= 2
 
+        is_async = inspect.iscoroutinefunction(handler)
+
         async def gated(name: str, data: Any) -> None:
             if not inst.active:
                 return
-            result = handler(data, name) if two else handler(data)
+            args = (data, name) if two else (data,)
+            if is_async:
+                result = handler(*args)
+            else:  # a sync listener runs in the plugin's thread pool
+                result = await executor.run_sync(self.name, handler, *args)
             if inspect.isawaitable(result):
                 await result
 

@@ -8,6 +8,8 @@ of a plugin, never half of one (enable, disable and reload swap them in one assi
 
 from __future__ import annotations
 
+import asyncio
+import re
 import uuid
 from collections.abc import Callable
 
@@ -17,8 +19,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from catalyst.auth.deps import principal_from
 from catalyst.errors import CatalystError
 from catalyst.log import get_logger
+from catalyst.plugins import watchdog
+from catalyst.plugins.inflight import Call, InFlight, Reason
+from catalyst.plugins.logs import plugin_error
 from catalyst.plugins.routing import PluginTable, is_reserved
-from catalyst.sdk.errors import HTTPError
+from catalyst.sdk.errors import ConfigError, HTTPError, PluginPermissionError
 from catalyst.sdk.request import Request
 
 PREFIX = "/api/plugins/"
@@ -34,6 +39,9 @@ class Dispatcher:
 
     def __init__(self) -> None:
         self._tables: dict[str, PluginTable] = {}
+        #: Seconds a route may take when it sets no ``timeout`` of its own.
+        self.route_timeout: float = 30.0
+        self.inflight = InFlight()
         #: Says why a known plugin without a table does not serve (None: unknown plugin).
         self.unavailable: Callable[[str], str | None] = lambda _name: None
 
@@ -70,7 +78,8 @@ class Dispatcher:
         scope["catalyst.plugin"] = table.plugin
         if route.spec.max_body_bytes is not None:  # read at body-read time by http.bodylimit
             scope["catalyst.body_limit"] = route.spec.max_body_bytes
-        request = Request(scope, receive)
+        call = Call(receive)
+        request = Request(scope, call.receive)
         principal = await principal_from(request)
         scope["catalyst.principal"] = principal
         if not (route.spec.public and table.public_granted):
@@ -78,30 +87,88 @@ class Dispatcher:
                 return _error("Not authenticated: log in or send a bearer token", 401)
             if route.spec.permission and not principal.can(route.spec.permission):
                 return _error(f"Missing permission: {route.spec.permission}", 403)
-
+        seconds = route.spec.timeout or self.route_timeout
+        where = f"{method} {route.spec.url}"
+        deadline = asyncio.timeout(seconds)
+        self.inflight.add(call)
         try:
-            return await route.call(request)
-        except HTTPError as exc:
-            return _error(exc.message, exc.status_code)
-        except CatalystError as exc:  # a refused ctx call (bad config value, storage limit …)
-            if exc.status_code >= 500:
+            with watchdog.doing(table.plugin, "route", where):
+                async with deadline:
+                    call.start(deadline)
+                    response = await route.call(request)
+        except TimeoutError as exc:
+            if not deadline.expired():  # the plugin's own TimeoutError
+                return _failed(table.plugin, where, path, exc)
+            return _ended(table.plugin, where, call.reason or "timeout", seconds)
+        except BaseException as exc:
+            if isinstance(exc, asyncio.CancelledError) and _host_cancelled():
                 raise
-            return _error(exc.message, exc.status_code)
-        except Exception:
-            correlation = uuid.uuid4().hex[:12]
-            log.exception(
-                "plugin_route_failed",
-                plugin=table.plugin,
-                method=method,
-                path=path,
-                correlation_id=correlation,
-            )
-            return _error(
-                f"Plugin {table.plugin!r} failed to handle the request "
-                f"(correlation id {correlation})",
-                500,
-                {"X-Correlation-Id": correlation},
-            )
+            return _refused(exc) or _failed(table.plugin, where, path, exc)
+        finally:
+            self.inflight.discard(call)
+        problem = _invalid(response)
+        if problem is not None:
+            return _failed(table.plugin, where, path, ValueError(f"invalid response: {problem}"))
+        return response
+
+
+def _host_cancelled() -> bool:
+    """A CancelledError is the host's own (shutdown, server cancel) when our task is cancelling."""
+    task = asyncio.current_task()
+    return task is None or task.cancelling() > 0
+
+
+def _refused(exc: BaseException) -> Response | None:
+    """A refusal the plugin author meant, or the host made on the plugin's behalf: its own 4xx."""
+    if isinstance(exc, HTTPError):
+        return _error(exc.message, exc.status_code)
+    if isinstance(exc, CatalystError) and exc.status_code < 500:
+        return _error(exc.message, exc.status_code)  # a refused ctx call (bad config value …)
+    if isinstance(exc, PluginPermissionError):
+        return _error(str(exc), 403)
+    if isinstance(exc, ConfigError):
+        return _error(str(exc), 400)
+    return None
+
+
+def _failed(plugin: str, where: str, path: str, exc: BaseException) -> Response:
+    correlation = uuid.uuid4().hex[:12]
+    plugin_error(plugin, f"route {where} failed", exc, path=path, correlation_id=correlation)
+    return _error(
+        f"Plugin {plugin!r} failed to handle the request (correlation id {correlation})",
+        500,
+        {"X-Correlation-Id": correlation},
+    )
+
+
+def _ended(plugin: str, where: str, reason: Reason, seconds: float) -> Response:
+    if reason == "timeout":
+        plugin_error(plugin, f"route {where} timed out after {seconds:g} s", level="warning")
+        return _error(f"Plugin {plugin!r} did not answer within {seconds:g} s", 504)
+    if reason == "shutdown":
+        return _error("The host is shutting down", 503)
+    # The client went away: nobody reads this answer (499 is the usual log code for it).
+    return _error("Client closed the request", 499)
+
+
+_TOKEN = re.compile(rb"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+
+
+def _invalid(response: Response) -> str | None:
+    """Why ``response`` cannot be sent (a bad status or header), else None."""
+    status = response.status_code
+    if isinstance(status, bool) or not isinstance(status, int) or not 200 <= status <= 599:
+        return f"status {status!r} is not an HTTP status from 200 to 599"
+    try:
+        headers = response.raw_headers
+        for name, value in headers:
+            if not isinstance(name, bytes) or not _TOKEN.match(name):
+                return f"header name {name!r} is not a valid token"
+            if not isinstance(value, bytes) or any(c in value for c in (0, 10, 13)):
+                return f"header {name!r} has an invalid value {value!r}"
+    except (TypeError, ValueError):
+        return "headers are not (name, value) pairs"
+    return None
 
 
 class DispatchMiddleware:

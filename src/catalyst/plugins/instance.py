@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from catalyst.plugins import executor
 from catalyst.plugins.ledger import Ledger
 from catalyst.plugins.loader import LoadedCode
 from catalyst.plugins.routing import Middleware, RouteSpec
@@ -71,6 +72,8 @@ class PluginInstance:
         self.load_ledger = Ledger(self.name, "load")
         self.enable_ledger = Ledger(self.name, "enable")
         self.activation = Ledger(self.name, "activation")
+        self._released = False
+        executor.acquire(self.name)  # this generation's sync code runs in the plugin's pool
 
     def ledger(self) -> Ledger:
         return self.enable_ledger if self.phase == "enable" else self.load_ledger
@@ -84,7 +87,15 @@ class PluginInstance:
     def start_task(self, spec: TaskSpec) -> None:
         if self.scheduler is None or spec.live is not None:
             return
-        spec.live = self.scheduler.add(spec.cron, spec.handler, name=spec.id, owner=self.name)
+        sync, name = spec.handler, self.name
+
+        async def threaded() -> None:  # a sync task runs in the plugin's pool, off the loop
+            result = await executor.run_sync(name, sync)
+            if inspect.isawaitable(result):
+                await result
+
+        handler = sync if inspect.iscoroutinefunction(sync) else threaded
+        spec.live = self.scheduler.add(spec.cron, handler, name=spec.id, owner=self.name)
 
     @staticmethod
     def stop_task(spec: TaskSpec) -> None:
@@ -118,6 +129,9 @@ class PluginInstance:
         failed = await self.enable_ledger.dispose()
         failed += await self.load_ledger.dispose()
         self.code.forget()
+        if not self._released:
+            self._released = True
+            executor.release(self.name)
         return failed
 
     def counts(self) -> dict[str, int]:

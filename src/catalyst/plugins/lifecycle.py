@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from catalyst.log import get_logger
+from catalyst.plugins import executor
 from catalyst.plugins.record import PluginRecord
 from catalyst.plugins.state import PluginState, check_transition
 
@@ -132,7 +133,7 @@ async def call_hook(
                 await fn(*args)
             else:
                 watch = ThreadWatch(plugin, hook, fn)
-                result = await asyncio.to_thread(watch, *args)
+                result = await executor.run_sync(plugin, watch, *args)
                 if inspect.isawaitable(result):
                     await result
     except TimeoutError as exc:

@@ -91,6 +91,16 @@ def _package_spec(fullname: str, folder: Path | None) -> importlib.machinery.Mod
 
 
 _finder = _PluginFinder()
+#: package key (``example_plugin_3``) → plugin name, for the generations currently imported.
+_owners: dict[str, str] = {}
+
+
+def plugin_of_module(module_name: str) -> str | None:
+    """The plugin whose code ``module_name`` is (``_catalyst_plugins.<key>...``), if any."""
+    parts = module_name.split(".", 2)
+    if len(parts) < 2 or parts[0] != ROOT:
+        return None
+    return _owners.get(parts[1])
 
 
 def _install_finder() -> None:
@@ -122,6 +132,7 @@ class LoadedCode:
             delattr(root, key)
         with _lock:
             _finder.roots.pop(key, None)
+            _owners.pop(key, None)
 
 
 def entry_module_name(entry: str) -> str:
@@ -144,6 +155,7 @@ def import_plugin(
     package = f"{ROOT}.{key}"
     with _lock:
         _finder.roots[key] = folder.resolve()
+        _owners[key] = plugin_name
     code = LoadedCode(plugin_name, folder, package)
     importlib.invalidate_caches()
     try:

@@ -58,6 +58,7 @@ class PluginLogger:
         self.buffer = buffer
         self._log = structlog.get_logger("plugin").bind(plugin=plugin)
         self.on_record: list[Any] = []  # callables(plugin, record) for live log pushes
+        _register(self)
 
     def _emit(self, level: str, message: str, fields: dict[str, Any]) -> None:
         record = self.buffer.add(level, str(message), fields)
@@ -87,3 +88,60 @@ class PluginLogger:
     def exception(self, message: str, **fields: Any) -> None:
         fields = {**fields, "traceback": traceback.format_exc()}
         self._emit("error", message, fields)
+
+
+# -- a plugin's own failures, reported by the host into the plugin's log stream ----------------
+
+#: The logger of each plugin's record (its buffer and live pushes), by plugin name.
+_loggers: dict[str, PluginLogger] = {}
+
+
+def _register(logger: PluginLogger) -> None:
+    # The first logger made for a record carries the live-push listeners; later ones made for
+    # the same buffer (a new generation, a one-off message) add nothing. A new buffer means a
+    # new record (a new host in the same process): it takes over.
+    current = _loggers.get(logger.plugin)
+    if current is None or current.buffer is not logger.buffer:
+        _loggers[logger.plugin] = logger
+
+
+def logger_for(plugin: str) -> PluginLogger | None:
+    """The logger whose records reach ``plugin``'s log stream, if the plugin is known."""
+    return _loggers.get(plugin)
+
+
+def plugin_error(
+    plugin: str | PluginLogger,
+    message: str,
+    exc: BaseException | None = None,
+    *,
+    level: str = "error",
+    host: bool = True,
+    **fields: Any,
+) -> None:
+    """Write a failure of ``plugin``'s code (a route, task, listener, WebSocket handler, a loop
+    stall) to the plugin's own log stream: ``GET /api/plugins/<name>/logs``, the live
+    ``plugin:log`` push and the UI's "Recent logs", as well as the host log.
+
+    ``exc`` adds ``error`` ("Type: message") and its ``traceback`` to the record's fields.
+    ``host=False`` when the caller already wrote the host log line."""
+    logger = plugin if isinstance(plugin, PluginLogger) else _loggers.get(plugin)
+    if exc is not None:
+        fields = {
+            **fields,
+            "error": f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__,
+            "traceback": "".join(traceback.format_exception(exc)),
+        }
+    if logger is None:  # an unknown plugin: the host log is all there is
+        if host:
+            getattr(structlog.get_logger("plugin"), level)(message, plugin=plugin, **fields)
+        return
+    if host:
+        logger._emit(level, message, fields)
+        return
+    record = logger.buffer.add(level, message, fields)
+    for listener in logger.on_record:
+        try:
+            listener(logger.plugin, record)
+        except Exception:  # noqa: BLE001 - a broken listener must not break plugin logging
+            continue

@@ -16,7 +16,14 @@ from typing import Any
 
 from catalyst.errors import BadRequest, Conflict, NotFound
 from catalyst.log import get_logger
-from catalyst.plugins import dependencies, dependency_recheck, grants, persistence, scanning
+from catalyst.plugins import (
+    dependencies,
+    dependency_recheck,
+    executor,
+    grants,
+    persistence,
+    scanning,
+)
 from catalyst.plugins.config import ConfigStore, Schema
 from catalyst.plugins.context import PluginContext, PluginHost
 from catalyst.plugins.discovery import PluginSource
@@ -222,7 +229,7 @@ class PluginManager:
         watch = ThreadWatch(record.name, "import", import_plugin)
         try:
             async with asyncio.timeout(self.hook_timeout):
-                code, module = await asyncio.to_thread(watch, record.name, source.path, entry)
+                code, module = await executor.run_import(watch, record.name, source.path, entry)
             try:
                 hooks = resolve_hooks(module)  # may instantiate the plugin's class
             except BaseException:

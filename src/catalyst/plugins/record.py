@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -38,6 +39,8 @@ class PluginRecord:
     instance: PluginInstance | None = None
     logs: LogBuffer = field(default_factory=LogBuffer)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    #: The latest event-loop stalls the watchdog blamed on this plugin (newest last).
+    stalls: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=20))
     _writable: bool = field(default=True, repr=False)
 
     def __post_init__(self) -> None:

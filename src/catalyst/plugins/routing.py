@@ -6,7 +6,6 @@ builds a new one, which the dispatcher swaps in with one assignment.
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -17,6 +16,7 @@ from starlette.convertors import Convertor
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import compile_path
 
+from catalyst.plugins import executor
 from catalyst.sdk.errors import RegistrationError
 from catalyst.sdk.request import Request
 
@@ -43,6 +43,8 @@ class RouteSpec:
     public: bool = False
     #: Raises (or lowers) the request body limit of this route (``catalyst.http.bodylimit``).
     max_body_bytes: int | None = None
+    #: Seconds the handler may take before the request is answered 504 (None: the host default).
+    timeout: float | None = None
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -50,6 +52,7 @@ class RouteSpec:
             "url": self.url,
             "permission": self.permission,
             "public": self.public,
+            **({"timeout": self.timeout} if self.timeout is not None else {}),
         }
 
 
@@ -77,6 +80,18 @@ def validate_route(plugin: str, method: str, url: str, handler: Handler) -> str:
     if not callable(handler):
         raise RegistrationError(f"Plugin {plugin!r}: route handler for {m} {url} is not callable")
     return m
+
+
+def check_timeout(plugin: str, method: str, url: str, timeout: object) -> float | None:
+    """A route's ``timeout=`` option: None or a positive number of seconds."""
+    if timeout is None:
+        return None
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
+        raise RegistrationError(
+            f"Plugin {plugin!r}: route {method} {url}: timeout must be a positive number of "
+            f"seconds, not {timeout!r}"
+        )
+    return float(timeout)
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,8 +199,8 @@ async def call_route(
     args = (request,) if takes_request else ()
     if is_async:
         result = await fn(*args)
-    else:
-        result = await asyncio.to_thread(fn, *args)
+    else:  # a sync handler runs in its plugin's thread pool, never on the event loop
+        result = await executor.run_sync(request.plugin, fn, *args)
         if inspect.isawaitable(result):
             result = await result
     return to_response(result)
@@ -200,7 +215,17 @@ def chain(middleware: Sequence[Middleware], endpoint: CallNext) -> CallNext:
 
 
 def _wrap(mw: Middleware, call_next: CallNext) -> CallNext:
-    async def run(request: Request) -> Response:
-        return to_response(await mw(request, call_next))
+    if _is_async(mw):
 
-    return run
+        async def run(request: Request) -> Response:
+            return to_response(await mw(request, call_next))
+
+        return run
+
+    async def run_sync(request: Request) -> Response:
+        # A sync middleware runs in the plugin's pool; what it returns (call_next's coroutine,
+        # or its own response) is awaited here.
+        result = await executor.run_sync(request.plugin, mw, request, call_next)
+        return to_response(await result if inspect.isawaitable(result) else result)
+
+    return run_sync

@@ -17,9 +17,14 @@ Running
       previous one: a fire time (or ``run_now``) that finds the handler still running is skipped
       and counted in ``skipped_count``. Fire times missed while the process was suspended are not
       made up: one run happens, and the schedule continues from the current time.
-    - A handler's exception is logged and recorded (``last_error``, ``error_count``); the schedule
-      goes on. A sync handler runs inline on the event loop and must be quick; blocking work
-      belongs in an async handler, e.g. ``await asyncio.to_thread(work)``.
+    - A handler's exception is recorded (``last_error``, ``error_count``) and logged (for a
+      plugin's task, into the plugin's own log stream too) with its traceback once per distinct
+      error (type, message and place); the same error again is counted (``repeat_count``) and
+      logged without traceback at its 2nd, 4th, 8th… time. The schedule goes on.
+    - A sync handler runs inline on the event loop and must be quick. A plugin's sync task is
+      handed over wrapped so that it runs in the plugin's thread pool (see
+      :meth:`catalyst.plugins.instance.PluginInstance.start_task`).
+    - ``start_now()`` starts a run and returns it without waiting (409 when one is running).
     - ``ScheduledTask.dispose()`` cancels the loop and a running handler and removes the task;
       ``await task.aclose(grace)`` also waits up to ``grace`` seconds for them to finish and logs
       a handler that does not. ``Scheduler.stop(grace)`` stops every loop and lets running
@@ -44,6 +49,8 @@ from croniter import croniter
 from catalyst.clock import Clock, SystemClock
 from catalyst.errors import InvalidTransition
 from catalyst.log import get_logger
+from catalyst.plugins import watchdog
+from catalyst.plugins.task_errors import DistinctErrors, report_failure
 
 TaskHandler: TypeAlias = Callable[[], Awaitable[None] | None]
 
@@ -105,6 +112,8 @@ class TaskStatus:
     skipped_count: int = 0
     claimed_elsewhere: int = 0
     error_count: int = 0
+    repeat_count: int = 0
+    """How many times the latest failure's error (same type, message, place) came before."""
     running: bool = False
 
     def to_json(self) -> dict[str, Any]:
@@ -122,6 +131,7 @@ class TaskStatus:
             "skippedCount": self.skipped_count,
             "claimedElsewhere": self.claimed_elsewhere,
             "errorCount": self.error_count,
+            "repeatCount": self.repeat_count,
             "running": self.running,
         }
 
@@ -150,6 +160,7 @@ class ScheduledTask:
         self._loop: asyncio.Task[None] | None = None
         self._run: asyncio.Task[None] | None = None
         self._disposed = False
+        self._errors = DistinctErrors()
 
     @property
     def status(self) -> TaskStatus:
@@ -170,6 +181,18 @@ class ScheduledTask:
         run = self._fire("manual")
         if run is not None:
             await asyncio.wait([run])
+
+    def start_now(self) -> asyncio.Task[None]:
+        """Start a run now and return it, without waiting for it to finish.
+
+        Refused (409, naming the state) when the task is disposed or a run is still going."""
+        if self._disposed:
+            raise InvalidTransition(f"task {self.name!r}", "run", "disposed", ["scheduled"])
+        if self._run is not None:
+            raise InvalidTransition(f"task {self.name!r}", "run", "running", ["idle"])
+        run = self._fire("manual")
+        assert run is not None
+        return run
 
     def dispose(self) -> None:
         """Cancel the loop and a running handler and remove the task. Idempotent."""
@@ -231,15 +254,16 @@ class ScheduledTask:
         began = perf_counter()
         try:
             try:
-                result = self._handler()
-                if inspect.isawaitable(result):
-                    await result
+                with watchdog.doing(self.owner or "core", "task", self.name):
+                    result = self._handler()
+                    if inspect.isawaitable(result):
+                        await result
             except Exception as exc:  # noqa: BLE001 - plugin code: contain, log and record
                 status.last_error = (
                     f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
                 )
                 status.error_count += 1
-                self._log.error("task failed", trigger=trigger, exc_info=exc)
+                self._report(exc, trigger)
             else:
                 status.last_error = None
             status.last_duration = perf_counter() - began
@@ -247,6 +271,11 @@ class ScheduledTask:
         finally:
             if self._run is asyncio.current_task():
                 self._run = None
+
+    def _report(self, exc: Exception, trigger: str) -> None:
+        seen = self._errors.seen(exc)
+        self._status.repeat_count = seen - 1
+        report_failure(self.owner, self.name, exc, seen, self._log, trigger=trigger)
 
 
 async def _reap(

@@ -106,4 +106,5 @@ def detail(manager: PluginManager, record: PluginRecord) -> dict[str, Any]:
         "events": {k: v.model_dump() for k, v in manifest.events.items()} if manifest else {},
         "errorDetail": record.error_detail,
         "counts": instance.counts() if instance else {},
+        "stalls": list(record.stalls),
     }
