@@ -84,7 +84,7 @@ class Services:
         self.emit = self.bus.emit
         self.scheduler = Scheduler(clock)
         self.dispatcher = Dispatcher()
-        self.hub = Hub(queue_size=s.ws_queue_size)
+        self.hub = Hub(s.ws_max_queue_bytes, s.ws_slow_client_seconds)
         config = ConfigStore(self.db, lambda name: self.plugins.schema_of(name))
         servers = ServerService(self.db, self.bus.emit)
 
