@@ -141,8 +141,8 @@ async def _dispatch(services: Services, conn: Connection, raw: str) -> None:
         log.error("ws_handler_failed", plugin=plugin, type=kind, client=conn.id, exc_info=exc)
         timed_out = isinstance(exc, TimeoutError)
         reason = "timed out" if timed_out else type(exc).__name__
-        _log_to_plugin(instance, kind, conn.id, exc, services.settings.event_handler_timeout)
         hub.send(conn.id, error(f"Handler for {kind} failed ({reason})"))
+        _log_to_plugin(instance, kind, conn.id, exc, services.settings.event_handler_timeout)
 
 
 async def _call_handler(spec: WsHandlerSpec, data: Any, client: WebSocketClient) -> None:
