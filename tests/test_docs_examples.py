@@ -15,7 +15,7 @@ SNIPPETS = dict(re.findall(r"# -- start (\w+) --\n(.*?)# -- end \1 --", GUIDE, f
 
 
 def test_the_guide_has_snippets() -> None:
-    assert set(SNIPPETS) == {"register_route", "decorators", "middleware"}
+    assert set(SNIPPETS) == {"register_route", "decorators", "middleware", "websocket"}
 
 
 @pytest.mark.parametrize("name", sorted(SNIPPETS))
@@ -34,6 +34,9 @@ async def test_snippet_loads_and_serves(
     elif name == "decorators":
         r = await c.post("/api/plugins/doc/echo", json={"a": 1})
         assert (r.status_code, r.json()) == (201, {"echo": {"a": 1}})
+    elif name == "websocket":
+        assert record.instance is not None
+        assert record.instance.ws_handlers["restart"].permission == "server.write"  # type: ignore[attr-defined]
     else:
         r = await c.get("/api/plugins/doc/probe")
         assert float(r.headers["X-Time-Ms"]) >= 0

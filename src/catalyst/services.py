@@ -107,7 +107,7 @@ class Services:
         self.dispatcher = Dispatcher()
         self.dispatcher.route_timeout = s.plugin_route_timeout
         executor.configure(s.plugin_threads, s.plugin_import_threads)
-        self.hub = Hub(queue_size=s.ws_queue_size)
+        self.hub = Hub(s.ws_max_queue_bytes, s.ws_slow_client_seconds)
         box = SecretBox(self.secret_key, [s.secret_key_previous])
         config = ConfigStore(self.db, lambda name: self.plugins.schema_of(name), box)
         servers = ServerService(self.db, self.bus.emit)

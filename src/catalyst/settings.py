@@ -38,7 +38,6 @@ class Settings(BaseSettings):
     plugin_auto_enable: list[str] = Field(default_factory=list)
     event_handler_timeout: float = Field(default=10.0, gt=0)
     ws_max_message_bytes: int = Field(default=64 * 1024, ge=1024)
-    ws_queue_size: int = Field(default=256, ge=1)
 
     admin_username: str = "admin"
     admin_password: str | None = None
@@ -119,6 +118,11 @@ class Settings(BaseSettings):
     shutdown_grace_seconds: int = Field(default=3, ge=0)
     #: On shutdown, each on_disable/on_unload gets at most this long (or plugin_hook_timeout).
     shutdown_hook_timeout: float = Field(default=2.0, gt=0)
+    # --- ws: WebSocket fan-out (a client is dropped only when really slow) ---
+    #: A client whose writer made no progress this long while messages wait is dropped (4008).
+    ws_slow_client_seconds: float = Field(default=10.0, gt=0)
+    #: Hard memory bound of one client's outgoing queue; over it the client is dropped (4008).
+    ws_max_queue_bytes: int = Field(default=16 * 1024 * 1024, ge=64 * 1024)
 
     def resolved_secret_key(self) -> str:
         """The configured secret, or one generated once and kept in the data folder."""

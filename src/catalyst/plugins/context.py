@@ -15,6 +15,7 @@ from catalyst.events.bus import EventBus, validate_event_name, validate_pattern
 from catalyst.plugins import executor
 from catalyst.plugins.config import ConfigStore
 from catalyst.plugins.instance import PluginInstance, TaskSpec, WsHandler
+from catalyst.plugins.logcall import PluginLogAdapter
 from catalyst.plugins.logs import PluginLogger
 from catalyst.plugins.routing import (
     Handler,
@@ -26,12 +27,15 @@ from catalyst.plugins.routing import (
 from catalyst.plugins.scheduler import CronSchedule
 from catalyst.plugins.storage import StorageService
 from catalyst.sdk.errors import PluginPermissionError, RegistrationError
+from catalyst.ws.handlers import WsHandlerSpec
 
 if TYPE_CHECKING:
     from catalyst.plugins.dbfacade import PluginDb
     from catalyst.plugins.manifest import PluginManifest
 
 Unregister = Callable[[], None]
+#: ``ctx.send_websocket_message(BROADCAST, message)`` sends to every client.
+BROADCAST = "*"
 
 
 class Sender(Protocol):
@@ -78,7 +82,7 @@ class PluginContext:
         self.name: str = instance.name
         self.manifest = manifest
         self.version: str = manifest.version
-        self.logger = logger
+        self.logger = PluginLogAdapter(logger)  # every call shape, never raising
         self._storage = host.storage(self.name)
         self._db: PluginDb | None = None
 
@@ -169,8 +173,13 @@ class PluginContext:
 
     # -- WebSocket ---------------------------------------------------------------------------
 
-    def on_websocket_message(self, message_type: str, handler: WsHandler) -> Unregister:
-        """Handle ``plugin:<name>:<message_type>`` messages as ``handler(data, client_id)``."""
+    def on_websocket_message(
+        self, message_type: str, handler: WsHandler, *, permission: str | None = None
+    ) -> Unregister:
+        """Handle ``plugin:<name>:<message_type>`` as ``handler(data, client_id[, client])``.
+
+        With ``permission``, a caller whose user lacks it gets an error message instead.
+        """
         if not isinstance(message_type, str) or not message_type or ":" in message_type:
             raise RegistrationError(
                 f"Plugin {self.name!r}: WebSocket message type {message_type!r} must be a "
@@ -178,22 +187,36 @@ class PluginContext:
             )
         if not callable(handler):
             raise RegistrationError(f"Plugin {self.name!r}: WebSocket handler is not callable")
+        if permission is not None and (
+            not isinstance(permission, str) or not permission or permission != permission.strip()
+        ):
+            raise RegistrationError(
+                f"Plugin {self.name!r}: WebSocket permission {permission!r} must be a "
+                "permission name such as 'server.read'"
+            )
         inst = self._instance
         if message_type in inst.ws_handlers:
             raise RegistrationError(
                 f"Plugin {self.name!r}: WebSocket type {message_type!r} already has a handler"
             )
-        inst.ws_handlers[message_type] = handler
+        spec = WsHandlerSpec(handler, permission)
+        inst.ws_handlers[message_type] = spec
 
         def remove() -> None:
-            if inst.ws_handlers.get(message_type) is handler:
+            if inst.ws_handlers.get(message_type) is spec:
                 del inst.ws_handlers[message_type]
 
         inst.ledger().push("ws", message_type, remove)
         return remove
 
     def send_websocket_message(self, client_id: str, message: Mapping[str, Any]) -> bool:
-        """Queue ``message`` for one connected client; False when it is not connected."""
+        """Queue ``message`` for one connected client; False when it is not connected.
+
+        ``client_id == "*"`` (the original's broadcast idiom) queues it for every client: True
+        when at least one client is connected.
+        """
+        if client_id == BROADCAST:
+            return self._host.sender.broadcast(message) > 0
         return self._host.sender.send(client_id, message)
 
     def send_to_user(self, user_id: int, message: Mapping[str, Any]) -> int:

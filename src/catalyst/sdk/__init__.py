@@ -6,7 +6,14 @@
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 
 from catalyst.auth.sessions import Principal as User
-from catalyst.sdk.context import Database, Logger, Middleware, PluginContext, Unregister
+from catalyst.sdk.context import (
+    Database,
+    Logger,
+    Middleware,
+    PluginContext,
+    Unregister,
+    WebSocketClient,
+)
 from catalyst.sdk.errors import (
     ConfigError,
     HTTPError,
@@ -35,4 +42,5 @@ __all__ = [
     "Response",
     "Unregister",
     "User",
+    "WebSocketClient",
 ]

@@ -7,8 +7,10 @@ step and checks that each method is documented in ``docs/PLUGIN_DEVELOPMENT.md``
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, Protocol
 
+from catalyst.auth.permissions import has_permission
 from catalyst.sdk.request import Request
 
 Handler = Callable[..., Any]
@@ -17,11 +19,37 @@ Unregister = Callable[[], None]
 
 
 class Logger(Protocol):
-    def debug(self, message: str, **fields: Any) -> None: ...
-    def info(self, message: str, **fields: Any) -> None: ...
-    def warning(self, message: str, **fields: Any) -> None: ...
-    def error(self, message: str, **fields: Any) -> None: ...
-    def exception(self, message: str, **fields: Any) -> None: ...
+    """``ctx.logger``: ``info("message", key=value)``, and the stdlib and pino call shapes:
+    ``info("x=%s", x)``, ``info("Received event:", data)``, ``error({"error": e}, "msg")``,
+    ``error("msg", exc_info=True)``, ``info("msg", extra={...})``. A log call never raises."""
+
+    def debug(self, *args: Any, **fields: Any) -> None: ...
+    def info(self, *args: Any, **fields: Any) -> None: ...
+    def warning(self, *args: Any, **fields: Any) -> None: ...
+    def warn(self, *args: Any, **fields: Any) -> None: ...
+    def error(self, *args: Any, **fields: Any) -> None: ...
+    def exception(self, *args: Any, **fields: Any) -> None: ...
+    def critical(self, *args: Any, **fields: Any) -> None: ...
+    def log(self, level: int | str, *args: Any, **fields: Any) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class WebSocketClient:
+    """Who sent a WebSocket message: the connection and its logged-in user.
+
+    A handler ``handler(data, client_id, client)`` (or with a keyword parameter ``client``)
+    receives it; ``ctx.send_websocket_message(client.id, ...)`` answers that connection.
+    """
+
+    id: str
+    user_id: int
+    username: str
+    roles: tuple[str, ...]
+    permissions: frozenset[str]
+
+    def can(self, permission: str) -> bool:
+        """True when the user holds ``permission`` (wildcard grants count)."""
+        return has_permission(self.permissions, permission)
 
 
 class ServersAccess(Protocol):
@@ -89,12 +117,16 @@ class PluginContext(Protocol):
         """Wrap this plugin's own routes with ``middleware(request, call_next)``."""
         ...
 
-    def on_websocket_message(self, message_type: str, handler: Handler) -> Unregister:
-        """Handle WebSocket messages of type ``plugin:<name>:<message_type>``."""
+    def on_websocket_message(
+        self, message_type: str, handler: Handler, *, permission: str | None = None
+    ) -> Unregister:
+        """Handle WebSocket messages of type ``plugin:<name>:<message_type>`` as
+        ``handler(data, client_id)`` or ``handler(data, client_id, client)``; with
+        ``permission``, callers lacking it get an error message instead."""
         ...
 
     def send_websocket_message(self, client_id: str, message: Mapping[str, Any]) -> bool:
-        """Send ``message`` to one connected client."""
+        """Send ``message`` to one connected client; ``"*"`` sends it to every client."""
         ...
 
     def send_to_user(self, user_id: int, message: Mapping[str, Any]) -> int:

@@ -4,9 +4,11 @@ Authentication: the session cookie, ``?token=``, or a first message ``{"type": "
 within a few seconds; otherwise the socket is closed with code 4401. Each connection gets a
 client id in ``{"type": "welcome", "data": {"clientId": ...}}``. Messages are
 ``{"type": str, "data": any}``; ``plugin:<name>:<type>`` reaches that plugin's handler as
-``handler(data, client_id)``. Anything wrong with one message — bad JSON, too big, unknown type,
-a failing handler — gets ``{"type": "error", "data": {"message": ...}}`` to that client only and
-the connection stays up.
+``handler(data, client_id)`` or ``handler(data, client_id, client)`` (see
+:mod:`catalyst.ws.handlers`); sync handlers run in a worker thread. Anything wrong with one
+message — bad or too deeply nested JSON, too big, unknown type, a missing permission, a failing
+handler — gets ``{"type": "error", "data": {"message": ...}}`` to that client only and the
+connection stays up; a handler's failure also goes to the plugin's own log.
 """
 
 from __future__ import annotations
@@ -15,16 +17,20 @@ import asyncio
 import contextlib
 import inspect
 import json
-from collections.abc import Callable
+import traceback
 from typing import Any
 
 from fastapi import APIRouter, WebSocket
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
+from catalyst import jsondepth
 from catalyst.auth.sessions import Principal
 from catalyst.log import get_logger
+from catalyst.plugins.instance import PluginInstance
 from catalyst.plugins.manager import PluginManager
+from catalyst.sdk.context import WebSocketClient
 from catalyst.services import Services
+from catalyst.ws.handlers import WsHandlerSpec, client_of
 from catalyst.ws.hub import Connection
 
 router = APIRouter()
@@ -85,13 +91,22 @@ async def websocket_endpoint(ws: WebSocket) -> None:
 
 
 async def _handle(services: Services, conn: Connection, raw: str) -> None:
+    """Answer one message. Nothing a client sends or a handler does closes the connection."""
+    try:
+        await _dispatch(services, conn, raw)
+    except Exception:  # a host bug: log it, tell this client, keep the connection
+        log.exception("ws_message_failed", client=conn.id)
+        services.hub.send(conn.id, error("The message could not be handled (server error)"))
+
+
+async def _dispatch(services: Services, conn: Connection, raw: str) -> None:
     hub = services.hub
     limit = services.settings.ws_max_message_bytes
     if len(raw) > limit or len(raw.encode()) > limit:
         hub.send(conn.id, error(f"Message too large: the limit is {limit} bytes"))
         return
     try:
-        message = json.loads(raw)
+        message = jsondepth.loads(raw)
     except ValueError as exc:
         hub.send(conn.id, error(f"Invalid JSON: {exc}"))
         return
@@ -110,20 +125,56 @@ async def _handle(services: Services, conn: Connection, raw: str) -> None:
     if isinstance(found, str):
         hub.send(conn.id, error(found))
         return
-    plugin, handler = found
+    plugin, spec, instance = found
+    if spec.permission is not None and not conn.principal.can(spec.permission):
+        hub.send(conn.id, error(f"Permission {spec.permission!r} is required for {kind}"))
+        return
+    client = client_of(conn.id, conn.principal)
     try:
         async with asyncio.timeout(services.settings.event_handler_timeout):
-            result = handler(data, conn.id)
-            if inspect.isawaitable(result):
-                await result
-    except Exception as exc:  # plugin code: contained, logged, answered to this client only
-        log.exception("ws_handler_failed", plugin=plugin, type=kind, client=conn.id)
-        reason = "timed out" if isinstance(exc, TimeoutError) else type(exc).__name__
+            await _call_handler(spec, data, client)
+    except (Exception, SystemExit, KeyboardInterrupt, asyncio.CancelledError) as exc:
+        task = asyncio.current_task()
+        if isinstance(exc, asyncio.CancelledError) and task is not None and task.cancelling():
+            raise  # the host's own cancellation (shutdown, disconnect)
+        # Plugin code: contained, logged (host and plugin log), answered to this client only.
+        log.error("ws_handler_failed", plugin=plugin, type=kind, client=conn.id, exc_info=exc)
+        timed_out = isinstance(exc, TimeoutError)
+        reason = "timed out" if timed_out else type(exc).__name__
         hub.send(conn.id, error(f"Handler for {kind} failed ({reason})"))
+        _log_to_plugin(instance, kind, conn.id, exc, services.settings.event_handler_timeout)
 
 
-def find_handler(plugins: PluginManager, message_type: str) -> tuple[str, Callable[..., Any]] | str:
-    """The live handler of ``plugin:<name>:<type>``, or why there is none."""
+async def _call_handler(spec: WsHandlerSpec, data: Any, client: WebSocketClient) -> None:
+    """Call a plugin's handler: async ones on the loop, sync ones in a worker thread."""
+    args, kwargs = spec.arguments(data, client)
+    if spec.is_async:
+        result = spec.handler(*args, **kwargs)
+    else:
+        result = await asyncio.to_thread(spec.handler, *args, **kwargs)
+    if inspect.isawaitable(result):
+        await result
+
+
+def _log_to_plugin(
+    instance: PluginInstance, kind: str, client_id: str, exc: BaseException, timeout: float
+) -> None:
+    """Put a handler's failure in the plugin's own log stream (API, live push, UI)."""
+    if instance.ctx is None:
+        return
+    if isinstance(exc, TimeoutError):
+        message = f"WebSocket handler for {kind} timed out after {timeout:g} s"
+        details = ""
+    else:
+        message = f"WebSocket handler for {kind} failed: {type(exc).__name__}: {exc}"
+        details = "".join(traceback.format_exception(exc))
+    instance.ctx.logger.error(message, type=kind, client=client_id, traceback=details)
+
+
+def find_handler(
+    plugins: PluginManager, message_type: str
+) -> tuple[str, WsHandlerSpec, PluginInstance] | str:
+    """The live handler of ``plugin:<name>:<type>`` and its plugin, or why there is none."""
     prefix, _, rest = message_type.partition(":")
     name, _, kind = rest.partition(":")
     if prefix != "plugin" or not name or not kind:
@@ -137,4 +188,5 @@ def find_handler(plugins: PluginManager, message_type: str) -> tuple[str, Callab
     handler = instance.ws_handlers.get(kind)
     if handler is None:
         return f"Unknown message type {message_type!r}: plugin {name!r} has no such handler"
-    return name, handler
+    spec = handler if isinstance(handler, WsHandlerSpec) else WsHandlerSpec(handler)
+    return name, spec, instance

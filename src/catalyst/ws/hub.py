@@ -1,8 +1,14 @@
 """The connection registry: send to a client, to a user's clients, or to everyone allowed.
 
-Each connection has a bounded outgoing queue drained by its own writer task. Sending never
-waits: when a client's queue is full the client is too slow (or dead), so it is dropped and its
-socket closed, and nobody else is held up.
+Each connection has an outgoing queue drained in order by its own writer task. Sending never
+waits, and a burst of any size is simply queued and drained. A client is dropped (close 4008)
+only when it is really slow: its writer has made no progress for ``slow_seconds`` while messages
+wait, or its queue holds more than ``max_queue_bytes`` (the memory backstop). A queued message
+with a coalescing key (``plugins:updated`` per plugin) is replaced by a newer one with the same
+key, so a client that fell behind catches up on the latest state rather than every step.
+
+``send``, ``send_to_user`` and ``broadcast`` may be called from any thread (sync plugin code runs
+in worker threads): off the event loop the messages are handed to the loop, in call order.
 """
 
 from __future__ import annotations
@@ -12,6 +18,8 @@ import contextlib
 import itertools
 import json
 import secrets
+import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,33 +31,54 @@ from catalyst.log import get_logger
 
 log = get_logger("ws.hub")
 CLOSE_TOO_SLOW = 4008
+DEFAULT_MAX_QUEUE_BYTES = 16 * 1024 * 1024
+DEFAULT_SLOW_SECONDS = 10.0
 _ids = itertools.count(1)
 _SOCKET_ERRORS = (OSError, RuntimeError, WebSocketDisconnect)
 
 
+@dataclass(eq=False, slots=True)
+class _Item:
+    """One queued message; ``text`` is None once a newer message with its ``key`` replaced it."""
+
+    text: str | None
+    size: int
+    key: str | None
+
+
 @dataclass(eq=False)
 class Connection:
-    """One connected WebSocket client."""
+    """One connected WebSocket client and its outgoing queue."""
 
     principal: Principal
     send_text: Callable[[str], Awaitable[None]]
     close: Callable[[int, str], Awaitable[None]]
-    queue_size: int = 256
     id: str = field(default_factory=lambda: f"c{next(_ids)}-{secrets.token_hex(4)}")
-    queue: asyncio.Queue[str | None] = field(init=False)
+    pending: deque[_Item] = field(default_factory=deque)
+    pending_bytes: int = 0
+    #: The queued, not yet sending, message of each coalescing key.
+    latest: dict[str, _Item] = field(default_factory=dict)
+    sending: _Item | None = None
+    #: When the writer last finished a message (or the queue last went from empty to busy).
+    progress_at: float = field(default_factory=time.monotonic)
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
     dropped: bool = False
-
-    def __post_init__(self) -> None:
-        self.queue = asyncio.Queue(maxsize=self.queue_size)
+    sent: int = 0
 
 
 class Hub:
-    def __init__(self, queue_size: int = 256) -> None:
-        self.queue_size = queue_size
+    def __init__(
+        self,
+        max_queue_bytes: int = DEFAULT_MAX_QUEUE_BYTES,
+        slow_seconds: float = DEFAULT_SLOW_SECONDS,
+    ) -> None:
+        self.max_queue_bytes = max_queue_bytes
+        self.slow_seconds = slow_seconds
         self._connections: dict[str, Connection] = {}
         self._by_user: dict[int, set[str]] = {}
         self._writers: dict[str, asyncio.Task[None]] = {}
         self._background: set[asyncio.Task[None]] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def __len__(self) -> int:
         return len(self._connections)
@@ -63,7 +92,8 @@ class Hub:
         send_text: Callable[[str], Awaitable[None]],
         close: Callable[[int, str], Awaitable[None]],
     ) -> Connection:
-        conn = Connection(principal, send_text, close, self.queue_size)
+        self._loop = asyncio.get_running_loop()
+        conn = Connection(principal, send_text, close)
         self._connections[conn.id] = conn
         self._by_user.setdefault(principal.user_id, set()).add(conn.id)
         self._writers[conn.id] = asyncio.create_task(self._write(conn), name=f"ws-{conn.id}")
@@ -81,39 +111,113 @@ class Hub:
             writer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await writer
+        conn.pending.clear()
+        conn.latest.clear()
+        conn.pending_bytes = 0
+
+    # -- the writer --------------------------------------------------------------------------
 
     async def _write(self, conn: Connection) -> None:
         try:
             while True:
-                text = await conn.queue.get()
-                if text is None:
-                    return
-                await conn.send_text(text)
+                if not conn.pending:
+                    conn.wake.clear()
+                    await conn.wake.wait()
+                    continue
+                item = conn.pending[0]
+                if item.text is not None:
+                    conn.sending = item
+                    try:
+                        async with asyncio.timeout(self.slow_seconds):
+                            await conn.send_text(item.text)
+                    except TimeoutError:
+                        self._drop(conn, f"no progress for {self.slow_seconds:g} s")
+                        return
+                    conn.sent += 1
+                conn.sending = None
+                conn.pending.popleft()
+                self._forget(conn, item)
+                conn.progress_at = time.monotonic()
         except asyncio.CancelledError:
             raise
         except _SOCKET_ERRORS:  # a broken socket: the reader side notices and removes it
             log.debug("ws_write_failed", client=conn.id)
 
-    def _offer(self, conn: Connection, text: str) -> bool:
+    @staticmethod
+    def _forget(conn: Connection, item: _Item) -> None:
+        if item.text is not None:
+            conn.pending_bytes -= item.size
+        if item.key is not None and conn.latest.get(item.key) is item:
+            del conn.latest[item.key]
+
+    # -- queueing ----------------------------------------------------------------------------
+
+    def _offer(self, conn: Connection, text: str, key: str | None = None) -> bool:
         if conn.dropped:
             return False
-        try:
-            conn.queue.put_nowait(text)
-        except asyncio.QueueFull:
-            conn.dropped = True
-            log.warning("ws_client_too_slow", client=conn.id, user=conn.principal.username)
-            task = asyncio.get_running_loop().create_task(self._drop(conn))
-            self._background.add(task)
-            task.add_done_callback(self._background.discard)
+        now = time.monotonic()
+        if conn.pending:
+            if now - conn.progress_at > self.slow_seconds:
+                self._drop(conn, f"no progress for {self.slow_seconds:g} s")
+                return False
+        else:
+            conn.progress_at = now  # the clock for "no progress" starts when work arrives
+        if key is not None:
+            old = conn.latest.pop(key, None)
+            if old is not None and old is not conn.sending and old.text is not None:
+                old.text = None  # superseded: the writer skips it
+                conn.pending_bytes -= old.size
+        size = len(text)
+        if conn.pending_bytes + size > self.max_queue_bytes:
+            self._drop(conn, f"outgoing queue over {self.max_queue_bytes} bytes")
             return False
+        item = _Item(text, size, key)
+        conn.pending.append(item)
+        conn.pending_bytes += size
+        if key is not None:
+            conn.latest[key] = item
+        conn.wake.set()
         return True
 
-    async def _drop(self, conn: Connection) -> None:
+    def _drop(self, conn: Connection, why: str) -> None:
+        conn.dropped = True
+        log.warning("ws_client_too_slow", client=conn.id, user=conn.principal.username, why=why)
+        task = asyncio.get_running_loop().create_task(self._close_slow(conn, why))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _close_slow(self, conn: Connection, why: str) -> None:
         await self.remove(conn)
         try:
-            await conn.close(CLOSE_TOO_SLOW, "Client too slow: outgoing queue full")
-        except _SOCKET_ERRORS:  # already gone
+            # A stalled peer may never make room for the close frame: do not wait for ever.
+            async with asyncio.timeout(self.slow_seconds):
+                await conn.close(CLOSE_TOO_SLOW, f"Client too slow: {why}")
+        except (TimeoutError, *_SOCKET_ERRORS):  # already gone, or not reading at all
             log.debug("ws_close_failed", client=conn.id)
+
+    def _deliver(self, targets: list[Connection], text: str, key: str | None) -> int:
+        """Queue ``text`` for ``targets``: directly on the loop, else handed to it in order."""
+        loop = self._loop
+        try:
+            on_loop = asyncio.get_running_loop() is loop
+        except RuntimeError:
+            on_loop = False
+        if on_loop:
+            return sum(self._offer(conn, text, key) for conn in targets)
+        if loop is None or not targets:
+            return 0
+        try:
+            loop.call_soon_threadsafe(self._offer_all, targets, text, key)
+        except RuntimeError:  # the loop is closed: the host is shutting down
+            return 0
+        return sum(not conn.dropped for conn in targets)
+
+    def _offer_all(self, targets: list[Connection], text: str, key: str | None) -> None:
+        for conn in targets:
+            if conn.id in self._connections:
+                self._offer(conn, text, key)
+
+    # -- public API --------------------------------------------------------------------------
 
     @staticmethod
     def encode(message: Mapping[str, Any]) -> str:
@@ -121,12 +225,12 @@ class Hub:
 
     def send(self, client_id: str, message: Mapping[str, Any]) -> bool:
         conn = self._connections.get(client_id)
-        return conn is not None and self._offer(conn, self.encode(message))
+        return conn is not None and self._deliver([conn], self.encode(message), None) == 1
 
     def send_to_user(self, user_id: int, message: Mapping[str, Any]) -> int:
-        text = self.encode(message)
         ids = list(self._by_user.get(user_id, ()))
-        return sum(self._offer(self._connections[i], text) for i in ids if i in self._connections)
+        targets = [c for i in ids if (c := self._connections.get(i)) is not None]
+        return self._deliver(targets, self.encode(message), None)
 
     def broadcast(
         self,
@@ -134,22 +238,33 @@ class Hub:
         permission: str | None = None,
         *,
         unless: str | None = None,
+        coalesce: str | None = None,
     ) -> int:
-        """To every client whose user holds ``permission`` (all when None) but not ``unless``."""
-        text = self.encode(message)
-        sent = 0
-        for conn in list(self._connections.values()):
-            if permission is not None and not conn.principal.can(permission):
-                continue
-            if unless is not None and conn.principal.can(unless):
-                continue
-            sent += self._offer(conn, text)
-        return sent
+        """To every client whose user holds ``permission`` (all when None) but not ``unless``.
+
+        ``coalesce``: a key; a message with the same key still waiting in a client's queue is
+        replaced by this one (which takes its place at the end of the queue).
+        """
+        targets = [
+            conn
+            for conn in list(self._connections.values())
+            if (permission is None or conn.principal.can(permission))
+            and (unless is None or not conn.principal.can(unless))
+        ]
+        return self._deliver(targets, self.encode(message), coalesce)
 
     async def close_all(self) -> None:
-        for conn in list(self._connections.values()):
+        """Close every connection (1001), all at once, waiting at most ``slow_seconds``."""
+
+        async def close(conn: Connection) -> None:
             await self.remove(conn)
             try:
                 await conn.close(1001, "Server shutting down")
             except _SOCKET_ERRORS:  # already gone
                 log.debug("ws_close_failed", client=conn.id)
+
+        conns = list(self._connections.values())
+        if conns:
+            with contextlib.suppress(TimeoutError):  # stalled peers: the server drops them
+                async with asyncio.timeout(self.slow_seconds):
+                    await asyncio.gather(*(close(conn) for conn in conns))

@@ -3,7 +3,9 @@
 - ``plugins:updated``: a plugin's state, reload or config changed. Users with ``admin.read`` get
   the full list item; everyone else the reduced one the UI needs to load plugin modules
   (``null`` unless the plugin is enabled and has a browser module).
-- ``plugin:log`` (to ``admin.read``): a plugin logged a record.
+  A ``plugins:updated`` still queued for a client is replaced by a newer one for the same plugin
+  and reason (each carries the whole current item, so only the latest matters).
+- ``plugin:log`` (to ``admin.read``): a plugin logged a record (from any thread).
 - ``servers:updated`` (to ``server.read``): a game server was created, started, stopped, deleted.
 """
 
@@ -45,7 +47,8 @@ def install(services: Services) -> None:
             (reduced, {"unless": "admin.read"}),
         ):
             data = {"name": name, "reason": reason, "plugin": plugin}
-            hub.broadcast({"type": "plugins:updated", "data": data}, **audience)
+            message = {"type": "plugins:updated", "data": data}
+            hub.broadcast(message, **audience, coalesce=f"plugins:updated:{reason}:{name}")
 
     async def on_server_event(event: str, data: Any) -> None:
         server = data.get("server") if isinstance(data, dict) else None
