@@ -87,7 +87,7 @@ def children(obj: Any) -> Iterator[tuple[str, Any]]:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 value = getattr(obj, name)
-        except Exception:  # noqa: BLE001 - an attribute that cannot be read leads nowhere
+        except Exception:  # an attribute that cannot be read leads nowhere
             continue
         yield f".{name}", value
 
