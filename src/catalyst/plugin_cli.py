@@ -94,6 +94,8 @@ def validate(folder: Annotated[Path, typer.Argument(help="A plugin folder")]) ->
         console.print(f"[red]{folder} has no plugin.json")
         raise typer.Exit(2)
     source = discover_one(folder, host_version=__version__, permission_catalog=CATALOG.keys())
+    for warning in source.warnings:
+        console.print(f"  warning: {warning.path or '(file)'}: {warning.message}", markup=False)
     if source.ok:
         assert source.manifest is not None
         console.print(f"[green]{source.name} {source.manifest.version}: valid")

@@ -55,6 +55,11 @@ def errors_at(result: ManifestResult) -> dict[str, str]:
     return {e.path: e.message for e in result.errors}
 
 
+def warnings_at(result: ManifestResult) -> dict[str, str]:
+    """Compatibility warnings (never fatal): unknown keys and permissions, original names."""
+    return {w.path: w.message for w in result.warnings}
+
+
 @pytest.fixture
 def folder(tmp_path: Path) -> Path:
     return plugin_folder(tmp_path)
@@ -138,8 +143,6 @@ def test_bad_manifest_fixture_reports_every_problem_at_once() -> None:
         "description",
         "author",
         "catalystVersion",
-        "permissions.1",
-        "permissions.2",
         "backend.entry",
         "frontend.entry",
         "dependencies.Bad Dep",
@@ -149,9 +152,9 @@ def test_bad_manifest_fixture_reports_every_problem_at_once() -> None:
         "config.bad key",
         "config.retries.min",
         "config.colour.type",
-        "display_name",
-        "unknownKey",
     }
+    assert set(warnings_at(result)) >= {"permissions.1", "permissions.2", "display_name"}
+    assert set(warnings_at(result)) >= {"unknownKey"}
     # The name is both malformed and different from the folder: two errors, one path.
     assert paths.count("name") == 2
     assert len(paths) - 1 == len(set(paths))
@@ -160,7 +163,7 @@ def test_bad_manifest_fixture_reports_every_problem_at_once() -> None:
 def test_model_errors_and_context_errors_come_together(folder: Path) -> None:
     raw = base_manifest(
         description=None,  # model error
-        permissions=["nope"],  # catalog error
+        permissions=[5],  # type error
         backend={"entry": "../x.py"},  # path error
         config={"n": {"type": "integer", "default": "1"}},  # default error
     )
@@ -326,10 +329,13 @@ def test_known_permissions_are_accepted(folder: Path) -> None:
     assert result.manifest.permissions == sorted(CATALOG)
 
 
-def test_unknown_permission_is_named_with_the_valid_ones(folder: Path) -> None:
+def test_unknown_permission_is_a_warning_naming_the_valid_ones(folder: Path) -> None:
     result = check(base_manifest(permissions=["server.read", "servers.read"]), folder)
-    message = errors_at(result)["permissions.1"]
-    assert "unknown permission 'servers.read'" in message
+    assert result.ok
+    assert result.manifest is not None
+    assert result.manifest.permissions == ["server.read"]
+    message = warnings_at(result)["permissions.1"]
+    assert "unknown permission 'servers.read' ignored" in message
     assert "did you mean 'server.read'?" in message
     for valid in CATALOG:
         assert valid in message
@@ -339,19 +345,24 @@ def test_unknown_permission_fixture() -> None:
     _, result = load_manifest(
         FIXTURES / "unknown-permission", host_version=HOST, permission_catalog=CATALOG
     )
-    assert [e.path for e in result.errors] == ["permissions.1"]
+    assert result.errors == []
+    assert list(warnings_at(result)) == ["permissions.1"]
 
 
 @pytest.mark.parametrize("perm", ["server.*", "*", "SERVER.READ", ""])
 def test_wildcards_and_near_misses_are_not_permissions(folder: Path, perm: str) -> None:
-    assert set(errors_at(check(base_manifest(permissions=[perm]), folder))) == {"permissions.0"}
+    result = check(base_manifest(permissions=[perm]), folder)
+    assert set(warnings_at(result)) == {"permissions.0"}
+    assert result.manifest is not None
+    assert result.manifest.permissions == []
 
 
 def test_duplicate_permission(folder: Path) -> None:
     raw = base_manifest(permissions=["server.read", "user.read", "server.read"])
-    assert errors_at(check(raw, folder)) == {
-        "permissions.2": "duplicate permission 'server.read' (first at permissions.0)"
-    }
+    result = check(raw, folder)
+    assert warnings_at(result) == {"permissions.2": "duplicate permission 'server.read' ignored"}
+    assert result.manifest is not None
+    assert result.manifest.permissions == ["server.read", "user.read"]
 
 
 def test_permissions_must_be_a_list_of_strings(folder: Path) -> None:
@@ -366,7 +377,7 @@ def test_permissions_must_be_a_list_of_strings(folder: Path) -> None:
 def test_custom_catalog(folder: Path) -> None:
     raw = base_manifest(permissions=["server.read"])
     result = validate_manifest(raw, folder, host_version=HOST, permission_catalog={"x.y"})
-    assert errors_at(result)["permissions.0"].endswith("(valid: x.y)")
+    assert warnings_at(result)["permissions.0"].endswith("(known: x.y)")
 
 
 # --- backend.entry and frontend.entry ----------------------------------------------------------
@@ -418,9 +429,9 @@ def test_frontend_entry_rules(tmp_path: Path) -> None:
 
 
 def test_entry_must_not_be_empty_or_have_other_keys(folder: Path) -> None:
-    errors = errors_at(check(base_manifest(backend={"entry": "", "main": "x.py"}), folder))
-    assert set(errors) == {"backend.entry", "backend.main"}
-    assert errors["backend.main"] == "unknown key 'main' (allowed: entry)"
+    result = check(base_manifest(backend={"entry": "", "main": "x.py"}), folder)
+    assert set(errors_at(result)) == {"backend.entry"}
+    assert warnings_at(result) == {"backend.main": "unknown key 'main' ignored (allowed: entry)"}
     assert errors_at(check(base_manifest(backend={}), folder)) == {
         "backend.entry": "required key is missing"
     }
@@ -543,8 +554,7 @@ def test_valid_config_fields(folder: Path, spec: dict[str, Any]) -> None:
         ({"type": "number", "min": "1"}, "min", "valid number"),
         ({"type": "string", "required": "yes"}, "required", "valid boolean"),
         ({"type": "colour"}, "type", "got 'colour'"),
-        ({"default": "x"}, "type", "required key is missing"),
-        ({"type": "string", "defualt": "x"}, "defualt", "did you mean 'default'?"),
+        ({"description": "x"}, "type", "required key is missing"),
     ],
 )
 def test_config_field_problems_have_exact_paths(
@@ -557,9 +567,14 @@ def test_config_field_problems_have_exact_paths(
     assert result.manifest is None
 
 
-def test_config_value_that_is_not_a_field_object(folder: Path) -> None:
-    # The original seed allowed "key": "default value"; ours needs a field declaration.
-    errors = errors_at(check(base_manifest(config={"someOption": "default value"}), folder))
+def test_misspelt_field_keys_are_warnings_naming_the_right_one(folder: Path) -> None:
+    result = check(base_manifest(config={"x": {"type": "string", "defualt": "x"}}), folder)
+    assert result.ok
+    assert "did you mean 'default'?" in warnings_at(result)["config.x.defualt"]
+
+
+def test_config_value_that_is_no_field_at_all(folder: Path) -> None:
+    errors = errors_at(check(base_manifest(config={"someOption": None}), folder))
     assert set(errors) == {"config.someOption"}
 
 
@@ -590,8 +605,10 @@ def test_every_config_field_is_checked(folder: Path) -> None:
 
 
 def test_unknown_top_level_key_lists_the_allowed_ones(folder: Path) -> None:
-    message = errors_at(check(base_manifest(whatever=1), folder))["whatever"]
-    assert message.startswith("unknown key 'whatever' (allowed: name, version, displayName")
+    result = check(base_manifest(whatever=1), folder)
+    assert result.ok
+    message = warnings_at(result)["whatever"]
+    assert message.startswith("unknown key 'whatever' ignored (allowed: name, version, displayName")
 
 
 @pytest.mark.parametrize(
@@ -603,10 +620,10 @@ def test_snake_case_keys_are_refused_with_a_suggestion(
 ) -> None:
     raw = base_manifest()
     raw[key] = raw.pop(suggestion)
-    errors = errors_at(check(raw, folder))
-    assert errors == {
-        suggestion: "required key is missing",
-        key: f"unknown key '{key}' (did you mean '{suggestion}'?)",
+    result = check(raw, folder)
+    assert errors_at(result) == {suggestion: "required key is missing"}
+    assert warnings_at(result) == {
+        key: f"unknown key '{key}' ignored (did you mean '{suggestion}'?)"
     }
 
 
@@ -636,11 +653,9 @@ def test_events(folder: Path) -> None:
     assert result.manifest is not None
     assert result.manifest.events["bare"].payload == {}
     bad = {"a": {"payload": 5}, "b": {"descr": "x"}, "c": "nope"}
-    assert set(errors_at(check(base_manifest(events=bad), folder))) == {
-        "events.a.payload",
-        "events.b.descr",
-        "events.c",
-    }
+    result = check(base_manifest(events=bad), folder)
+    assert set(errors_at(result)) == {"events.a.payload", "events.c"}
+    assert set(warnings_at(result)) == {"events.b.descr"}
 
 
 @pytest.mark.parametrize(("raw", "kind"), [([], "an array"), ("x", "a string"), (None, "null")])
@@ -652,7 +667,7 @@ def test_top_level_must_be_an_object(folder: Path, raw: object, kind: str) -> No
 
 
 def test_errors_come_in_manifest_order(folder: Path) -> None:
-    raw = {"permissions": ["x"], "name": "BAD", **base_manifest(name=None, version=None)}
+    raw = {"permissions": [1], "name": "BAD", **base_manifest(name=None, version=None)}
     paths = [e.path for e in check(raw, folder).errors]
     assert paths[0] == "version"  # missing keys first, then in the file's order
     assert paths.index("permissions.0") < paths.index("name")

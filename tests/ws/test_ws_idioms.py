@@ -175,9 +175,7 @@ async def test_hostile_json_is_an_error_and_closes_nothing(
 
 async def plugin_logs(live: Live, token: str) -> list[dict[str, Any]]:
     async with httpx.AsyncClient(base_url=live.http) as http:
-        r = await http.get(
-            "/api/plugins/idioms/logs", headers={"Authorization": f"Bearer {token}"}
-        )
+        r = await http.get("/api/plugins/idioms/logs", headers={"Authorization": f"Bearer {token}"})
     records: list[dict[str, Any]] = r.json()["data"]
     return records
 

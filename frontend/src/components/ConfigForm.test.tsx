@@ -162,3 +162,19 @@ describe("changedValues", () => {
     expect(changes).toEqual({ ratio: null, mode: "fast" });
   });
 });
+
+describe("array and object fields (bare defaults of the original's manifests)", () => {
+  const json: ConfigSchema = {
+    categories: { type: "array", label: "categories", description: "", default: ["bug"], required: false, secret: false },
+    limits: { type: "object", label: "limits", description: "", default: { perHour: 10 }, required: false, secret: false },
+  };
+
+  it("edits them as JSON and refuses the wrong shape", () => {
+    const initial = initialFormValues(json, { categories: ["bug", "other"], limits: { perHour: 10 } });
+    expect(initial.categories).toBe(JSON.stringify(["bug", "other"], null, 2));
+    const ok = changedValues(json, initial, { categories: '["x"]', limits: '{"perHour": 5}' });
+    expect(ok).toEqual({ changes: { categories: ["x"], limits: { perHour: 5 } }, errors: {} });
+    const bad = changedValues(json, initial, { categories: '{"a": 1}', limits: "[1" });
+    expect(bad.errors).toEqual({ categories: "Enter a JSON array", limits: "Enter a JSON object" });
+  });
+});

@@ -11,6 +11,11 @@ export const SECRET_MASK = "********";
 type FormValue = string | boolean;
 type FormValues = Record<string, FormValue>;
 
+/** Arrays and objects (a bare default such as `["a", "b"]` in plugin.json) are edited as JSON. */
+function isJson(field: ConfigFieldSchema): boolean {
+  return field.type === "array" || field.type === "object";
+}
+
 function isSecret(field: ConfigFieldSchema): boolean {
   return field.secret || field.type === "secret" || field.type === "password";
 }
@@ -20,6 +25,7 @@ export function toFormValue(field: ConfigFieldSchema, value: unknown): FormValue
   if (isSecret(field)) return ""; // never shown; typing a new one replaces it
   if (field.type === "boolean") return value === true;
   if (value === null || value === undefined) return "";
+  if (isJson(field)) return JSON.stringify(value, null, 2);
   return String(value);
 }
 
@@ -41,6 +47,18 @@ export function fromFormValue(field: ConfigFieldSchema, value: FormValue): { val
     return { value: number };
   }
   if (field.type === "select" && text === "") return { value: null };
+  if (isJson(field)) {
+    if (text.trim() === "") return { value: null };
+    const wanted = field.type === "array" ? "a JSON array" : "a JSON object";
+    try {
+      const parsed: unknown = JSON.parse(text);
+      const isArray = Array.isArray(parsed);
+      const fits = field.type === "array" ? isArray : parsed !== null && typeof parsed === "object" && !isArray;
+      return fits ? { value: parsed } : { error: `Enter ${wanted}` };
+    } catch {
+      return { error: `Enter ${wanted}` };
+    }
+  }
   return { value: text };
 }
 
@@ -220,7 +238,7 @@ export function ConfigForm({ schema, config, onSave, disabled = false }: ConfigF
               <span className="switch__label">{values[key] === true ? "On" : "Off"}</span>
             </label>
           );
-        } else if (field.type === "text") {
+        } else if (field.type === "text" || isJson(field)) {
           input = (
             <textarea
               {...common}
@@ -228,6 +246,7 @@ export function ConfigForm({ schema, config, onSave, disabled = false }: ConfigF
               rows={4}
               value={String(values[key])}
               placeholder={typeof field.default === "string" ? field.default : undefined}
+              spellCheck={isJson(field) ? false : undefined}
               onChange={(e) => set(key, e.target.value)}
             />
           );

@@ -59,6 +59,10 @@ export function ConsentDialog({
           running once enabled.
         </p>
       )}
+      <p className="muted" data-testid="consent-trust">
+        Plugins run inside the host with its privileges: permissions keep a well-behaved plugin in its lane but
+        cannot contain a malicious one, so enable only plugins you trust.
+      </p>
     </Dialog>
   );
 }

@@ -236,6 +236,20 @@ export function PageHeader({ title, subtitle, actions, back }: { title: ReactNod
   );
 }
 
+/** What a manifest had that only the original system accepted: shown, never fatal. */
+export function ManifestWarnings({ warnings }: { warnings?: ManifestProblem[] }) {
+  if (!warnings?.length) return null;
+  return (
+    <div className="inline-warning" data-testid="plugin-warnings">
+      <Icon name="alert" size={16} />
+      <div>
+        Accepted with {warnings.length === 1 ? "a warning" : `${warnings.length} warnings`}:
+        <ProblemList problems={warnings} />
+      </div>
+    </div>
+  );
+}
+
 /** Every manifest problem of a plugin, each with its JSON path; nothing when there are none. */
 export function ProblemList({ problems }: { problems: ManifestProblem[] }) {
   if (!problems.length) return null;

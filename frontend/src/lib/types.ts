@@ -41,6 +41,8 @@ export interface PluginSummary {
   installedAt?: string | null;
   error: string | null;
   errors: ManifestProblem[];
+  /** Accepted only for compatibility with the original system (unknown keys, its permission names). */
+  warnings?: ManifestProblem[];
   reloadError: ReloadError | null;
   permissions: string[];
   grantedPermissions: string[];
@@ -58,7 +60,9 @@ export type ConfigFieldType =
   | "boolean"
   | "select"
   | "secret"
-  | "password";
+  | "password"
+  | "array"
+  | "object";
 
 export interface ConfigFieldSchema {
   type: ConfigFieldType;

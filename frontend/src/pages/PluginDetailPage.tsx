@@ -9,6 +9,7 @@ import {
   Card,
   EmptyState,
   ErrorNotice,
+  ManifestWarnings,
   PageHeader,
   ProblemList,
   Spinner,
@@ -69,6 +70,7 @@ function Problems({ plugin }: { plugin: PluginDetail }) {
       </div>,
     );
   }
+  if (plugin.warnings?.length) items.push(<ManifestWarnings warnings={plugin.warnings} key="warnings" />);
   return items.length ? <div className="stack">{items}</div> : null;
 }
 

@@ -1,7 +1,16 @@
 import { useMemo } from "react";
 import { Icon } from "../components/icons";
 import { PermissionChips, PluginControls } from "../components/PluginControls";
-import { Button, EmptyState, ErrorNotice, PageHeader, ProblemList, Spinner, StatusBadge } from "../components/ui";
+import {
+  Button,
+  EmptyState,
+  ErrorNotice,
+  ManifestWarnings,
+  PageHeader,
+  ProblemList,
+  Spinner,
+  StatusBadge,
+} from "../components/ui";
 import { errorMessage } from "../lib/api";
 import { usePluginList, useRescanPlugins } from "../lib/queries";
 import { Link, navigate, useSearchParams } from "../lib/router";
@@ -57,6 +66,7 @@ function PluginRow({ plugin }: { plugin: PluginSummary }) {
           </div>
         ) : null}
         <ProblemList problems={plugin.errors} />
+        <ManifestWarnings warnings={plugin.warnings} />
         {plugin.reloadError ? (
           <div className="inline-warning">
             <Icon name="alert" size={16} /> Last reload failed: {plugin.reloadError.message}. The previous version

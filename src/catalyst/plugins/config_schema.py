@@ -3,6 +3,10 @@
 The admin API saves values through :func:`validate_changes`, the runtime reads them through
 :func:`effective_config`, and every value shown to a browser goes through :func:`masked` so secrets
 never leave the host. A secret that comes back as :data:`SECRET_MASK` means "leave it unchanged".
+
+A field may also be written as its bare default, as the original system's quick start does
+(``"config": {"someOption": "default value"}``): the value's JSON type becomes the field's type
+(string, number, integer, boolean, array or object) and the value its default.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from pydantic import (
     ValidationError,
     ValidatorFunctionWrapHandler,
     WrapValidator,
+    model_validator,
 )
 from pydantic_core import PydanticCustomError
 
@@ -28,8 +33,10 @@ __all__ = [
     "SelectOption",
     "effective_config",
     "field_problems",
+    "is_field_spec",
     "masked",
     "schema_json",
+    "shorthand_type",
     "validate_changes",
     "validate_value",
 ]
@@ -44,8 +51,42 @@ _BOUNDED_TYPES: Final = frozenset({"number", "integer", "string", "text"})
 
 
 ConfigType = Literal[
-    "string", "text", "number", "integer", "boolean", "select", "secret", "password"
+    "string",
+    "text",
+    "number",
+    "integer",
+    "boolean",
+    "select",
+    "secret",
+    "password",
+    "array",
+    "object",
 ]
+#: Keys that make an object a field declaration rather than a bare object default.
+_SPEC_MARKERS: Final = ("type", "default", "description", "options", "required", "secret")
+
+
+def shorthand_type(value: Any) -> ConfigType | None:
+    """The field type a bare default implies (None for ``null``, which implies none)."""
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return None
+
+
+def is_field_spec(value: Any) -> bool:
+    """A field declaration (an object with ``type``, ``default`` or another declaration key such
+    as ``description``), not a bare object default."""
+    return isinstance(value, dict) and any(k in value for k in _SPEC_MARKERS)
 
 
 class SelectOption(BaseModel):
@@ -83,6 +124,18 @@ class ConfigField(BaseModel):
     max: float | None = None
     required: bool = False
     secret: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_shorthand(cls, data: Any) -> Any:
+        """A bare default → a field of its type; a declaration without a type → typed by its
+        default. ``null`` and other values are left for the normal checks to report."""
+        if not is_field_spec(data):
+            kind = shorthand_type(data)
+            return {"type": kind, "default": data} if kind else data
+        if "type" not in data and (kind := shorthand_type(data.get("default"))) is not None:
+            return {**data, "type": kind}
+        return data
 
     @property
     def is_secret(self) -> bool:
@@ -127,6 +180,12 @@ def _check_type(kind: str, value: Any, shown: str) -> None:
     elif kind in _TEXT_TYPES:
         if not isinstance(value, str):
             raise ValueError(f"expected a string, got {shown}")
+    elif kind == "array":
+        if not isinstance(value, list):
+            raise ValueError(f"expected an array, got {shown}")
+    elif kind == "object":
+        if not isinstance(value, dict):
+            raise ValueError(f"expected an object, got {shown}")
     elif kind != "select":
         raise ValueError(f"unknown config type {kind!r}")
 

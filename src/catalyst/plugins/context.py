@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
-from catalyst.events.bus import EventBus, validate_event_name, validate_pattern
+from catalyst.events.bus import validate_event_name, validate_pattern
 from catalyst.plugins import executor
-from catalyst.plugins.config import ConfigStore
+from catalyst.plugins.host import PluginHost, Sender
 from catalyst.plugins.instance import PluginInstance, TaskSpec, WsHandler
 from catalyst.plugins.logcall import PluginLogAdapter
 from catalyst.plugins.logs import PluginLogger
@@ -25,7 +24,7 @@ from catalyst.plugins.routing import (
     validate_route,
 )
 from catalyst.plugins.scheduler import CronSchedule
-from catalyst.plugins.storage import StorageService
+from catalyst.plugins.sealing import HiddenSlot
 from catalyst.sdk.errors import PluginPermissionError, RegistrationError
 from catalyst.ws.handlers import WsHandlerSpec
 
@@ -33,28 +32,11 @@ if TYPE_CHECKING:
     from catalyst.plugins.dbfacade import PluginDb
     from catalyst.plugins.manifest import PluginManifest
 
+__all__ = ["ContextCore", "PluginContext", "PluginHost", "Sender", "Unregister"]
+
 Unregister = Callable[[], None]
 #: ``ctx.send_websocket_message(BROADCAST, message)`` sends to every client.
 BROADCAST = "*"
-
-
-class Sender(Protocol):
-    def send(self, client_id: str, message: Mapping[str, Any]) -> bool: ...
-
-    def send_to_user(self, user_id: int, message: Mapping[str, Any]) -> int: ...
-
-    def broadcast(self, message: Mapping[str, Any], permission: str | None = None) -> int: ...
-
-
-@dataclass
-class PluginHost:
-    """What the host lends to every plugin context."""
-
-    bus: EventBus
-    sender: Sender
-    config: ConfigStore
-    storage: Callable[[str], StorageService]
-    db: Callable[[str], PluginDb]
 
 
 def _arity(fn: Callable[..., Any]) -> int:
@@ -67,8 +49,9 @@ def _arity(fn: Callable[..., Any]) -> int:
     return sum(1 for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD))
 
 
-class PluginContext:
-    """The plugin author's handle on the host. See ``docs/PLUGIN_DEVELOPMENT.md``."""
+class ContextCore:
+    """What a plugin's ctx does, with the host objects it needs. Never handed to plugin code:
+    :class:`PluginContext` holds it in a hidden slot and forwards each call."""
 
     def __init__(
         self,
@@ -131,29 +114,6 @@ class PluginContext:
 
         inst.ledger().push("route", f"{m} {url}", remove)
         return remove
-
-    def _decorator(self, method: str, url: str, **options: Any) -> Callable[[Handler], Handler]:
-        def register(handler: Handler) -> Handler:
-            self.register_route(method, url, handler, **options)
-            return handler
-
-        return register
-
-    def get(self, url: str, **options: Any) -> Callable[[Handler], Handler]:
-        """Decorator: ``@ctx.get("/items/{id:int}")``."""
-        return self._decorator("GET", url, **options)
-
-    def post(self, url: str, **options: Any) -> Callable[[Handler], Handler]:
-        return self._decorator("POST", url, **options)
-
-    def put(self, url: str, **options: Any) -> Callable[[Handler], Handler]:
-        return self._decorator("PUT", url, **options)
-
-    def patch(self, url: str, **options: Any) -> Callable[[Handler], Handler]:
-        return self._decorator("PATCH", url, **options)
-
-    def delete(self, url: str, **options: Any) -> Callable[[Handler], Handler]:
-        return self._decorator("DELETE", url, **options)
 
     def register_middleware(self, middleware: Middleware) -> Unregister:
         """Wrap this plugin's own routes: ``async def mw(request, call_next) -> response``."""
@@ -356,3 +316,132 @@ class PluginContext:
         if self._db is None:
             self._db = self._host.db(self.name)
         return self._db
+
+
+class PluginContext:
+    """The plugin author's handle on the host (``docs/PLUGIN_DEVELOPMENT.md``). Sealed: besides
+    name, version, manifest and logger, it holds its :class:`ContextCore` in a hidden slot
+    (:mod:`catalyst.plugins.sealing`): no attribute path leads to the host or other plugins."""
+
+    __slots__ = ("_core", "logger", "manifest", "name", "version")
+
+    def __init__(
+        self,
+        instance: PluginInstance,
+        manifest: PluginManifest,
+        host: PluginHost,
+        logger: PluginLogger,
+    ) -> None:
+        _CORE.set(self, ContextCore(instance, manifest, host, logger))
+        self.name: str = instance.name
+        self.version: str = manifest.version
+        self.manifest = manifest
+        self.logger = _CORE.get(self).logger
+
+    def register_route(
+        self,
+        method: str,
+        url: str,
+        handler: Handler,
+        *,
+        permission: str | None = None,
+        public: bool = False,
+        max_body_bytes: int | None = None,
+        timeout: float | None = None,
+    ) -> Unregister:
+        return _CORE.get(self).register_route(
+            method,
+            url,
+            handler,
+            permission=permission,
+            public=public,
+            max_body_bytes=max_body_bytes,
+            timeout=timeout,
+        )
+
+    def _decorator(self, method: str, url: str, **options: Any) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            self.register_route(method, url, handler, **options)
+            return handler
+
+        return register
+
+    def get(self, url: str, **options: Any) -> Callable[[Handler], Handler]:
+        """Decorator: ``@ctx.get("/items/{id:int}")``."""
+        return self._decorator("GET", url, **options)
+
+    def post(self, url: str, **options: Any) -> Callable[[Handler], Handler]:
+        return self._decorator("POST", url, **options)
+
+    def put(self, url: str, **options: Any) -> Callable[[Handler], Handler]:
+        return self._decorator("PUT", url, **options)
+
+    def patch(self, url: str, **options: Any) -> Callable[[Handler], Handler]:
+        return self._decorator("PATCH", url, **options)
+
+    def delete(self, url: str, **options: Any) -> Callable[[Handler], Handler]:
+        return self._decorator("DELETE", url, **options)
+
+    def register_middleware(self, middleware: Middleware) -> Unregister:
+        return _CORE.get(self).register_middleware(middleware)
+
+    def on_websocket_message(
+        self, message_type: str, handler: WsHandler, *, permission: str | None = None
+    ) -> Unregister:
+        return _CORE.get(self).on_websocket_message(message_type, handler, permission=permission)
+
+    def send_websocket_message(self, client_id: str, message: Mapping[str, Any]) -> bool:
+        return _CORE.get(self).send_websocket_message(client_id, message)
+
+    def send_to_user(self, user_id: int, message: Mapping[str, Any]) -> int:
+        return _CORE.get(self).send_to_user(user_id, message)
+
+    def broadcast(self, message: Mapping[str, Any], permission: str | None = None) -> int:
+        return _CORE.get(self).broadcast(message, permission)
+
+    def schedule_task(
+        self,
+        cron: str,
+        handler: Callable[[], Awaitable[None] | None],
+        *,
+        name: str | None = None,
+    ) -> str:
+        return _CORE.get(self).schedule_task(cron, handler, name=name)
+
+    def on(self, event: str, handler: Callable[..., Any]) -> Unregister:
+        return _CORE.get(self).on(event, handler)
+
+    async def emit(self, event: str, data: Any = None) -> None:
+        await _CORE.get(self).emit(event, data)
+
+    @property
+    def config(self) -> dict[str, Any]:
+        return _CORE.get(self).config
+
+    def get_config(self, key: str, default: Any = None) -> Any:
+        return _CORE.get(self).get_config(key, default)
+
+    async def set_config(self, key: str, value: Any) -> None:
+        await _CORE.get(self).set_config(key, value)
+
+    async def get_storage(self, key: str, default: Any = None) -> Any:
+        return await _CORE.get(self).get_storage(key, default)
+
+    async def set_storage(self, key: str, value: Any) -> None:
+        await _CORE.get(self).set_storage(key, value)
+
+    async def delete_storage(self, key: str) -> bool:
+        return await _CORE.get(self).delete_storage(key)
+
+    async def list_storage(self, prefix: str = "") -> dict[str, Any]:
+        return await _CORE.get(self).list_storage(prefix)
+
+    async def increment_storage(self, key: str, by: int | float = 1) -> int | float:
+        return await _CORE.get(self).increment_storage(key, by)
+
+    @property
+    def db(self) -> PluginDb:
+        return _CORE.get(self).db
+
+
+_CORE: HiddenSlot[ContextCore] = HiddenSlot(PluginContext, "_core")

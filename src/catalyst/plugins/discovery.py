@@ -32,6 +32,8 @@ class PluginSource:
     raw: dict[str, Any] | None
     manifest: PluginManifest | None
     errors: list[ManifestError] = field(default_factory=list)
+    #: What was accepted only for compatibility with the original system; never fatal.
+    warnings: list[ManifestError] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -54,7 +56,9 @@ def discover_one(
     raw, result = load_manifest(
         folder, host_version=host_version, permission_catalog=permission_catalog
     )
-    return PluginSource(folder.name, folder, raw, result.manifest, list(result.errors))
+    return PluginSource(
+        folder.name, folder, raw, result.manifest, list(result.errors), list(result.warnings)
+    )
 
 
 def _is_candidate(entry: Path) -> bool:

@@ -32,7 +32,7 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails, PydanticCustomError
 
-from catalyst.plugins import versioning
+from catalyst.plugins import compat, versioning
 from catalyst.plugins.config_schema import ConfigField, SelectOption, field_problems
 
 __all__ = [
@@ -185,10 +185,12 @@ class ManifestError:
 
 @dataclass
 class ManifestResult:
-    """The manifest when it is valid, otherwise ``None``; and every problem found."""
+    """The manifest when it is valid, otherwise ``None``; every problem found; and warnings about
+    what was accepted for compatibility with the original system (:mod:`.compat`)."""
 
     manifest: PluginManifest | None
     errors: list[ManifestError] = field(default_factory=list)
+    warnings: list[ManifestError] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -374,18 +376,20 @@ def validate_manifest(
     if not isinstance(raw, dict):
         message = f"{MANIFEST_FILE} must contain a JSON object, got {_json_type(raw)}"
         return ManifestResult(None, [ManifestError("", message)])
+    cleaned, notes = compat.normalise(raw, folder, permission_catalog, _allowed_keys)
     manifest: PluginManifest | None = None
     errors: list[ManifestError] = []
     try:
         # by_name=False: plugin.json must use the camelCase keys ("displayName").
-        manifest = PluginManifest.model_validate(raw, by_name=False)
+        manifest = PluginManifest.model_validate(cleaned, by_name=False)
     except ValidationError as exc:
         errors.extend(_from_pydantic(exc))
-    errors.extend(_check_context(raw, folder, host, permission_catalog))
+    errors.extend(_check_context(cleaned, folder, host, permission_catalog))
     unique = list(dict.fromkeys(errors))
     rank = {key: i for i, key in enumerate(raw)}
     unique.sort(key=lambda e: rank.get(e.path.split(".")[0], -1) if e.path else -2)
-    return ManifestResult(None if unique else manifest, unique)
+    warnings = [ManifestError(path, message) for path, message in notes]
+    return ManifestResult(None if unique else manifest, unique, warnings)
 
 
 def _failed(message: str) -> tuple[None, ManifestResult]:

@@ -1,7 +1,9 @@
 """Plugin HTTP routes: validation at registration, a compiled per-plugin table, and calling.
 
 A plugin's routes are served at ``/api/plugins/<name><url>``. The table is immutable; any change
-builds a new one, which the dispatcher swaps in with one assignment.
+builds a new one, which the dispatcher swaps in with one assignment. Urls use Starlette's
+``{param}``/``{param:int}`` placeholders or the original system's Fastify style ``:param`` (and
+``:param?``, an optional last segment); see :mod:`catalyst.plugins.route_paths`.
 """
 
 from __future__ import annotations
@@ -14,9 +16,9 @@ from typing import Any, Final
 
 from starlette.convertors import Convertor
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import compile_path
 
 from catalyst.plugins import executor
+from catalyst.plugins.route_paths import compile_url, specificity
 from catalyst.sdk.errors import RegistrationError
 from catalyst.sdk.request import Request
 
@@ -26,12 +28,13 @@ Middleware = Callable[[Request, CallNext], Awaitable[Any]]
 
 METHODS: Final = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 #: Sub-paths of /api/plugins/<name> that belong to the admin API; plugins cannot register them.
+#: The bare ``/api/plugins/<name>`` (sub-path "") is the admin detail; ``/`` is the plugin's own.
 RESERVED: Final = ("/enable", "/reload", "/config", "/logs", "/tasks", "/frontend")
-_URL = re.compile(r"^/[A-Za-z0-9_\-./{}:~]*$")
+_URL = re.compile(r"^/[A-Za-z0-9_\-./{}:~?]*$")
 
 
 def is_reserved(url: str) -> bool:
-    return url in ("", "/") or any(url == r or url.startswith(r + "/") for r in RESERVED)
+    return url == "" or any(url == r or url.startswith(r + "/") for r in RESERVED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +69,7 @@ def validate_route(plugin: str, method: str, url: str, handler: Handler) -> str:
     if not isinstance(url, str) or not _URL.match(url) or "//" in url or ".." in url:
         raise RegistrationError(
             f"Plugin {plugin!r}: route url {url!r} must start with '/' and use only letters, "
-            "digits, '-', '_', '.', '~', and {param} placeholders"
+            "digits, '-', '_', '.', '~', and {param} or :param placeholders"
         )
     if is_reserved(url):
         raise RegistrationError(
@@ -74,7 +77,7 @@ def validate_route(plugin: str, method: str, url: str, handler: Handler) -> str:
             f"({', '.join(RESERVED)})"
         )
     try:
-        compile_path(url)
+        compile_url(url)
     except (AssertionError, ValueError) as exc:
         raise RegistrationError(f"Plugin {plugin!r}: route url {url!r}: {exc}") from exc
     if not callable(handler):
@@ -108,7 +111,8 @@ class CompiledRoute:
         m = self.regex.match(path)
         if m is None:
             return None
-        return {k: self.convertors[k].convert(v) for k, v in m.groupdict().items()}
+        # An optional parameter (":id?") that is absent matches as None and is left out.
+        return {k: self.convertors[k].convert(v) for k, v in m.groupdict().items() if v is not None}
 
 
 def _takes_request(fn: Callable[..., Any]) -> bool:
@@ -128,7 +132,7 @@ def _is_async(fn: Callable[..., Any]) -> bool:
 
 
 def compile_route(spec: RouteSpec, middleware: Sequence[Middleware]) -> CompiledRoute:
-    regex, _fmt, convertors = compile_path(spec.url)
+    regex, convertors = compile_url(spec.url)
     takes_request, is_async = _takes_request(spec.handler), _is_async(spec.handler)
 
     async def endpoint(request: Request) -> Response:
@@ -149,7 +153,8 @@ class PluginTable:
     public_granted: bool
 
     def find(self, method: str, path: str) -> tuple[CompiledRoute | None, dict[str, Any], bool]:
-        """(route, path params, path matched for another method)."""
+        """(route, path params, path matched for another method). Routes are tried most
+        specific first (see :func:`build_table`)."""
         other = False
         for route in self.routes:
             params = route.match(path)
@@ -167,7 +172,9 @@ def build_table(
     middleware: Sequence[Middleware],
     public_granted: bool,
 ) -> PluginTable:
-    compiled = tuple(compile_route(r, middleware) for r in routes)
+    # Static segments win over parameters whatever the registration order (stable otherwise).
+    ordered = sorted(routes, key=lambda r: specificity(r.url))
+    compiled = tuple(compile_route(r, middleware) for r in ordered)
     return PluginTable(plugin, compiled, tuple(middleware), public_granted)
 
 
