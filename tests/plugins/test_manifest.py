@@ -428,6 +428,48 @@ def test_frontend_entry_rules(tmp_path: Path) -> None:
         assert expected in errors["frontend.entry"]
 
 
+needs_symlinks = pytest.mark.skipif(not hasattr(os, "symlink"), reason="no symlinks")
+
+
+@pytest.mark.parametrize("entry", ["index.js", "./index.js", "frontend/../index.js"])
+def test_frontend_entry_at_the_plugin_root_is_refused(tmp_path: Path, entry: str) -> None:
+    folder = plugin_folder(tmp_path, files=("index.js",))
+    errors = errors_at(check(base_manifest(frontend={"entry": entry}), folder))
+    assert set(errors) == {"frontend.entry"}
+    if ".." not in entry:  # ".." has its own message
+        assert "is at the plugin root" in errors["frontend.entry"]
+        assert "for example 'frontend/index.js'" in errors["frontend.entry"]
+
+
+def test_frontend_folder_must_not_hold_the_backend_entry(tmp_path: Path) -> None:
+    folder = plugin_folder(tmp_path, files=("backend/ui.js", "dist/ui.js"))
+    errors = errors_at(check(base_manifest(frontend={"entry": "backend/ui.js"}), folder))
+    assert set(errors) == {"frontend.entry"}
+    assert "also holds the backend entry 'backend/plugin.py'" in errors["frontend.entry"]
+    assert check(base_manifest(frontend={"entry": "dist/ui.js"}), folder).ok
+    nested = base_manifest(frontend={"entry": "dist/ui.js"}, backend={"entry": "dist/x/p.py"})
+    (folder / "dist" / "x").mkdir()
+    (folder / "dist" / "x" / "p.py").write_text("# plugin code\n")
+    assert set(errors_at(check(nested, folder))) == {"frontend.entry"}
+
+
+@needs_symlinks
+def test_frontend_folder_linking_to_the_root_is_refused(tmp_path: Path) -> None:
+    folder = plugin_folder(tmp_path, files=("index.js",))
+    (folder / "web").symlink_to(folder, target_is_directory=True)
+    errors = errors_at(check(base_manifest(frontend={"entry": "web/index.js"}), folder))
+    assert "is at the plugin root" in errors["frontend.entry"]
+
+
+@needs_symlinks
+def test_frontend_entry_linking_out_of_its_folder_is_refused(tmp_path: Path) -> None:
+    folder = plugin_folder(tmp_path, files=("index.js",))
+    (folder / "frontend").mkdir()
+    (folder / "frontend" / "index.js").symlink_to(folder / "index.js")
+    errors = errors_at(check(base_manifest(frontend={"entry": "frontend/index.js"}), folder))
+    assert "leads out of its own folder" in errors["frontend.entry"]
+
+
 def test_entry_must_not_be_empty_or_have_other_keys(folder: Path) -> None:
     result = check(base_manifest(backend={"entry": "", "main": "x.py"}), folder)
     assert set(errors_at(result)) == {"backend.entry"}
@@ -443,9 +485,6 @@ def test_path_escape_fixture() -> None:
     )
     assert [e.path for e in result.errors] == ["backend.entry"]
     assert "'..'" in result.errors[0].message
-
-
-needs_symlinks = pytest.mark.skipif(not hasattr(os, "symlink"), reason="no symlinks")
 
 
 @needs_symlinks

@@ -15,7 +15,7 @@ from catalyst.api.responses import ok
 from catalyst.auth.deps import CurrentPrincipal, get_services, require
 from catalyst.auth.sessions import Principal
 from catalyst.errors import BadRequest, InvalidTransition, NotFound, ServiceUnavailable
-from catalyst.plugins import views
+from catalyst.plugins import frontend_files, views
 from catalyst.plugins.manager import PluginManager
 from catalyst.services import Services
 
@@ -168,16 +168,18 @@ _TYPES = {".js": "text/javascript", ".mjs": "text/javascript", ".css": "text/css
 async def plugin_frontend_file(
     name: str, path: str, plugins: Manager, _: CurrentPrincipal
 ) -> FileResponse:
-    """A file of the plugin's browser module, from the folder of its ``frontend.entry``."""
+    """A file of the plugin's browser module, from its dedicated frontend folder only.
+
+    Hidden files, Python sources and ``plugin.json`` are never served (see
+    :mod:`catalyst.plugins.frontend_files`)."""
     record = plugins.get(name)
     manifest = record.source.manifest
     if manifest is None or manifest.frontend is None:
         raise NotFound(f"Plugin {name!r} has no frontend")
     if not record.enabled:
         raise ServiceUnavailable("Plugin is disabled")
-    base = (record.source.path / manifest.frontend.entry).resolve().parent
-    target = (base / path).resolve()
-    if not target.is_relative_to(base) or not target.is_file():
+    target = frontend_files.served_file(record.source.path, manifest.frontend.entry, path)
+    if target is None:
         raise NotFound(f"No file {path!r} in the frontend of plugin {name!r}")
     media = _TYPES.get(target.suffix) or mimetypes.guess_type(target.name)[0] or "text/plain"
     return FileResponse(target, media_type=media, headers={"Cache-Control": "no-cache"})

@@ -32,7 +32,7 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails, PydanticCustomError
 
-from catalyst.plugins import compat, versioning
+from catalyst.plugins import compat, frontend_files, versioning
 from catalyst.plugins.config_schema import ConfigField, SelectOption, field_problems
 
 __all__ = [
@@ -293,6 +293,8 @@ def _check_entries(raw: dict[str, Any], folder: Path) -> Iterator[ManifestError]
         entry = spec.get("entry") if isinstance(spec, dict) else None
         if isinstance(entry, str) and entry:
             problem = _entry_problem(entry, folder, python=key == "backend")
+            if problem is None and key == "frontend":
+                problem = frontend_files.folder_problem(folder, entry, raw.get("backend"))
             if problem:
                 yield ManifestError(f"{key}.entry", problem)
 
