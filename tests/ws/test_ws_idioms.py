@@ -20,7 +20,6 @@ import asyncio
 import threading
 
 gate = threading.Event()
-guarded_calls = []
 
 
 def on_enable(ctx):
@@ -39,10 +38,6 @@ def on_enable(ctx):
             "username": client.username, "id": client.id,
         }})
 
-    def guarded(data, client_id):
-        guarded_calls.append(client_id)
-        ctx.send_websocket_message(client_id, {"type": "plugin:idioms:guarded", "data": data})
-
     def wait(data, client_id):  # sync and blocking: must not hold up the event loop
         released = gate.wait(30)
         ctx.send_websocket_message(client_id, {"type": "plugin:idioms:waited", "data": released})
@@ -56,10 +51,21 @@ def on_enable(ctx):
     ctx.on_websocket_message("notify", notify)
     ctx.on_websocket_message("who", who)
     ctx.on_websocket_message("who-keyword", who_keyword)
-    ctx.on_websocket_message("guarded", guarded, permission="server.write")
     ctx.on_websocket_message("wait", wait)
     ctx.on_websocket_message("boom", boom)
     ctx.on_websocket_message("slow", slow)
+"""
+
+GUARDED = """
+guarded_calls = []
+
+
+def on_enable(ctx):
+    def guarded(data, client_id):
+        guarded_calls.append(client_id)
+        ctx.send_websocket_message(client_id, {"type": "plugin:idioms:guarded", "data": data})
+
+    ctx.on_websocket_message("guarded", guarded, permission="server.write")
 """
 
 
@@ -117,7 +123,9 @@ async def test_handlers_get_the_callers_user(
 async def test_a_handler_permission_refuses_only_that_caller(
     settings: Settings, live_factory: LiveFactory
 ) -> None:
-    live = await idioms(settings, live_factory)
+    write_plugin(settings.plugins_dir, "idioms", GUARDED)
+    live = await live_factory(plugin_auto_enable=["idioms"])
+    assert manager_of(live.app).get("idioms").enabled, manager_of(live.app).get("idioms").error
     admin = await connect(live, await live.token())
     viewer = await connect(live, await live.user_token(["server.read"]))
     await viewer.send(message("guarded", 1))
@@ -175,9 +183,7 @@ async def test_hostile_json_is_an_error_and_closes_nothing(
 
 async def plugin_logs(live: Live, token: str) -> list[dict[str, Any]]:
     async with httpx.AsyncClient(base_url=live.http) as http:
-        r = await http.get(
-            "/api/plugins/idioms/logs", headers={"Authorization": f"Bearer {token}"}
-        )
+        r = await http.get("/api/plugins/idioms/logs", headers={"Authorization": f"Bearer {token}"})
     records: list[dict[str, Any]] = r.json()["data"]
     return records
 
