@@ -152,28 +152,28 @@ class Hub:
 
     # -- queueing ----------------------------------------------------------------------------
 
-    def _offer(self, conn: Connection, text: str, key: str | None = None) -> bool:
+    def _offer(self, conn: Connection, shared: _Item, now: float) -> bool:
+        """Queue ``shared`` (or, when it has a coalescing key, this client's copy of it)."""
         if conn.dropped:
             return False
-        now = time.monotonic()
         if conn.pending:
             if now - conn.progress_at > self.slow_seconds:
                 self._drop(conn, f"no progress for {self.slow_seconds:g} s")
                 return False
         else:
             conn.progress_at = now  # the clock for "no progress" starts when work arrives
+        key = shared.key
         if key is not None:
             old = conn.latest.pop(key, None)
             if old is not None and old is not conn.sending and old.text is not None:
                 old.text = None  # superseded: the writer skips it
                 conn.pending_bytes -= old.size
-        size = len(text)
-        if conn.pending_bytes + size > self.max_queue_bytes:
+        if conn.pending_bytes + shared.size > self.max_queue_bytes:
             self._drop(conn, f"outgoing queue over {self.max_queue_bytes} bytes")
             return False
-        item = _Item(text, size, key)
+        item = shared if key is None else _Item(shared.text, shared.size, key)
         conn.pending.append(item)
-        conn.pending_bytes += size
+        conn.pending_bytes += item.size
         if key is not None:
             conn.latest[key] = item
         conn.wake.set()
@@ -203,19 +203,19 @@ class Hub:
         except RuntimeError:
             on_loop = False
         if on_loop:
-            return sum(self._offer(conn, text, key) for conn in targets)
+            return self._offer_all(targets, _Item(text, len(text), key))
         if loop is None or not targets:
             return 0
         try:
-            loop.call_soon_threadsafe(self._offer_all, targets, text, key)
+            loop.call_soon_threadsafe(self._offer_all, targets, _Item(text, len(text), key))
         except RuntimeError:  # the loop is closed: the host is shutting down
             return 0
         return sum(not conn.dropped for conn in targets)
 
-    def _offer_all(self, targets: list[Connection], text: str, key: str | None) -> None:
-        for conn in targets:
-            if conn.id in self._connections:
-                self._offer(conn, text, key)
+    def _offer_all(self, targets: list[Connection], item: _Item) -> int:
+        now = time.monotonic()
+        live = self._connections
+        return sum(self._offer(conn, item, now) for conn in targets if conn.id in live)
 
     # -- public API --------------------------------------------------------------------------
 
