@@ -48,12 +48,16 @@ def on_enable(ctx):
     async def slow(data, client_id):
         await asyncio.sleep(30)
 
+    def leave(data, client_id):
+        raise SystemExit(3)
+
     ctx.on_websocket_message("notify", notify)
     ctx.on_websocket_message("who", who)
     ctx.on_websocket_message("who-keyword", who_keyword)
     ctx.on_websocket_message("wait", wait)
     ctx.on_websocket_message("boom", boom)
     ctx.on_websocket_message("slow", slow)
+    ctx.on_websocket_message("exit", leave)
 """
 
 GUARDED = """
@@ -208,5 +212,7 @@ async def test_handler_failures_go_to_the_plugins_own_log(
     assert "ValueError: bad input 7" in failed["fields"]["traceback"]
     assert failed["fields"]["type"] == "plugin:idioms:boom"
     assert timed_out["message"] == "WebSocket handler for plugin:idioms:slow timed out after 0.3 s"
+    await ws.send(message("exit"))  # a BaseException from plugin code is contained too
+    assert "failed (SystemExit)" in (await receive_type(ws, "error"))["data"]["message"]
     await still_up(ws)
     await ws.close()

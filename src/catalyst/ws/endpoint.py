@@ -73,7 +73,7 @@ async def websocket_endpoint(ws: WebSocket) -> None:
         conn.id, {"type": "welcome", "data": {"clientId": conn.id, "user": principal.public()}}
     )
     try:
-        while True:
+        while not conn.dropped:  # a client dropped as too slow is served no more
             message = await ws.receive()
             if message["type"] == "websocket.disconnect":
                 break
