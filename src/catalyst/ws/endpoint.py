@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import inspect
 import json
 import traceback
@@ -132,7 +133,7 @@ async def _dispatch(services: Services, conn: Connection, raw: str) -> None:
     client = client_of(conn.id, conn.principal)
     try:
         async with asyncio.timeout(services.settings.event_handler_timeout):
-            await _call_handler(spec, data, client)
+            await _call_handler(plugin, spec, data, client)
     except (Exception, SystemExit, KeyboardInterrupt, asyncio.CancelledError) as exc:
         task = asyncio.current_task()
         if isinstance(exc, asyncio.CancelledError) and task is not None and task.cancelling():
@@ -145,13 +146,13 @@ async def _dispatch(services: Services, conn: Connection, raw: str) -> None:
         _log_to_plugin(instance, kind, conn.id, exc, services.settings.event_handler_timeout)
 
 
-async def _call_handler(spec: WsHandlerSpec, data: Any, client: WebSocketClient) -> None:
-    """Call a plugin's handler: async ones on the loop, sync ones in a worker thread."""
+async def _call_handler(
+    plugin: str, spec: WsHandlerSpec, data: Any, client: WebSocketClient
+) -> None:
+    """Call ``plugin``'s handler: async ones on the loop, sync ones in a worker thread."""
     args, kwargs = spec.arguments(data, client)
-    if spec.is_async:
-        result = spec.handler(*args, **kwargs)
-    else:
-        result = await asyncio.to_thread(spec.handler, *args, **kwargs)
+    call = functools.partial(spec.handler, *args, **kwargs)
+    result = call() if spec.is_async else await asyncio.to_thread(call)
     if inspect.isawaitable(result):
         await result
 
@@ -164,11 +165,11 @@ def _log_to_plugin(
         return
     if isinstance(exc, TimeoutError):
         message = f"WebSocket handler for {kind} timed out after {timeout:g} s"
-        details = ""
+        fields: dict[str, Any] = {}
     else:
         message = f"WebSocket handler for {kind} failed: {type(exc).__name__}: {exc}"
-        details = "".join(traceback.format_exception(exc))
-    instance.ctx.logger.error(message, type=kind, client=client_id, traceback=details)
+        fields = {"traceback": "".join(traceback.format_exception(exc))}
+    instance.ctx.logger.error(message, type=kind, client=client_id, **fields)
 
 
 def find_handler(
