@@ -33,6 +33,8 @@ log = get_logger("ws.hub")
 CLOSE_TOO_SLOW = 4008
 DEFAULT_MAX_QUEUE_BYTES = 16 * 1024 * 1024
 DEFAULT_SLOW_SECONDS = 10.0
+#: How long closing a connection may wait for its peer (a stalled one never makes room).
+CLOSE_WAIT_SECONDS = 2.0
 _ids = itertools.count(1)
 _SOCKET_ERRORS = (OSError, RuntimeError, WebSocketDisconnect)
 
@@ -190,7 +192,7 @@ class Hub:
         await self.remove(conn)
         try:
             # A stalled peer may never make room for the close frame: do not wait for ever.
-            async with asyncio.timeout(self.slow_seconds):
+            async with asyncio.timeout(CLOSE_WAIT_SECONDS):
                 await conn.close(CLOSE_TOO_SLOW, f"Client too slow: {why}")
         except (TimeoutError, *_SOCKET_ERRORS):  # already gone, or not reading at all
             log.debug("ws_close_failed", client=conn.id)
@@ -254,7 +256,7 @@ class Hub:
         return self._deliver(targets, self.encode(message), coalesce)
 
     async def close_all(self) -> None:
-        """Close every connection (1001), all at once, waiting at most ``slow_seconds``."""
+        """Close every connection (1001), all at once, waiting at most ``CLOSE_WAIT_SECONDS``."""
 
         async def close(conn: Connection) -> None:
             await self.remove(conn)
@@ -266,5 +268,5 @@ class Hub:
         conns = list(self._connections.values())
         if conns:
             with contextlib.suppress(TimeoutError):  # stalled peers: the server drops them
-                async with asyncio.timeout(self.slow_seconds):
+                async with asyncio.timeout(CLOSE_WAIT_SECONDS):
                     await asyncio.gather(*(close(conn) for conn in conns))
