@@ -216,3 +216,15 @@ async def test_handler_failures_go_to_the_plugins_own_log(
     assert "failed (SystemExit)" in (await receive_type(ws, "error"))["data"]["message"]
     await still_up(ws)
     await ws.close()
+
+
+async def test_a_deeply_nested_first_message_is_refused_like_any_bad_auth(live: Live) -> None:
+    import websockets
+    from websockets.exceptions import ConnectionClosed
+
+    async with websockets.connect(live.ws) as ws:
+        await ws.send("[" * 60_000)
+        with pytest.raises(ConnectionClosed) as info:
+            await ws.recv()
+    assert info.value.rcvd is not None
+    assert info.value.rcvd.code == 4401

@@ -17,7 +17,6 @@ import asyncio
 import contextlib
 import functools
 import inspect
-import json
 import traceback
 from typing import Any
 
@@ -51,7 +50,7 @@ async def _authenticate(ws: WebSocket, services: Services) -> Principal | None:
     try:
         async with asyncio.timeout(AUTH_WAIT_SECONDS):
             first = await ws.receive_text()
-        message = json.loads(first)
+        message = jsondepth.loads(first)
     except (TimeoutError, ValueError, KeyError, WebSocketDisconnect):
         return None
     if isinstance(message, dict) and message.get("type") == "auth":
