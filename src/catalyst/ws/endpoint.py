@@ -130,8 +130,10 @@ async def _dispatch(services: Services, conn: Connection, raw: str) -> None:
         hub.send(conn.id, error(f"Permission {spec.permission!r} is required for {kind}"))
         return
     client = client_of(conn.id, conn.principal)
+    limit_seconds = services.settings.event_handler_timeout
+    scope = asyncio.timeout(limit_seconds)
     try:
-        async with asyncio.timeout(services.settings.event_handler_timeout):
+        async with scope:
             await _call_handler(plugin, spec, data, client)
     except (Exception, SystemExit, KeyboardInterrupt, asyncio.CancelledError) as exc:
         task = asyncio.current_task()
@@ -139,10 +141,10 @@ async def _dispatch(services: Services, conn: Connection, raw: str) -> None:
             raise  # the host's own cancellation (shutdown, disconnect)
         # Plugin code: contained, logged (host and plugin log), answered to this client only.
         log.error("ws_handler_failed", plugin=plugin, type=kind, client=conn.id, exc_info=exc)
-        timed_out = isinstance(exc, TimeoutError)
-        reason = "timed out" if timed_out else type(exc).__name__
+        timeout = limit_seconds if scope.expired() else None
+        reason = "timed out" if timeout else type(exc).__name__
         hub.send(conn.id, error(f"Handler for {kind} failed ({reason})"))
-        _log_to_plugin(instance, kind, conn.id, exc, services.settings.event_handler_timeout)
+        _log_to_plugin(instance, kind, conn.id, exc, timeout)
 
 
 async def _call_handler(
@@ -157,12 +159,17 @@ async def _call_handler(
 
 
 def _log_to_plugin(
-    instance: PluginInstance, kind: str, client_id: str, exc: BaseException, timeout: float
+    instance: PluginInstance,
+    kind: str,
+    client_id: str,
+    exc: BaseException,
+    timeout: float | None,
 ) -> None:
-    """Put a handler's failure in the plugin's own log stream (API, live push, UI)."""
+    """Put a handler's failure (``timeout``: it ran out of time) in the plugin's own log stream
+    (``GET /api/plugins/<name>/logs``, the live push, the UI)."""
     if instance.ctx is None:
         return
-    if isinstance(exc, TimeoutError):
+    if timeout is not None:
         message = f"WebSocket handler for {kind} timed out after {timeout:g} s"
         fields: dict[str, Any] = {}
     else:
