@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -116,6 +117,87 @@ async def test_ctx_logger(env: Env) -> None:
     assert (logs[-1]["message"], logs[-1]["fields"]) == ("careful", {"n": 3})
 
 
+async def last_logs(env: Env, n: int) -> list[dict[str, Any]]:
+    logs: list[dict[str, Any]] = (await env.client.get("/api/plugins/demo/logs")).json()["data"]
+    return logs[-n:]
+
+
+async def test_ctx_logger_takes_the_stdlib_and_the_seeds_call_shapes(env: Env) -> None:
+    log = env.ctx.logger
+    log.info("Received event:", {"server": 1})  # the seed: console-style extra arguments
+    log.info("x=%s n=%d", "a", 3)  # stdlib interpolation
+    log.info("as json %j", [1, 2])  # pino placeholder
+    try:
+        raise ValueError("nope")
+    except ValueError as e:
+        log.error({"error": e}, "Error occurred")  # pino: an object first, then the message
+        log.error(e, "With the error first")
+        log.error("stdlib style", exc_info=True)
+    log.info("with extra", extra={"user": 1}, n=2)
+    log.log(logging.WARNING, "by number %s", "ok")
+    log.critical("critical is an error")
+    log.info({"msg": "pino msg key", "a": 1})
+    records = await last_logs(env, 10)
+    shown = [(r["level"], r["message"]) for r in records]
+    assert shown == [
+        ("info", 'Received event: {"server": 1}'),
+        ("info", "x=a n=3"),
+        ("info", "as json [1, 2]"),
+        ("error", "Error occurred"),
+        ("error", "With the error first"),
+        ("error", "stdlib style"),
+        ("info", "with extra"),
+        ("warning", "by number ok"),
+        ("error", "critical is an error"),
+        ("info", "pino msg key"),
+    ]
+    pino, first, stdlib, extra = records[3], records[4], records[5], records[6]
+    assert pino["fields"]["error"] == "ValueError: nope"
+    assert "ValueError: nope" in pino["fields"]["traceback"]
+    assert first["fields"]["error"] == "ValueError: nope"
+    assert "ValueError: nope" in stdlib["fields"]["traceback"]
+    assert extra["fields"] == {"user": 1, "n": 2}
+    assert records[9]["fields"] == {"a": 1}
+
+
+async def test_ctx_logger_never_raises(env: Env) -> None:
+    class Evil:
+        def __str__(self) -> str:
+            raise RuntimeError("no str")
+
+        def __repr__(self) -> str:
+            raise RuntimeError("no repr")
+
+    cyclic: dict[str, Any] = {}
+    cyclic["self"] = cyclic
+    log = env.ctx.logger
+    log.info(Evil())
+    log.info("evil arg", Evil(), evil=Evil())
+    log.info("cycle", data=cyclic)
+    log.info("%d", "not a number")
+    log.info("done: 50%", 1)
+    log.error("bad exc_info", exc_info=("junk",))
+    log.info(message="keyword message", message_extra=1)
+    log.info("a field named message", message="m")
+    log.info()
+    log.exception("no exception being handled")
+    records = await last_logs(env, 10)
+    assert [r["message"] for r in records] == [
+        "<unprintable Evil>",
+        "evil arg <unprintable Evil>",
+        "cycle",
+        "%d not a number",
+        "done: 50% 1",
+        "bad exc_info",
+        "keyword message",
+        "a field named message",
+        "",
+        "no exception being handled",
+    ]
+    assert records[7]["fields"] == {"message_": "m"}
+    assert "traceback" not in records[9]["fields"]
+
+
 # -- HTTP --------------------------------------------------------------------------------------
 
 
@@ -180,14 +262,23 @@ async def test_ctx_on_websocket_message(env: Env) -> None:
         env.ctx.on_websocket_message("hi", lambda d, c: None)
     with pytest.raises(RegistrationError, match="without ':'"):
         env.ctx.on_websocket_message("a:b", lambda d, c: None)
+    env.ctx.on_websocket_message("guarded", lambda d, c, client: None, permission="server.write")
+    assert inst.ws_handlers["guarded"].permission == "server.write"  # type: ignore[attr-defined]
+    for bad in ("", " server.write", 5):
+        with pytest.raises(RegistrationError, match="must be a permission name"):
+            env.ctx.on_websocket_message("bad", lambda d, c: None, permission=bad)  # type: ignore[arg-type]
 
 
 async def test_ctx_send_websocket_message(env: Env) -> None:
+    assert env.ctx.send_websocket_message("*", {"type": "nobody"}) is False
     client_id, sock = connect(env.app, 1, frozenset())
+    _, other = connect(env.app, 2, frozenset())
     assert env.ctx.send_websocket_message(client_id, {"type": "t", "data": 1}) is True
     assert env.ctx.send_websocket_message("nobody", {"type": "t"}) is False
+    assert env.ctx.send_websocket_message("*", {"type": "all"}) is True  # the seed's broadcast
     await drain()
-    assert sock.sent == ['{"type":"t","data":1}']
+    assert sock.sent == ['{"type":"t","data":1}', '{"type":"all"}']
+    assert other.sent == ['{"type":"all"}']
 
 
 async def test_ctx_send_to_user(env: Env) -> None:

@@ -86,8 +86,7 @@ async def test_a_burst_from_a_sync_handler_thread_arrives_in_order(
 
 async def stalled_client(live: Live, token: str) -> websockets.ClientConnection:
     """A client that never reads (and takes no compression, so the data really is large)."""
-    ws = await websockets.connect(f"{live.ws}?token={token}", max_queue=1, compression=None)
-    return ws
+    return await websockets.connect(f"{live.ws}?token={token}", max_queue=1, compression=None)
 
 
 async def test_a_stalled_client_is_dropped_by_time_and_the_others_lose_nothing(

@@ -134,3 +134,18 @@ async def test_sends_from_worker_threads_arrive_on_the_loop_in_order() -> None:
     await settle(hub, sock, 300)
     assert sock.sent == [f'{{"type":"t","data":{i}}}' for i in range(300)]
     assert threading.current_thread() is threading.main_thread()
+
+
+async def test_closing_all_does_not_wait_for_ever_on_a_stalled_peer() -> None:
+    hub = Hub()
+    stuck, fine = Socket(), Socket()
+
+    async def never_closes(code: int, reason: str) -> None:
+        await asyncio.Event().wait()
+
+    hub.add(ADMIN, stuck.send, never_closes)
+    hub.add(ADMIN, fine.send, fine.close)
+    async with asyncio.timeout(10):  # a safety net only: the hub's own bound is 2 s
+        await hub.close_all()
+    assert fine.closed == [1001]
+    assert len(hub) == 0

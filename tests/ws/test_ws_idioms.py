@@ -20,7 +20,6 @@ import asyncio
 import threading
 
 gate = threading.Event()
-guarded_calls = []
 
 
 def on_enable(ctx):
@@ -39,10 +38,6 @@ def on_enable(ctx):
             "username": client.username, "id": client.id,
         }})
 
-    def guarded(data, client_id):
-        guarded_calls.append(client_id)
-        ctx.send_websocket_message(client_id, {"type": "plugin:idioms:guarded", "data": data})
-
     def wait(data, client_id):  # sync and blocking: must not hold up the event loop
         released = gate.wait(30)
         ctx.send_websocket_message(client_id, {"type": "plugin:idioms:waited", "data": released})
@@ -53,13 +48,28 @@ def on_enable(ctx):
     async def slow(data, client_id):
         await asyncio.sleep(30)
 
+    def leave(data, client_id):
+        raise SystemExit(3)
+
     ctx.on_websocket_message("notify", notify)
     ctx.on_websocket_message("who", who)
     ctx.on_websocket_message("who-keyword", who_keyword)
-    ctx.on_websocket_message("guarded", guarded, permission="server.write")
     ctx.on_websocket_message("wait", wait)
     ctx.on_websocket_message("boom", boom)
     ctx.on_websocket_message("slow", slow)
+    ctx.on_websocket_message("exit", leave)
+"""
+
+GUARDED = """
+guarded_calls = []
+
+
+def on_enable(ctx):
+    def guarded(data, client_id):
+        guarded_calls.append(client_id)
+        ctx.send_websocket_message(client_id, {"type": "plugin:idioms:guarded", "data": data})
+
+    ctx.on_websocket_message("guarded", guarded, permission="server.write")
 """
 
 
@@ -117,7 +127,9 @@ async def test_handlers_get_the_callers_user(
 async def test_a_handler_permission_refuses_only_that_caller(
     settings: Settings, live_factory: LiveFactory
 ) -> None:
-    live = await idioms(settings, live_factory)
+    write_plugin(settings.plugins_dir, "idioms", GUARDED)
+    live = await live_factory(plugin_auto_enable=["idioms"])
+    assert manager_of(live.app).get("idioms").enabled, manager_of(live.app).get("idioms").error
     admin = await connect(live, await live.token())
     viewer = await connect(live, await live.user_token(["server.read"]))
     await viewer.send(message("guarded", 1))
@@ -200,5 +212,19 @@ async def test_handler_failures_go_to_the_plugins_own_log(
     assert "ValueError: bad input 7" in failed["fields"]["traceback"]
     assert failed["fields"]["type"] == "plugin:idioms:boom"
     assert timed_out["message"] == "WebSocket handler for plugin:idioms:slow timed out after 0.3 s"
+    await ws.send(message("exit"))  # a BaseException from plugin code is contained too
+    assert "failed (SystemExit)" in (await receive_type(ws, "error"))["data"]["message"]
     await still_up(ws)
     await ws.close()
+
+
+async def test_a_deeply_nested_first_message_is_refused_like_any_bad_auth(live: Live) -> None:
+    import websockets
+    from websockets.exceptions import ConnectionClosed
+
+    async with websockets.connect(live.ws) as ws:
+        await ws.send("[" * 60_000)
+        with pytest.raises(ConnectionClosed) as info:
+            await ws.recv()
+    assert info.value.rcvd is not None
+    assert info.value.rcvd.code == 4401

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import inspect
-import json
 import traceback
 from typing import Any
 
@@ -50,7 +50,7 @@ async def _authenticate(ws: WebSocket, services: Services) -> Principal | None:
     try:
         async with asyncio.timeout(AUTH_WAIT_SECONDS):
             first = await ws.receive_text()
-        message = json.loads(first)
+        message = jsondepth.loads(first)
     except (TimeoutError, ValueError, KeyError, WebSocketDisconnect):
         return None
     if isinstance(message, dict) and message.get("type") == "auth":
@@ -73,7 +73,7 @@ async def websocket_endpoint(ws: WebSocket) -> None:
         conn.id, {"type": "welcome", "data": {"clientId": conn.id, "user": principal.public()}}
     )
     try:
-        while True:
+        while not conn.dropped:  # a client dropped as too slow is served no more
             message = await ws.receive()
             if message["type"] == "websocket.disconnect":
                 break
@@ -130,45 +130,52 @@ async def _dispatch(services: Services, conn: Connection, raw: str) -> None:
         hub.send(conn.id, error(f"Permission {spec.permission!r} is required for {kind}"))
         return
     client = client_of(conn.id, conn.principal)
+    limit_seconds = services.settings.event_handler_timeout
+    scope = asyncio.timeout(limit_seconds)
     try:
-        async with asyncio.timeout(services.settings.event_handler_timeout):
-            await _call_handler(spec, data, client)
+        async with scope:
+            await _call_handler(plugin, spec, data, client)
     except (Exception, SystemExit, KeyboardInterrupt, asyncio.CancelledError) as exc:
         task = asyncio.current_task()
         if isinstance(exc, asyncio.CancelledError) and task is not None and task.cancelling():
             raise  # the host's own cancellation (shutdown, disconnect)
         # Plugin code: contained, logged (host and plugin log), answered to this client only.
         log.error("ws_handler_failed", plugin=plugin, type=kind, client=conn.id, exc_info=exc)
-        timed_out = isinstance(exc, TimeoutError)
-        reason = "timed out" if timed_out else type(exc).__name__
+        timeout = limit_seconds if scope.expired() else None
+        reason = "timed out" if timeout else type(exc).__name__
         hub.send(conn.id, error(f"Handler for {kind} failed ({reason})"))
-        _log_to_plugin(instance, kind, conn.id, exc, services.settings.event_handler_timeout)
+        _log_to_plugin(instance, kind, conn.id, exc, timeout)
 
 
-async def _call_handler(spec: WsHandlerSpec, data: Any, client: WebSocketClient) -> None:
-    """Call a plugin's handler: async ones on the loop, sync ones in a worker thread."""
+async def _call_handler(
+    plugin: str, spec: WsHandlerSpec, data: Any, client: WebSocketClient
+) -> None:
+    """Call ``plugin``'s handler: async ones on the loop, sync ones in a worker thread."""
     args, kwargs = spec.arguments(data, client)
-    if spec.is_async:
-        result = spec.handler(*args, **kwargs)
-    else:
-        result = await asyncio.to_thread(spec.handler, *args, **kwargs)
+    call = functools.partial(spec.handler, *args, **kwargs)
+    result = call() if spec.is_async else await asyncio.to_thread(call)
     if inspect.isawaitable(result):
         await result
 
 
 def _log_to_plugin(
-    instance: PluginInstance, kind: str, client_id: str, exc: BaseException, timeout: float
+    instance: PluginInstance,
+    kind: str,
+    client_id: str,
+    exc: BaseException,
+    timeout: float | None,
 ) -> None:
-    """Put a handler's failure in the plugin's own log stream (API, live push, UI)."""
+    """Put a handler's failure (``timeout``: it ran out of time) in the plugin's own log stream
+    (``GET /api/plugins/<name>/logs``, the live push, the UI)."""
     if instance.ctx is None:
         return
-    if isinstance(exc, TimeoutError):
+    if timeout is not None:
         message = f"WebSocket handler for {kind} timed out after {timeout:g} s"
-        details = ""
+        fields: dict[str, Any] = {}
     else:
         message = f"WebSocket handler for {kind} failed: {type(exc).__name__}: {exc}"
-        details = "".join(traceback.format_exception(exc))
-    instance.ctx.logger.error(message, type=kind, client=client_id, traceback=details)
+        fields = {"traceback": "".join(traceback.format_exception(exc))}
+    instance.ctx.logger.error(message, type=kind, client=client_id, **fields)
 
 
 def find_handler(

@@ -33,6 +33,8 @@ log = get_logger("ws.hub")
 CLOSE_TOO_SLOW = 4008
 DEFAULT_MAX_QUEUE_BYTES = 16 * 1024 * 1024
 DEFAULT_SLOW_SECONDS = 10.0
+#: How long closing a connection may wait for its peer (a stalled one never makes room).
+CLOSE_WAIT_SECONDS = 2.0
 _ids = itertools.count(1)
 _SOCKET_ERRORS = (OSError, RuntimeError, WebSocketDisconnect)
 
@@ -152,28 +154,28 @@ class Hub:
 
     # -- queueing ----------------------------------------------------------------------------
 
-    def _offer(self, conn: Connection, text: str, key: str | None = None) -> bool:
+    def _offer(self, conn: Connection, shared: _Item, now: float) -> bool:
+        """Queue ``shared`` (or, when it has a coalescing key, this client's copy of it)."""
         if conn.dropped:
             return False
-        now = time.monotonic()
         if conn.pending:
             if now - conn.progress_at > self.slow_seconds:
                 self._drop(conn, f"no progress for {self.slow_seconds:g} s")
                 return False
         else:
             conn.progress_at = now  # the clock for "no progress" starts when work arrives
+        key = shared.key
         if key is not None:
             old = conn.latest.pop(key, None)
             if old is not None and old is not conn.sending and old.text is not None:
                 old.text = None  # superseded: the writer skips it
                 conn.pending_bytes -= old.size
-        size = len(text)
-        if conn.pending_bytes + size > self.max_queue_bytes:
+        if conn.pending_bytes + shared.size > self.max_queue_bytes:
             self._drop(conn, f"outgoing queue over {self.max_queue_bytes} bytes")
             return False
-        item = _Item(text, size, key)
+        item = shared if key is None else _Item(shared.text, shared.size, key)
         conn.pending.append(item)
-        conn.pending_bytes += size
+        conn.pending_bytes += item.size
         if key is not None:
             conn.latest[key] = item
         conn.wake.set()
@@ -190,7 +192,7 @@ class Hub:
         await self.remove(conn)
         try:
             # A stalled peer may never make room for the close frame: do not wait for ever.
-            async with asyncio.timeout(self.slow_seconds):
+            async with asyncio.timeout(CLOSE_WAIT_SECONDS):
                 await conn.close(CLOSE_TOO_SLOW, f"Client too slow: {why}")
         except (TimeoutError, *_SOCKET_ERRORS):  # already gone, or not reading at all
             log.debug("ws_close_failed", client=conn.id)
@@ -203,19 +205,19 @@ class Hub:
         except RuntimeError:
             on_loop = False
         if on_loop:
-            return sum(self._offer(conn, text, key) for conn in targets)
+            return self._offer_all(targets, _Item(text, len(text), key))
         if loop is None or not targets:
             return 0
         try:
-            loop.call_soon_threadsafe(self._offer_all, targets, text, key)
+            loop.call_soon_threadsafe(self._offer_all, targets, _Item(text, len(text), key))
         except RuntimeError:  # the loop is closed: the host is shutting down
             return 0
         return sum(not conn.dropped for conn in targets)
 
-    def _offer_all(self, targets: list[Connection], text: str, key: str | None) -> None:
-        for conn in targets:
-            if conn.id in self._connections:
-                self._offer(conn, text, key)
+    def _offer_all(self, targets: list[Connection], item: _Item) -> int:
+        now = time.monotonic()
+        live = self._connections
+        return sum(self._offer(conn, item, now) for conn in targets if conn.id in live)
 
     # -- public API --------------------------------------------------------------------------
 
@@ -254,7 +256,7 @@ class Hub:
         return self._deliver(targets, self.encode(message), coalesce)
 
     async def close_all(self) -> None:
-        """Close every connection (1001), all at once, waiting at most ``slow_seconds``."""
+        """Close every connection (1001), all at once, waiting at most ``CLOSE_WAIT_SECONDS``."""
 
         async def close(conn: Connection) -> None:
             await self.remove(conn)
@@ -266,5 +268,5 @@ class Hub:
         conns = list(self._connections.values())
         if conns:
             with contextlib.suppress(TimeoutError):  # stalled peers: the server drops them
-                async with asyncio.timeout(self.slow_seconds):
+                async with asyncio.timeout(CLOSE_WAIT_SECONDS):
                     await asyncio.gather(*(close(conn) for conn in conns))
