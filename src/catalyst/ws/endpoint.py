@@ -17,7 +17,6 @@ import asyncio
 import contextlib
 import functools
 import inspect
-import traceback
 from typing import Any
 
 from fastapi import APIRouter, WebSocket
@@ -26,7 +25,9 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 from catalyst import jsondepth
 from catalyst.auth.sessions import Principal
 from catalyst.log import get_logger
+from catalyst.plugins import executor
 from catalyst.plugins.instance import PluginInstance
+from catalyst.plugins.logs import plugin_error
 from catalyst.plugins.manager import PluginManager
 from catalyst.sdk.context import WebSocketClient
 from catalyst.services import Services
@@ -150,10 +151,11 @@ async def _dispatch(services: Services, conn: Connection, raw: str) -> None:
 async def _call_handler(
     plugin: str, spec: WsHandlerSpec, data: Any, client: WebSocketClient
 ) -> None:
-    """Call ``plugin``'s handler: async ones on the loop, sync ones in a worker thread."""
+    """Call ``plugin``'s handler: async ones on the loop, sync ones in the plugin's own thread pool
+    (:mod:`catalyst.plugins.executor`)."""
     args, kwargs = spec.arguments(data, client)
     call = functools.partial(spec.handler, *args, **kwargs)
-    result = call() if spec.is_async else await asyncio.to_thread(call)
+    result = call() if spec.is_async else await executor.run_sync(plugin, call)
     if inspect.isawaitable(result):
         await result
 
@@ -167,15 +169,12 @@ def _log_to_plugin(
 ) -> None:
     """Put a handler's failure (``timeout``: it ran out of time) in the plugin's own log stream
     (``GET /api/plugins/<name>/logs``, the live push, the UI)."""
-    if instance.ctx is None:
-        return
     if timeout is not None:
         message = f"WebSocket handler for {kind} timed out after {timeout:g} s"
-        fields: dict[str, Any] = {}
+        plugin_error(instance.name, message, host=False, type=kind, client=client_id)
     else:
         message = f"WebSocket handler for {kind} failed: {type(exc).__name__}: {exc}"
-        fields = {"traceback": "".join(traceback.format_exception(exc))}
-    instance.ctx.logger.error(message, type=kind, client=client_id, **fields)
+        plugin_error(instance.name, message, exc, host=False, type=kind, client=client_id)
 
 
 def find_handler(
