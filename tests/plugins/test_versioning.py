@@ -131,12 +131,8 @@ def test_a_release_does_not_satisfy_less_than_itself(text: str) -> None:
     assert not satisfies(text, f"<{text}")
 
 
-@pytest.mark.xfail(
-    reason="semantic_version 2.10 bug: NpmSpec('<1.0.0-rc.1') matches 1.0.0-rc.1 (npm does not). "
-    "Strict xfail: this starts passing, and fails the run, once the library is fixed.",
-    strict=True,
-)
 def test_a_prerelease_does_not_satisfy_less_than_itself() -> None:
+    # semantic_version's NpmSpec got this wrong (a strict xfail until issue 9 replaced it).
     assert not satisfies("1.0.0-rc.1", "<1.0.0-rc.1")
 
 
