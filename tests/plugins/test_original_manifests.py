@@ -119,3 +119,14 @@ def test_the_guide_lists_every_mapped_permission() -> None:
     for original, ours in ORIGINAL_PERMISSIONS.items():
         row = next(line for line in section.splitlines() if f"`{original}`" in line)
         assert row.rstrip(" |").endswith(f"`{ours}`"), original
+
+
+def test_plugin_validate_prints_the_warnings_and_passes() -> None:
+    from typer.testing import CliRunner
+
+    from catalyst.cli import app
+
+    result = CliRunner().invoke(app, ["plugin", "validate", str(README)])
+    assert result.exit_code == 0, result.output
+    assert "my-plugin 1.0.0: valid" in result.output
+    assert "warning: backend.entry: 'backend/index.js' is the original" in result.output
