@@ -19,6 +19,7 @@ version), which also bounds the regex work on hostile input.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -83,9 +84,10 @@ def _compare_identifiers(a: Identifier, b: Identifier) -> int:
     return -1 if a < b else 1  # type: ignore[operator]  # both int or both str here
 
 
+@functools.total_ordering
 @dataclass(frozen=True, eq=False)
 class Version:
-    """A semantic version; compares like npm (build metadata ignored)."""
+    """A semantic version; compares (``==``, ``<`` …) like npm: build metadata is ignored."""
 
     major: int
     minor: int
@@ -103,6 +105,15 @@ class Version:
 
     def __str__(self) -> str:
         return self.text
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Version) and self.compare(other) == 0
+
+    def __lt__(self, other: Version) -> bool:
+        return self.compare(other) < 0
+
+    def __hash__(self) -> int:
+        return hash((self.major, self.minor, self.patch, tuple(map(str, self.prerelease))))
 
     def compare(self, other: Version) -> int:
         main = (self.major, self.minor, self.patch)
