@@ -119,3 +119,34 @@ def test_the_guide_lists_every_mapped_permission() -> None:
     for original, ours in ORIGINAL_PERMISSIONS.items():
         row = next(line for line in section.splitlines() if f"`{original}`" in line)
         assert row.rstrip(" |").endswith(f"`{ours}`"), original
+
+
+def test_plugin_validate_prints_the_warnings_and_passes() -> None:
+    from typer.testing import CliRunner
+
+    from catalyst.cli import app
+
+    result = CliRunner().invoke(app, ["plugin", "validate", str(README)])
+    assert result.exit_code == 0, result.output
+    assert "my-plugin 1.0.0: valid" in result.output
+    assert "warning: backend.entry: 'backend/index.js' is the original" in result.output
+
+
+def test_an_original_name_maps_only_to_a_permission_the_catalog_has(tmp_path: Path) -> None:
+    from catalyst.plugins.manifest import validate_manifest
+
+    raw = {
+        "name": "p",
+        "version": "1.0.0",
+        "displayName": "P",
+        "description": "d",
+        "author": "a",
+        "catalystVersion": "*",
+        "permissions": ["console.read", "x.y"],
+    }
+    result = validate_manifest(
+        raw, tmp_path / "p", host_version="1.0.0", permission_catalog={"x.y"}
+    )
+    assert result.manifest is not None
+    assert result.manifest.permissions == ["x.y"]
+    assert "unknown permission 'console.read' ignored" in warnings_at(result)["permissions.0"]

@@ -131,12 +131,8 @@ def test_a_release_does_not_satisfy_less_than_itself(text: str) -> None:
     assert not satisfies(text, f"<{text}")
 
 
-@pytest.mark.xfail(
-    reason="semantic_version 2.10 bug: NpmSpec('<1.0.0-rc.1') matches 1.0.0-rc.1 (npm does not). "
-    "Strict xfail: this starts passing, and fails the run, once the library is fixed.",
-    strict=True,
-)
 def test_a_prerelease_does_not_satisfy_less_than_itself() -> None:
+    # semantic_version's NpmSpec got this wrong (a strict xfail until issue 9 replaced it).
     assert not satisfies("1.0.0-rc.1", "<1.0.0-rc.1")
 
 
@@ -170,3 +166,12 @@ def test_parse_version_only_ever_raises_value_error(text: str) -> None:
     else:
         return
     assert message == f"'{text}' is not a semantic version (expected e.g. 1.2.3)"
+
+
+def test_versions_order_like_npm_and_ignore_build_metadata() -> None:
+    order = ["1.0.0-0", "1.0.0-alpha", "1.0.0-alpha.1", "1.0.0-alpha.beta", "1.0.0-beta.2"]
+    order += ["1.0.0-beta.11", "1.0.0-rc.1", "1.0.0", "1.0.1", "1.1.0", "2.0.0"]
+    parsed = [parse_version(v) for v in order]
+    assert sorted(reversed(parsed)) == parsed
+    assert parse_version("1.0.0+a") == parse_version("1.0.0+b")
+    assert len({parse_version("1.0.0+a"), parse_version("1.0.0")}) == 1

@@ -117,7 +117,7 @@ class _Normaliser:
                 out.append(perm)  # the model reports it with its type
                 continue
             ours = perm if perm in self.catalog else ORIGINAL_PERMISSIONS.get(perm)
-            if ours is None:
+            if ours is None or ours not in self.catalog:
                 close = difflib.get_close_matches(perm, valid, n=1)
                 hint = f"did you mean '{close[0]}'? " if close else ""
                 known = ", ".join(valid) or "none"

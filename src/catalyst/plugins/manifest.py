@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Annotated, Any, Final
 
-import semantic_version
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -327,7 +326,7 @@ def _check_permissions(raw: dict[str, Any], catalog: Collection[str]) -> Iterato
 def _check_context(
     raw: dict[str, Any],
     folder: Path,
-    host: semantic_version.Version,
+    host: versioning.Version,
     catalog: Collection[str],
 ) -> Iterator[ManifestError]:
     name = raw.get("name")
