@@ -91,6 +91,7 @@ class PluginContext(Protocol):
         permission: str | None = None,
         public: bool = False,
         max_body_bytes: int | None = None,
+        timeout: float | None = None,
     ) -> Unregister:
         """Serve ``handler`` at ``/api/plugins/<name><url>``."""
         ...
