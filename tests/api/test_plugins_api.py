@@ -52,7 +52,8 @@ async def test_detail_shape(app: FastAPI) -> None:
     assert d["catalystVersion"] == ">=1.0.0"
     assert d["config"]["greeting"] == "Hello from the example plugin!"
     assert d["configSchema"]["greeting"]["type"] == "string"
-    assert {"method": "GET", "url": "/hello", "permission": None, "public": False} in d["routes"]
+    assert {"method": "GET", "url": "/hello", "permission": None, "public": True} in d["routes"]
+    assert {"method": "GET", "url": "/whoami", "permission": None, "public": False} in d["routes"]
     assert d["wsHandlers"] == ["plugin:example-plugin:ping"]
     assert [t["cron"] for t in d["tasks"]] == ["*/5 * * * *"]
     assert {x["event"] for x in d["listeners"]} == {"server:started", "server:stopped"}
@@ -170,10 +171,11 @@ async def test_admin_changes_are_audited(app: FastAPI) -> None:
     async with app.state.services.db() as db:
         rows = (await db.scalars(select(AuditLog).order_by(AuditLog.id))).all()
     assert [(r.actor, r.action, r.target) for r in rows] == [
+        ("system:auto-enable", "plugin.enable", "example-plugin"),  # the fixture's auto-enable
         ("admin", "plugin.disable", "example-plugin"),
         ("admin", "plugin.config", "example-plugin"),
     ]
-    assert json.dumps(rows[1].details) == '{"keys": ["greeting"]}'
+    assert json.dumps(rows[2].details) == '{"keys": ["greeting"]}'
 
 
 async def test_frontend_files_are_served_from_the_entry_folder_only(

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from catalyst.db.models import Plugin
+from catalyst.plugins.auto_enable import grant_on_first_sight
 from catalyst.plugins.config import ConfigStore
 from catalyst.plugins.record import PluginRecord
 
@@ -20,7 +21,8 @@ async def restore(
 ) -> None:
     """Fill newly found ``records`` from their rows; create rows for plugins never seen.
 
-    A plugin seen for the first time starts disabled, unless it is in ``auto_enable``.
+    A plugin seen for the first time starts disabled, unless it is in ``auto_enable``: then it
+    is granted what it requests (see :mod:`catalyst.plugins.auto_enable`).
     """
     if not records:
         return
@@ -32,12 +34,13 @@ async def restore(
             version = manifest.version if manifest else "0.0.0"
             row = rows.get(name)
             if row is None:
+                auto = name in auto_enable
                 row = Plugin(
                     name=name,
                     version=version,
-                    enabled=name in auto_enable,
+                    enabled=auto,
                     config={},
-                    granted_permissions=[],
+                    granted_permissions=grant_on_first_sight(db, record) if auto else [],
                 )
                 db.add(row)
                 await db.flush()
