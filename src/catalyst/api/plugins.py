@@ -122,7 +122,9 @@ async def run_task(
         raise InvalidTransition(f"tasks of plugin {name!r}", "run", record.state.value, ["enabled"])
     await spec.live.run_now()
     await audit(services, who, "plugin.task.run", f"{name}/{task_id}")
-    return ok(spec.live.status.to_json(), message="Task ran")
+    # the task as GET /api/plugins/{name} lists it: its plugin-level id, not the scheduler's
+    task = {**spec.live.status.to_json(), "id": spec.id, "name": spec.name, "cron": spec.cron}
+    return ok(task, message="Task ran")
 
 
 _TYPES = {".js": "text/javascript", ".mjs": "text/javascript", ".css": "text/css"}

@@ -15,6 +15,14 @@ def _iso(when: datetime | None) -> str | None:
     return when.isoformat() if when else None
 
 
+def _requested(raw: dict[str, Any]) -> list[str]:
+    """The permissions an invalid manifest requests, as far as they can be read."""
+    permissions = raw.get("permissions")
+    if not isinstance(permissions, list):
+        return []
+    return list(dict.fromkeys(p for p in permissions if isinstance(p, str)))
+
+
 def summary(record: PluginRecord) -> dict[str, Any]:
     manifest = record.source.manifest
     raw = record.source.raw or {}
@@ -26,7 +34,8 @@ def summary(record: PluginRecord) -> dict[str, Any]:
     return {
         "name": record.name,
         "version": manifest.version if manifest else meta("version", "0.0.0"),
-        "displayName": manifest.display_name if manifest else meta("displayName", record.name),
+        "displayName": (manifest.display_name if manifest else meta("displayName", "")).strip()
+        or record.name,
         "description": manifest.description if manifest else meta("description", ""),
         "author": manifest.author if manifest else meta("author", ""),
         "status": record.state.value,
@@ -37,7 +46,7 @@ def summary(record: PluginRecord) -> dict[str, Any]:
         "error": record.error,
         "errors": [{"path": e.path, "message": e.message} for e in record.source.errors],
         "reloadError": record.reload_error,
-        "permissions": list(manifest.permissions) if manifest else [],
+        "permissions": list(manifest.permissions) if manifest else _requested(raw),
         "grantedPermissions": sorted(record.granted),
         "hasBackend": bool(manifest and manifest.backend),
         "hasFrontend": bool(manifest and manifest.frontend),
