@@ -11,6 +11,7 @@ in `.tools/bin` only when it was not already installed, and `catalyst` in `.venv
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 import shutil
@@ -160,6 +161,9 @@ def problem_of(words: list[str]) -> str | None:
         )
     if shutil.which(program) is None:
         return f"{program!r} is not installed here"
+    if program == "npm" and args[:1] == ["run"] and len(args) > 1:
+        scripts = json.loads((ROOT / "frontend" / "package.json").read_text())["scripts"]
+        return None if args[1] in scripts else f"frontend/package.json has no script {args[1]!r}"
     return None
 
 
@@ -189,6 +193,7 @@ def test_the_checker_refuses_what_would_not_run() -> None:
         "catalyst serve": "not on the PATH",
         "cd frontend && npx vitest": "not on the PATH",
         "make nonsense": "no Makefile target",
+        "cd frontend && npm run nonsense": "no script 'nonsense'",
         ".venv/bin/catalyst plugin nonsense": "has no command 'nonsense'",
         ".venv/bin/nothing --x": "does not exist",
         'TOKEN=$(uv run catalyst login) && curl -s "$X"': "'uv'",

@@ -57,7 +57,10 @@ def wait_healthy(base: str, proc: subprocess.Popen[bytes], log: Path) -> None:
 
 def clean_env(tmp_path: Path, port: int) -> dict[str, str]:
     """The environment of a fresh shell: no CATALYST_* of the developer's, a private database."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CATALYST_")}
+    outer_make = ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")  # when pytest itself runs under `make test`
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith("CATALYST_") and k not in outer_make
+    }
     env.update(
         CATALYST_PORT=str(port),
         CATALYST_DATA_DIR=str(tmp_path / "data"),
