@@ -35,12 +35,13 @@ ui: frontend/dist/index.html
 ui-test: frontend/node_modules/.installed
 	cd frontend && npm test
 
-# Hot reload is on; the example plugin is enabled the first time it is discovered (later runs
-# keep what you chose).
+# Hot reload is on; the example plugin is enabled (with the permissions it requests) the first
+# time it is discovered (later runs keep what you chose). Ctrl-C or SIGTERM stops the server
+# gracefully and `catalyst serve` then exits 0, so make reports no error.
 run: install ui
 	CATALYST_HOT_RELOAD=$${CATALYST_HOT_RELOAD:-true} \
 	CATALYST_PLUGIN_AUTO_ENABLE=$${CATALYST_PLUGIN_AUTO_ENABLE:-'["example-plugin"]'} \
-	$(UV) run --frozen catalyst serve
+	exec .venv/bin/catalyst serve
 
 lint: install
 	$(UV) run --frozen ruff format --check src tests bench catalyst-plugins

@@ -7,7 +7,7 @@
 2. Memory: RSS of the server process before and after N reloads of the example plugin through
    ``POST /api/plugins/example-plugin/reload`` (target growth < 20 MB over 1000).
 
-    uv run python bench/hot_reload.py [--samples 20] [--reloads 1000]
+    .venv/bin/python bench/hot_reload.py [--samples 20] [--reloads 1000]
 """
 
 from __future__ import annotations

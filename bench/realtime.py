@@ -7,7 +7,7 @@
    sends ``plugin:example-plugin:ping`` about once a second (jittered) and times the pong.
    Reports p50/p99 for 100 and 1000 clients. Targets: >= 200k events/s; p99 <= 5 ms at 1000.
 
-    uv run python bench/realtime.py [--events 200000] [--seconds 5] [--clients 100 1000]
+    .venv/bin/python bench/realtime.py [--events 200000] [--seconds 5] [--clients 100 1000]
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ Starts the server (SQLite, example plugin enabled), then alternates timed rounds
 ``/api/plugins/example-plugin/hello`` (dispatcher + auth + the plugin's counting middleware).
 Prints req/s for both and the ratio plugin/bare. Target: ratio >= 0.85.
 
-    uv run python bench/route_overhead.py [--seconds 3] [--rounds 3] [--concurrency 16]
+    .venv/bin/python bench/route_overhead.py [--seconds 3] [--rounds 3] [--concurrency 16]
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 from typing import Annotated
 
 import typer
@@ -64,6 +65,10 @@ def _announce(settings: Settings, login: AdminLogin, url: str) -> None:
     )
 
 
+def _exit_quietly(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to bind")] = None,
@@ -80,6 +85,10 @@ def serve(
     if port:
         settings.port = port
     configure_logging(settings.log_format, settings.log_level)
+    # Ctrl-C and SIGTERM are the normal way to stop: exit 0 once shut down (uvicorn re-raises
+    # the signal after its graceful shutdown, and `make run` would report "Error 130/143").
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop_signal, _exit_quietly)
     login = asyncio.run(_prepare(settings))
     _announce(settings, login, f"http://{settings.host}:{settings.port}")
     uvicorn.run(

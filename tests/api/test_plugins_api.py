@@ -52,7 +52,8 @@ async def test_detail_shape(app: FastAPI) -> None:
     assert d["catalystVersion"] == ">=1.0.0"
     assert d["config"]["greeting"] == "Hello from the example plugin!"
     assert d["configSchema"]["greeting"]["type"] == "string"
-    assert {"method": "GET", "url": "/hello", "permission": None, "public": False} in d["routes"]
+    assert {"method": "GET", "url": "/hello", "permission": None, "public": True} in d["routes"]
+    assert {"method": "GET", "url": "/whoami", "permission": None, "public": False} in d["routes"]
     assert d["wsHandlers"] == ["plugin:example-plugin:ping"]
     assert [t["cron"] for t in d["tasks"]] == ["*/5 * * * *"]
     assert {x["event"] for x in d["listeners"]} == {"server:started", "server:stopped"}

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import shutil
 
+import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import select
 
+from catalyst.db.models import AuditLog
 from catalyst.settings import Settings
 from tests.conftest import stop_app
 from tests.plugin_helpers import EXAMPLE, AppFactory, admin_client, manager_of
@@ -83,3 +86,51 @@ async def test_storage_is_isolated_from_other_plugins(app: FastAPI) -> None:
     stats = (await c.get("/api/plugins/example-plugin/stats")).json()["data"]
     assert stats["requestCount"] == 2
     assert await other.get("request_count") == 1000
+
+
+async def test_the_demo_routes_are_public_and_the_rest_needs_a_login(app: FastAPI) -> None:
+    """The seed's first steps: `curl .../hello`, `/stats` and `POST /echo` without a login."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://localhost:3000") as anon:
+        hello = await anon.get("/api/plugins/example-plugin/hello")
+        assert (hello.status_code, hello.json()["message"]) == (
+            200,
+            "Hello from the example plugin!",
+        )
+        assert (await anon.get("/api/plugins/example-plugin/stats")).json()["success"] is True
+        echo = await anon.post(
+            "/api/plugins/example-plugin/echo",
+            content='{"test":"data"}',
+            headers={"Content-Type": "application/json"},
+        )
+        assert (echo.status_code, echo.json()["echo"]) == (200, {"test": "data"})
+        whoami = await anon.get("/api/plugins/example-plugin/whoami")
+        assert (whoami.status_code, whoami.json()["success"]) == (401, False)
+        assert (await anon.get("/api/plugins/example-plugin")).status_code == 401
+    admin = await admin_client(app)
+    me = (await admin.get("/api/plugins/example-plugin/whoami")).json()
+    assert (me["username"], me["roles"]) == ("admin", ["admin"])
+
+    # auto-enable granted what the manifest requests, and audited it
+    record = manager_of(app).get("example-plugin")
+    assert record.granted == {"server.read", "http.public"}
+    async with app.state.services.db() as db:
+        rows = (await db.scalars(select(AuditLog))).all()
+    assert [(r.actor, r.action, r.target, r.details["granted"]) for r in rows] == [
+        ("system:auto-enable", "plugin.enable", "example-plugin", ["http.public", "server.read"])
+    ]
+
+
+async def test_public_routes_need_the_grant(settings: Settings, app_factory: AppFactory) -> None:
+    """Not auto-enabled: nothing is granted or public until an admin enables the plugin."""
+    shutil.copytree(EXAMPLE, settings.plugins_dir / "example-plugin")
+    app = await app_factory()
+    assert manager_of(app).get("example-plugin").granted == frozenset()
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as anon:
+        assert (await anon.get("/api/plugins/example-plugin/hello")).status_code == 503
+        admin = await admin_client(app)
+        r = await admin.post("/api/plugins/example-plugin/enable", json={"enabled": True})
+        assert r.status_code == 200
+        assert (await anon.get("/api/plugins/example-plugin/hello")).status_code == 200
+        assert (await anon.get("/api/plugins/example-plugin/whoami")).status_code == 401

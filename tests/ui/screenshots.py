@@ -1,4 +1,4 @@
-"""Screenshots of the admin UI for the docs: ``uv run python -m tests.ui.screenshots``.
+"""Screenshots of the admin UI for the docs: ``make screenshots``.
 
 Starts a real Catalyst with the example plugin (plus a plugin in error and one not yet enabled),
 drives Debian's Chromium through the main pages in both colour schemes and writes PNG files to

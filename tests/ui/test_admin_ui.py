@@ -95,6 +95,8 @@ def test_disable_removes_the_tab_and_the_route_then_enable_and_reload(
     dialog = page.get_by_role("dialog")
     expect(dialog).to_contain_text("Enable Example Plugin?")
     expect(dialog.get_by_test_id("consent-permissions")).to_contain_text("server.read")
+    # the public demo routes (/hello, /stats, /echo) are asked for in the open
+    expect(dialog.get_by_test_id("consent-permissions")).to_contain_text("http.public")
     dialog.get_by_role("button", name="Grant and enable").click()
     expect(row.locator("[data-status]")).to_have_text("enabled")
     expect(example_tab_link(page)).to_be_visible()

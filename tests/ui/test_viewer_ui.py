@@ -46,3 +46,11 @@ def test_a_viewer_gets_plugin_widgets_but_not_admin_only_tabs(viewer_page: Page)
     # Its "Example" tab requires admin.read, and so does the plugin admin.
     expect(nav.get_by_role("link", name="Example")).to_have_count(0)
     expect(nav.get_by_role("link", name="Plugins")).to_have_count(0)
+
+
+def test_a_viewer_opening_an_admin_tab_is_told_the_missing_permission(viewer_page: Page) -> None:
+    page = viewer_page
+    page.goto("/ext/example-plugin/example")
+    reason = page.get_by_test_id("unavailable-reason")
+    expect(reason).to_have_text("You lack the permission it requires: admin.read.")
+    expect(page.get_by_text("does not provide it")).to_have_count(0)

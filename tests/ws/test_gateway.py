@@ -124,7 +124,10 @@ async def test_disabled_plugin_handlers_stop_receiving(live: Live) -> None:
     await manager_of(live.app).disable("example-plugin")
     await ws.send(json.dumps({"type": "plugin:example-plugin:ping"}))
     reply = await receive_type(ws, "error")
-    assert "is disabled" in reply["data"]["message"]
+    assert reply["data"]["message"] == (
+        "Plugin 'example-plugin' is not enabled (state: disabled): "
+        "'plugin:example-plugin:ping' is not handled"
+    )
     await manager_of(live.app).enable("example-plugin")
     await ws.send(json.dumps({"type": "plugin:example-plugin:ping"}))
     assert (await receive_type(ws, "plugin:example-plugin:pong"))["type"]

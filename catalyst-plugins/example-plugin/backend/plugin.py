@@ -1,8 +1,13 @@
 """The example plugin: every capability of the Catalyst plugin system in one place.
 
-- ``GET /hello``: the configured greeting and the request count
-- ``POST /echo``: echoes the JSON body
+- ``GET /hello``: the configured greeting and the request count (public)
+- ``POST /echo``: echoes the JSON body (public)
 - ``GET /stats``: install date, task runs, last run, uptime, request count, server events seen
+  (public)
+- ``GET /whoami``: the logged-in caller (needs a login, like every route not marked public)
+
+The three demo routes are public (``public=True``, which needs the ``http.public`` permission in
+``plugin.json``), so the seed's ``curl`` commands answer without a login.
 - WebSocket ``plugin:example-plugin:ping`` → ``plugin:example-plugin:pong``
 - a task every five minutes that counts its runs and emits ``example-plugin:task-completed``
 - listeners for ``server:started`` and ``server:stopped``
@@ -47,7 +52,7 @@ class ExamplePlugin:
 
         ctx.register_middleware(count_requests)
 
-        @ctx.get("/hello")
+        @ctx.get("/hello", public=True)
         async def hello(request: Request) -> dict[str, Any]:
             return {
                 "success": True,
@@ -55,14 +60,14 @@ class ExamplePlugin:
                 "requestCount": self.counter.total,
             }
 
-        @ctx.post("/echo")
+        @ctx.post("/echo", public=True)
         async def echo(request: Request) -> dict[str, Any]:
             body = await request.body()
             if len(body) > ctx.get_config("echoLimit"):
                 raise HTTPError(413, f"Body is {len(body)} bytes; the limit is echoLimit")
             return {"success": True, "echo": await request.json(), "receivedAt": now()}
 
-        @ctx.get("/stats")
+        @ctx.get("/stats", public=True)
         async def stats(request: Request) -> dict[str, Any]:
             await self.flush(ctx)
             uptime = time.monotonic() - self.enabled_at if self.enabled_at else 0.0
@@ -76,6 +81,15 @@ class ExamplePlugin:
                     "requestCount": await ctx.get_storage(STORAGE_KEY, 0),
                     "serverEvents": await ctx.list_storage("server_events:"),
                 },
+            }
+
+        @ctx.get("/whoami")
+        async def whoami(request: Request) -> dict[str, Any]:
+            user = request.user  # never None here: the route is not public
+            return {
+                "success": True,
+                "username": user.username if user else None,
+                "roles": list(user.roles) if user else [],
             }
 
         ctx.logger.info("example plugin loaded", requests_so_far=self.counter.total)

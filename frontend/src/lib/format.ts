@@ -52,3 +52,24 @@ export function formatValue(value: unknown): string {
   if (typeof value === "string") return value;
   return JSON.stringify(value);
 }
+
+/** A plugin's title: its display name, or its folder name when the manifest leaves it blank. */
+export function pluginTitle(plugin: { name: string; displayName?: string | null }): string {
+  return plugin.displayName?.trim() || plugin.name;
+}
+
+/**
+ * The error line shown above a plugin's manifest problems, or null for none. The host's error is
+ * the first problem (plus "and N more"): repeating it over the list would show it twice.
+ */
+export function errorHeadline(
+  error: string | null | undefined,
+  problems: readonly { path: string; message: string }[],
+): string | null {
+  if (!error) return null;
+  const first = problems[0];
+  if (!first) return error;
+  const text = first.path ? `${first.path}: ${first.message}` : first.message;
+  if (error !== text && !error.startsWith(`${text} (and `)) return error;
+  return problems.length === 1 ? "plugin.json has a problem:" : `plugin.json has ${problems.length} problems:`;
+}

@@ -1,5 +1,6 @@
 import { Icon, type IconName } from "../components/icons";
 import { Card, StatusBadge } from "../components/ui";
+import { pluginTitle } from "../lib/format";
 import { hasPermission } from "../lib/permissions";
 import { usePluginList, useServers } from "../lib/queries";
 import { Link } from "../lib/router";
@@ -32,7 +33,7 @@ function PluginStats() {
       <Stat
         label="Plugins needing attention"
         value={plugins.data ? failing.length : "…"}
-        hint={failing.length ? failing.map((p) => p.displayName).join(", ") : "All healthy"}
+        hint={failing.length ? failing.map(pluginTitle).join(", ") : "All healthy"}
         icon="alert"
         to="/plugins?status=error"
       />
@@ -78,7 +79,7 @@ function PluginHealth() {
         <ul className="plain-list plain-list--rows">
           {list.map((p) => (
             <li key={p.name}>
-              <Link to={`/plugins/${encodeURIComponent(p.name)}`}>{p.displayName}</Link>
+              <Link to={`/plugins/${encodeURIComponent(p.name)}`}>{pluginTitle(p)}</Link>
               <span className="muted small">v{p.version}</span>
               <StatusBadge status={p.status} />
             </li>

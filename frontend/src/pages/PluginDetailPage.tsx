@@ -16,7 +16,7 @@ import {
   StatusBadge,
 } from "../components/ui";
 import { ApiError, errorMessage } from "../lib/api";
-import { formatDateTime, formatDuration, formatRelative } from "../lib/format";
+import { errorHeadline, formatDateTime, formatDuration, formatRelative, pluginTitle } from "../lib/format";
 import { usePluginDetail, useRunTask, useSaveConfig } from "../lib/queries";
 import { Link } from "../lib/router";
 import type { PluginDetail, PluginTask } from "../lib/types";
@@ -42,7 +42,7 @@ function Problems({ plugin }: { plugin: PluginDetail }) {
         <div className="notice__title">
           <Icon name="alert" /> {plugin.status === "error" ? "The plugin is in error" : "Last error"}
         </div>
-        <div>{plugin.error ?? "Unknown error"}</div>
+        <div>{errorHeadline(plugin.error, plugin.errors) ?? "Unknown error"}</div>
         <ProblemList problems={plugin.errors} />
         <Traceback text={plugin.errorDetail} />
       </div>,
@@ -351,7 +351,7 @@ export function PluginDetailPage({ name }: { name: string }) {
         back={back}
         title={
           <span className="row-gap">
-            {plugin.displayName} <StatusBadge status={plugin.status} />
+            {pluginTitle(plugin)} <StatusBadge status={plugin.status} />
           </span>
         }
         subtitle={

@@ -12,6 +12,7 @@ import {
   StatusBadge,
 } from "../components/ui";
 import { errorMessage } from "../lib/api";
+import { errorHeadline, pluginTitle } from "../lib/format";
 import { usePluginList, useRescanPlugins } from "../lib/queries";
 import { Link, navigate, useSearchParams } from "../lib/router";
 import { PLUGIN_STATUSES, type PluginSummary } from "../lib/types";
@@ -44,12 +45,12 @@ function PluginRow({ plugin }: { plugin: PluginSummary }) {
   return (
     <article className={`plugin-row plugin-row--${plugin.status}`} data-testid="plugin-row" data-plugin={plugin.name} aria-labelledby={`plugin-${plugin.name}-title`}>
       <div className="plugin-row__avatar" aria-hidden="true">
-        {initials(plugin.displayName)}
+        {initials(pluginTitle(plugin))}
       </div>
       <div className="plugin-row__main">
         <div className="plugin-row__title">
           <Link to={detailUrl} id={`plugin-${plugin.name}-title`} className="plugin-row__name">
-            {plugin.displayName}
+            {pluginTitle(plugin)}
           </Link>
           <span className="muted small">v{plugin.version}</span>
           <StatusBadge status={plugin.status} />
@@ -62,7 +63,7 @@ function PluginRow({ plugin }: { plugin: PluginSummary }) {
         <p className="plugin-row__description">{plugin.description}</p>
         {plugin.error ? (
           <div className="inline-error" role="alert" data-testid="plugin-error-message">
-            <Icon name="alert" size={16} /> {plugin.error}
+            <Icon name="alert" size={16} /> {errorHeadline(plugin.error, plugin.errors)}
           </div>
         ) : null}
         <ProblemList problems={plugin.errors} />

@@ -2,6 +2,7 @@
 
 import { useEffect, useMemo, useRef, useSyncExternalStore } from "react";
 import { requestJson, type RequestOptions } from "../lib/api";
+import { pluginTitle } from "../lib/format";
 import { hasAll } from "../lib/permissions";
 import type { PluginSummary, SocketMessage } from "../lib/types";
 import { usePluginHost } from "./context";
@@ -30,7 +31,7 @@ export function usePluginModule(name: string): PluginModuleState | undefined {
 }
 
 function displayNames(plugins: PluginSummary[]): Map<string, string> {
-  return new Map(plugins.map((p) => [p.name, p.displayName || p.name]));
+  return new Map(plugins.map((p) => [p.name, pluginTitle(p)]));
 }
 
 /** The tabs contributed for `location` that the current user may see. */

@@ -157,7 +157,8 @@ async def run_task(
     await audit(services, who, "plugin.task.run", f"{name}/{task_id}")
     # Answer promptly: a quick task has finished by then, a long one goes on after the answer.
     done, _ = await asyncio.wait([run], timeout=RUN_NOW_WAIT)
-    data = {**live.status.to_json(), "id": spec.id, "name": spec.name}
+    # the task as GET /api/plugins/{name} lists it: its plugin-level id, not the scheduler's
+    data = {**live.status.to_json(), "id": spec.id, "name": spec.name, "cron": spec.cron}
     return ok(data, message="Task ran" if done else "Task started; it is still running")
 
 

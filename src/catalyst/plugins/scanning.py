@@ -71,6 +71,7 @@ async def _restore(manager: PluginManager, added: list[str]) -> None:
         await set_state(manager.records[name], S.ERROR, manager.state_listeners, error=message)
     for name in result.auto_enabled:
         granted = sorted(manager.records[name].granted)
+        log.info("plugin_auto_enabled", plugin=name, granted=granted)
         if granted:
             await audit.record(
                 db, grants.AUTO_ENABLE, "plugin.permissions.grant", name, permissions=granted

@@ -16,6 +16,14 @@ def _iso(when: datetime | None) -> str | None:
     return when.isoformat() if when else None
 
 
+def _requested(raw: dict[str, Any]) -> list[str]:
+    """The permissions an invalid manifest requests, as far as they can be read."""
+    permissions = raw.get("permissions")
+    if not isinstance(permissions, list):
+        return []
+    return list(dict.fromkeys(p for p in permissions if isinstance(p, str)))
+
+
 def summary(record: PluginRecord) -> dict[str, Any]:
     manifest = record.source.manifest
     raw = record.source.raw or {}
@@ -27,7 +35,8 @@ def summary(record: PluginRecord) -> dict[str, Any]:
     return {
         "name": record.name,
         "version": manifest.version if manifest else meta("version", "0.0.0"),
-        "displayName": manifest.display_name if manifest else meta("displayName", record.name),
+        "displayName": (manifest.display_name if manifest else meta("displayName", "")).strip()
+        or record.name,
         "description": manifest.description if manifest else meta("description", ""),
         "author": manifest.author if manifest else meta("author", ""),
         "status": record.state.value,
@@ -39,7 +48,7 @@ def summary(record: PluginRecord) -> dict[str, Any]:
         "errors": [{"path": e.path, "message": e.message} for e in record.source.errors],
         "warnings": [{"path": w.path, "message": w.message} for w in record.source.warnings],
         "reloadError": record.reload_error,
-        "permissions": list(manifest.permissions) if manifest else [],
+        "permissions": list(manifest.permissions) if manifest else _requested(raw),
         "grantedPermissions": sorted(record.granted),
         "pendingPermissions": pending(record),
         "hookError": record.hook_error,

@@ -190,7 +190,8 @@ def find_handler(
         return f"Unknown message type {message_type!r}: no plugin {name!r}"
     instance = record.instance
     if instance is None or not instance.active:
-        return f"Plugin {name!r} is {record.state.value}: {message_type!r} is not handled"
+        state = record.state.value
+        return f"Plugin {name!r} is not enabled (state: {state}): {message_type!r} is not handled"
     handler = instance.ws_handlers.get(kind)
     if handler is None:
         return f"Unknown message type {message_type!r}: plugin {name!r} has no such handler"
