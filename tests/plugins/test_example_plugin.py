@@ -116,8 +116,13 @@ async def test_the_demo_routes_are_public_and_the_rest_needs_a_login(app: FastAP
     assert record.granted == {"server.read", "http.public"}
     async with app.state.services.db() as db:
         rows = (await db.scalars(select(AuditLog))).all()
-    assert [(r.actor, r.action, r.target, r.details["granted"]) for r in rows] == [
-        ("system:auto-enable", "plugin.enable", "example-plugin", ["http.public", "server.read"])
+    assert [(r.actor, r.action, r.target, r.details["permissions"]) for r in rows] == [
+        (
+            "system:auto-enable",
+            "plugin.permissions.grant",
+            "example-plugin",
+            ["http.public", "server.read"],
+        )
     ]
 
 
