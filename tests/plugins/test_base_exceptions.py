@@ -37,7 +37,9 @@ async def test_the_host_starts_and_the_plugin_is_in_error(
     settings: Settings, app_factory: AppFactory, variant: str, where: str
 ) -> None:
     write_plugin(settings.plugins_dir, "boom", code_for(variant, where))
-    write_plugin(settings.plugins_dir, "fine", "def on_load(ctx):\n    ctx.get('/ok')(lambda r: 1)\n")
+    write_plugin(
+        settings.plugins_dir, "fine", "def on_load(ctx):\n    ctx.get('/ok')(lambda r: 1)\n"
+    )
     app = await app_factory(plugin_auto_enable=["boom", "fine"])
     client = await admin_client(app)
     assert (await client.get("/api/health")).status_code == 200

@@ -32,7 +32,9 @@ def test_the_manifest_refuses_long_names_and_versions(tmp_path: Path) -> None:
     }
     deps = manifest("ok", backend=None, dependencies={LONG_NAME: "*"})
     result = validate_manifest(deps, tmp_path, host_version="1.0.0", permission_catalog=[])
-    assert any(e.path.startswith("dependencies") and "at most 50" in e.message for e in result.errors)
+    assert any(
+        e.path.startswith("dependencies") and "at most 50" in e.message for e in result.errors
+    )
 
 
 async def test_the_host_starts_and_rescans_with_over_long_plugins(
@@ -70,7 +72,9 @@ async def test_one_plugins_database_failure_is_its_own(
     """A version past the column slips through (as if validation missed it): on PostgreSQL the
     row cannot be written; that plugin is in error and the others start."""
     for name in ("alpha", "bad", "omega"):
-        write_plugin(settings.plugins_dir, name, "def on_load(ctx):\n    ctx.get('/x')(lambda r: 1)\n")
+        write_plugin(
+            settings.plugins_dir, name, "def on_load(ctx):\n    ctx.get('/x')(lambda r: 1)\n"
+        )
     real = scanning.discover
 
     def discover(*args: object, **kwargs: object) -> list[PluginSource]:
