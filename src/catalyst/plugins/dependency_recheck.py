@@ -35,8 +35,8 @@ def problem_of(manager: PluginManager, record: PluginRecord, *, enabled: bool) -
         return cycle
     records = manager.records
     versions = {n: r.source.manifest.version for n, r in records.items() if r.source.manifest}
-    live = {n for n, r in records.items() if r.state is S.ENABLED} if enabled else None
-    return dependencies.unmet(manifest.dependencies, versions, live, present=records.keys())
+    states = {n: r.state.value for n, r in records.items()} if enabled else None
+    return dependencies.unmet(manifest.dependencies, versions, states, present=records.keys())
 
 
 async def recheck(manager: PluginManager) -> None:
