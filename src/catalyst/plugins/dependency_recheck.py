@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from catalyst.errors import Conflict
 from catalyst.log import get_logger
 from catalyst.plugins import dependencies
 from catalyst.plugins.lifecycle import set_state
@@ -37,6 +38,21 @@ def problem_of(manager: PluginManager, record: PluginRecord, *, enabled: bool) -
     versions = {n: r.source.manifest.version for n, r in records.items() if r.source.manifest}
     states = {n: r.state.value for n, r in records.items()} if enabled else None
     return dependencies.unmet(manifest.dependencies, versions, states, present=records.keys())
+
+
+def require_met(manager: PluginManager, record: PluginRecord) -> None:
+    """Refuse (409) to enable ``record`` unless its dependencies are met and enabled."""
+    problem = problem_of(manager, record, enabled=False)
+    if problem:
+        raise Conflict(f"Cannot enable plugin {record.name!r}: it {problem}")
+    manifest = record.source.manifest
+    for dep in sorted(manifest.dependencies if manifest else {}):
+        state = manager.records[dep].state
+        if state is not S.ENABLED:
+            raise Conflict(
+                f"Cannot enable plugin {record.name!r}: its dependency {dep!r} is "
+                f"{state.value}, but needs to be enabled"
+            )
 
 
 async def recheck(manager: PluginManager) -> None:

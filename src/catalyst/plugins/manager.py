@@ -135,7 +135,7 @@ class PluginManager:
         try:
             async with record.lock:
                 check_transition(name, record.state, S.ENABLED)
-                self._require_dependencies_met(record)
+                dependency_recheck.require_met(self, record)
                 await self._enable(record, consent_by=actor)
                 if record.state is S.ERROR:
                     raise BadRequest(f"Plugin {name!r} failed to enable: {record.error}")
@@ -169,25 +169,10 @@ class PluginManager:
         async with record.lock:
             await grants.change(self, record, grant, revoke, actor)
 
-    def _require_dependencies_met(self, record: PluginRecord) -> None:
-        problem = dependency_recheck.problem_of(self, record, enabled=False)
-        if problem:
-            raise Conflict(f"Cannot enable plugin {record.name!r}: it {problem}")
-        manifest = record.source.manifest
-        for dep in sorted(manifest.dependencies if manifest else {}):
-            state = self.records[dep].state
-            if state is not S.ENABLED:
-                raise Conflict(
-                    f"Cannot enable plugin {record.name!r}: its dependency {dep!r} is "
-                    f"{state.value}, but needs to be enabled"
-                )
-
     async def _try_enable(self, record: PluginRecord) -> None:
-        problem = dependency_recheck.problem_of(self, record, enabled=True)
-        if problem:
-            log.warning("plugin_not_enabled", plugin=record.name, reason=problem)
-            return
-        await self._enable(record)
+        """Enable at start or recovery, only when the dependencies are met and enabled."""
+        if dependency_recheck.problem_of(self, record, enabled=True) is None:
+            await self._enable(record)
 
     async def _load(self, record: PluginRecord) -> None:
         manifest = record.source.manifest
