@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 
+from catalyst.plugins import persistence
 from catalyst.plugins.state import PluginState
 from catalyst.settings import Settings
 from tests.conftest import stop_app
@@ -111,3 +112,27 @@ async def test_enabling_refuses_a_dependency_out_of_range(
     r = await c.post("/api/plugins/other/reload")
     assert r.status_code == 400
     assert "needs base ^1.0.0, found 2.0.0" in r.json()["error"]
+
+
+async def test_a_dependent_held_back_at_start_comes_back_when_its_dependency_is_enabled(
+    settings: Settings, app_factory: AppFactory
+) -> None:
+    d = settings.plugins_dir
+    write_plugin(d, "base", "")
+    write_plugin(d, "user", route("user"), dependencies={"base": "*"})
+    first = await app_factory(plugin_auto_enable=["base", "user"])
+    c = await admin_client(first)
+    assert (await c.post("/api/plugins/user/enable", json={"enabled": False})).is_success
+    assert (await c.post("/api/plugins/base/enable", json={"enabled": False})).is_success
+    assert (await c.post("/api/plugins/user/enable", json={"enabled": True})).status_code == 409
+    # The database says: user enabled, base disabled (as if changed while the host was down).
+    manager = manager_of(first)
+    user = manager.get("user")
+    await persistence.save_enabled(first.state.services.db, user, True)
+    await stop_app(first)
+    second = await app_factory()
+    c = await admin_client(second)
+    assert (await states(c))["user"] == ("error", "needs base, which is not enabled")
+    assert (await c.post("/api/plugins/base/enable", json={"enabled": True})).is_success
+    assert (await states(c))["user"] == ("enabled", None)
+    assert (await c.get("/api/plugins/user/who")).json() == {"me": "user"}

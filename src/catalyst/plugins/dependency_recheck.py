@@ -78,9 +78,12 @@ async def _recheck_one(manager: PluginManager, record: PluginRecord) -> None:
             await manager._disable(record, persist=False)  # keeps the wish to be enabled
             await set_state(record, S.ERROR, listeners, error=problem, dependency=True)
         elif record.state in (S.LOADED, S.DISABLED):
-            hard = problem_of(manager, record, enabled=False)  # missing, in error, wrong version
-            if hard:
-                await set_state(record, S.ERROR, listeners, error=hard, dependency=True)
+            # Missing, in error or a wrong version; or, for one that should be enabled (held back
+            # at start), a dependency that is not enabled.
+            hard = problem_of(manager, record, enabled=False)
+            reason = hard or (problem if record.wants_enabled else None)
+            if reason:
+                await set_state(record, S.ERROR, listeners, error=reason, dependency=True)
         elif record.dependency_problem is not None and problem != record.error:
             await set_state(record, S.ERROR, listeners, error=problem, dependency=True)
         return
