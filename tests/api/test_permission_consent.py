@@ -4,6 +4,7 @@ audited and persisted."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from catalyst.db.models import AuditLog
 from catalyst.plugins.state import PluginState
 from catalyst.settings import Settings
 from tests.conftest import stop_app
+from tests.live_server import LiveFactory
 from tests.plugin_helpers import AppFactory, admin_client, manager_of, manifest, write_plugin
 
 V1 = "def on_load(ctx):\n    ctx.get('/priv')(lambda r: {'v': 1})\n"
@@ -123,3 +125,27 @@ async def test_only_requested_permissions_can_be_granted(
     anon = anonymous(app)
     r = await anon.post("/api/plugins/pub/permissions", json={"grant": ["server.read"]})
     assert r.status_code == 401
+
+
+async def test_a_file_save_adding_http_public_grants_nothing(
+    settings: Settings, live_factory: LiveFactory
+) -> None:
+    """The finding as reported: the watcher reloads on save, the public route stays closed."""
+    folder = write_plugin(settings.plugins_dir, "pub", V1)
+    live = await live_factory(hot_reload=True, plugin_auto_enable=["pub"])
+    token = await live.token()
+    async with (
+        httpx.AsyncClient(base_url=live.http, headers={"Authorization": f"Bearer {token}"}) as c,
+        httpx.AsyncClient(base_url=live.http) as anon,
+    ):
+        rewrite(folder, V2, ["http.public", "server.write"])
+        async with asyncio.timeout(10):  # the watcher reloads the new version
+            while (await c.get("/api/plugins/pub/priv")).json() != {"v": 2}:
+                await asyncio.sleep(0.01)
+        assert (await anon.get("/api/plugins/pub/pub")).status_code == 401
+        detail = (await c.get("/api/plugins/pub")).json()["data"]
+        assert detail["pendingPermissions"] == ["http.public", "server.write"]
+        assert detail["grantedPermissions"] == []
+        r = await c.post("/api/plugins/pub/permissions", json={"grant": ["http.public"]})
+        assert r.status_code == 200
+        assert (await anon.get("/api/plugins/pub/pub")).json() == {"public": True}
