@@ -136,3 +136,20 @@ async def test_a_dependent_held_back_at_start_comes_back_when_its_dependency_is_
     assert (await c.post("/api/plugins/base/enable", json={"enabled": True})).is_success
     assert (await states(c))["user"] == ("enabled", None)
     assert (await c.get("/api/plugins/user/who")).json() == {"me": "user"}
+
+
+async def test_disabling_a_plugin_stopped_by_its_dependency_keeps_it_off(
+    settings: Settings, app_factory: AppFactory
+) -> None:
+    d = settings.plugins_dir
+    base = write_plugin(d, "base", "")
+    write_plugin(d, "user", "", dependencies={"base": "^1.0.0"})
+    app = await app_factory(plugin_auto_enable=["base", "user"])
+    c = await admin_client(app)
+    set_version(base, "2.0.0")
+    await manager_of(app).reload("base")
+    assert (await states(c))["user"] == ("error", "needs base ^1.0.0, found 2.0.0")
+    assert (await c.post("/api/plugins/user/enable", json={"enabled": False})).is_success
+    set_version(base, "1.0.0")
+    await manager_of(app).reload("base")
+    assert (await states(c))["user"] == ("loaded", None)  # met again, but not enabled again

@@ -146,6 +146,10 @@ class PluginManager:
         """Disable ``name``; returns the exit hook's failure (the plugin is disabled anyway)."""
         record = self.get(name)
         async with record.lock:
+            if record.state is S.ERROR and record.dependency_problem is not None:
+                # Stopped by a dependency already: only forget that it should come back enabled.
+                await persistence.save_enabled(self.services.db, record, False)
+                return None
             check_transition(name, record.state, S.DISABLED)
             users = [
                 d
