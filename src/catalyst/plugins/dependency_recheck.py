@@ -55,6 +55,16 @@ def require_met(manager: PluginManager, record: PluginRecord) -> None:
             )
 
 
+def require_unused(manager: PluginManager, name: str) -> None:
+    """Refuse (409) to disable ``name`` while enabled plugins depend on it."""
+    graph = manager.graph()
+    users = [d for d in dependencies.dependents(graph, name) if manager.records[d].enabled]
+    if users:
+        raise Conflict(
+            f"Cannot disable plugin {name!r}: enabled plugins depend on it: " + ", ".join(users)
+        )
+
+
 async def recheck(manager: PluginManager) -> None:
     """One pass over every plugin, dependencies first."""
     for name in dependencies.load_order(manager.graph()):

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from catalyst.errors import BadRequest, Conflict, NotFound
+from catalyst.errors import BadRequest, NotFound
 from catalyst.log import get_logger
 from catalyst.plugins import dependencies, dependency_recheck, grants, persistence, scanning
 from catalyst.plugins.config import ConfigStore, Schema
@@ -151,16 +151,7 @@ class PluginManager:
                 await persistence.save_enabled(self.services.db, record, False)
                 return None
             check_transition(name, record.state, S.DISABLED)
-            users = [
-                d
-                for d in dependencies.dependents(self.graph(), name)
-                if self.records[d].state is S.ENABLED
-            ]
-            if users:
-                raise Conflict(
-                    f"Cannot disable plugin {name!r}: enabled plugins depend on it: "
-                    + ", ".join(users)
-                )
+            dependency_recheck.require_unused(self, name)
             failure = await self._disable(record, persist=True)
         await self.recheck_dependencies()
         return failure.message if failure else None
