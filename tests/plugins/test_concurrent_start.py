@@ -65,7 +65,7 @@ async def test_three_hanging_on_loads_overlap_and_dependents_wait(
     lines = log.read_text().split("\n")[:-1]
     # All three started before any of them was stopped by the timeout: one timeout in all.
     assert sorted(lines[:3]) == ["start slow-a", "start slow-b", "start slow-c"]
-    assert sorted(lines[3:6]) == ["end slow-a", "end slow-b", "end slow-c"]
+    assert {"end slow-a", "end slow-b", "end slow-c"} < set(lines[3:])
     # The dependent's on_load ran only once its dependency's had ended.
     assert lines.index("start after") > lines.index("end slow-a")
     manager = manager_of(app)

@@ -181,9 +181,9 @@ async def test_new_folders_are_listed_and_removed_ones_unloaded(
         return {p["name"] for p in (await client.get("/api/plugins")).json()["data"]}
 
     write_plugin(settings.plugins_dir, "fresh", "def on_load(ctx):\n    pass\n")
-    await eventually(lambda: "fresh" in manager_of(live.app).records)
+    records = manager_of(live.app).records
+    await eventually(lambda: "fresh" in records and records["fresh"].state is PluginState.LOADED)
     assert await names() == {"hot", "fresh"}
-    assert manager_of(live.app).get("fresh").state is PluginState.LOADED
     instance = manager_of(live.app).get("hot").instance
     assert instance is not None
     package = instance.code.package

@@ -270,3 +270,26 @@ async def test_concurrent_rescans_add_and_remove_each_plugin_once(
     assert sorted(r["removed"] for r in results) == [[], [], ["rec"]]
     assert module.calls == ["load", "unload"]
     assert app.state.services.bus.count("rec") == 0
+
+
+async def test_a_disable_whose_on_disable_raised_says_so(
+    settings: Settings, app_factory: AppFactory
+) -> None:
+    code = "def on_disable(ctx):\n    raise RuntimeError('cannot let go')\n"
+    write_plugin(settings.plugins_dir, "clingy", code)
+    app = await app_factory(plugin_auto_enable=["clingy"])
+    client = await admin_client(app)
+    r = await client.post("/api/plugins/clingy/enable", json={"enabled": False})
+    assert r.status_code == 200
+    body = r.json()
+    assert body["message"] == (
+        "Plugin disabled, but its on_disable failed: RuntimeError: cannot let go"
+    )
+    assert body["data"]["status"] == "disabled"
+    assert body["data"]["warning"] == "on_disable failed: RuntimeError: cannot let go"
+    detail = (await client.get("/api/plugins/clingy")).json()["data"]
+    assert detail["hookError"]["hook"] == "on_disable"
+    assert detail["hookError"]["message"] == "on_disable failed: RuntimeError: cannot let go"
+    assert "Traceback" in detail["hookError"]["traceback"]
+    assert (await client.post("/api/plugins/clingy/enable", json={"enabled": True})).is_success
+    assert (await client.get("/api/plugins/clingy")).json()["data"]["hookError"] is None

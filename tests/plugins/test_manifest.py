@@ -189,7 +189,8 @@ def test_valid_names(tmp_path: Path, name: str) -> None:
 def test_invalid_names(folder: Path, name: str) -> None:
     result = check(base_manifest(name), folder)
     messages = [e.message for e in result.errors if e.path == "name"]
-    assert any("is not a valid plugin name" in m for m in messages)
+    too_long = "is 51 characters long; a plugin name has at most 50"
+    assert any("is not a valid plugin name" in m or m == too_long for m in messages)
 
 
 def test_name_with_trailing_newline_is_refused(tmp_path: Path) -> None:

@@ -77,9 +77,10 @@ export function PluginControls({ plugin, compact = false }: { plugin: PluginSumm
     enable.mutate(
       { name: plugin.name, enabled },
       {
-        onSuccess: () => {
+        onSuccess: ({ data }) => {
           setConsent(false);
-          toast.success(`${plugin.displayName} ${enabled ? "enabled" : "disabled"}`);
+          if (data?.warning) toast.error(`${plugin.displayName} disabled, but its ${data.warning}`);
+          else toast.success(`${plugin.displayName} ${enabled ? "enabled" : "disabled"}`);
         },
         onError: (error) => {
           setConsent(false);

@@ -70,6 +70,22 @@ export function useEnablePlugin() {
   });
 }
 
+/** Consent to permissions a plugin requests (its pendingPermissions); audited on the server. */
+export function useGrantPermissions() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: ({ name, grant }: { name: string; grant: string[] }) =>
+      apiWithMessage<PluginSummary>(`/api/plugins/${enc(name)}/permissions`, {
+        method: "POST",
+        body: { grant },
+      }),
+    onSuccess: ({ data }, { name }) => {
+      if (data) applyPluginSummary(client, name, data);
+      void client.invalidateQueries({ queryKey: keys.plugin(name) });
+    },
+  });
+}
+
 export function useReloadPlugin() {
   const client = useQueryClient();
   return useMutation({

@@ -28,6 +28,19 @@ export interface ReloadError {
   at?: string | null;
 }
 
+export interface HookError {
+  hook: string;
+  message: string;
+  traceback: string | null;
+  at: string;
+}
+
+export interface HookOverrun {
+  hook: string;
+  since: string;
+  timeoutS: number;
+}
+
 export interface PluginSummary {
   name: string;
   version: string;
@@ -46,6 +59,14 @@ export interface PluginSummary {
   reloadError: ReloadError | null;
   permissions: string[];
   grantedPermissions: string[];
+  /** Requested by a newer version but not granted: waits for an admin's consent. */
+  pendingPermissions?: string[];
+  /** An exit hook (on_disable) that failed although the plugin was disabled. */
+  hookError?: HookError | null;
+  /** Sync hook threads still running after their timeout. */
+  hookOverruns?: HookOverrun[];
+  /** Set on the answer to a disable whose on_disable failed. */
+  warning?: string;
   hasBackend: boolean;
   hasFrontend: boolean;
   /** Present when the backend includes it in the list; otherwise read from the detail. */

@@ -2,6 +2,7 @@ import type { ReactNode } from "react";
 import { ConfigForm } from "../components/ConfigForm";
 import { Icon } from "../components/icons";
 import { LogsCard } from "../components/LogsCard";
+import { PendingPermissions } from "../components/PendingPermissions";
 import { PermissionChips, PluginControls } from "../components/PluginControls";
 import {
   Badge,
@@ -57,6 +58,30 @@ function Problems({ plugin }: { plugin: PluginDetail }) {
         <div>{plugin.reloadError.message}</div>
         <div className="muted small">The previous version keeps serving until a reload succeeds.</div>
         <Traceback text={plugin.reloadError.traceback} />
+      </div>,
+    );
+  }
+  if (plugin.hookError) {
+    items.push(
+      <div className="notice notice--warning notice--block" role="alert" key="hook" data-testid="plugin-hook-error">
+        <div className="notice__title">
+          <Icon name="alert" /> Its {plugin.hookError.hook} hook failed {formatRelative(plugin.hookError.at)}
+        </div>
+        <div>{plugin.hookError.message}</div>
+        <Traceback text={plugin.hookError.traceback} />
+      </div>,
+    );
+  }
+  if (plugin.hookOverruns?.length) {
+    items.push(
+      <div className="notice notice--warning notice--block" role="status" key="overruns" data-testid="plugin-hook-overruns">
+        <div className="notice__title">
+          <Icon name="alert" /> A hook thread is still running after its timeout
+        </div>
+        <div>
+          {plugin.hookOverruns.map((o) => `${o.hook} (since ${formatRelative(o.since)})`).join(", ")}. Python cannot stop
+          a thread: it ends when the plugin's code returns.
+        </div>
       </div>,
     );
   }
@@ -361,6 +386,7 @@ export function PluginDetailPage({ name }: { name: string }) {
         }
         actions={<PluginControls plugin={plugin} />}
       />
+      <PendingPermissions plugin={plugin} />
       <Problems plugin={plugin} />
       <div className="detail-layout">
         <div className="stack">

@@ -68,13 +68,13 @@ def check(graph: Graph, versions: Mapping[str, str], broken: Mapping[str, str]) 
 def unmet(
     wanted: Mapping[str, str],
     versions: Mapping[str, str],
-    enabled: Collection[str] | None = None,
+    states: Mapping[str, str] | None = None,
     present: Collection[str] = (),
 ) -> str | None:
     """Why the dependencies ``wanted`` ({name: range}) are not met, or None when they are.
 
     ``versions`` holds the versions of the valid plugins present; ``present`` every plugin folder
-    (valid or not); with ``enabled`` given, a dependency must also be enabled.
+    (valid or not); with ``states`` (name → state) given, a dependency must also be enabled.
     """
     for dep, needed in sorted(wanted.items()):
         if dep not in versions:
@@ -83,8 +83,9 @@ def unmet(
             return f"needs {dep}, which is not installed"
         if not satisfies(versions[dep], needed):
             return f"needs {dep} {needed}, found {versions[dep]}"
-        if enabled is not None and dep not in enabled:
-            return f"needs {dep}, which is not enabled"
+        state = states.get(dep) if states is not None else "enabled"
+        if state != "enabled":
+            return f"needs {dep}, which is {'in error' if state == 'error' else 'not enabled'}"
     return None
 
 

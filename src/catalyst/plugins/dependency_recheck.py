@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from catalyst.errors import Conflict
 from catalyst.log import get_logger
 from catalyst.plugins import dependencies
 from catalyst.plugins.lifecycle import set_state
@@ -35,8 +36,33 @@ def problem_of(manager: PluginManager, record: PluginRecord, *, enabled: bool) -
         return cycle
     records = manager.records
     versions = {n: r.source.manifest.version for n, r in records.items() if r.source.manifest}
-    live = {n for n, r in records.items() if r.state is S.ENABLED} if enabled else None
-    return dependencies.unmet(manifest.dependencies, versions, live, present=records.keys())
+    states = {n: r.state.value for n, r in records.items()} if enabled else None
+    return dependencies.unmet(manifest.dependencies, versions, states, present=records.keys())
+
+
+def require_met(manager: PluginManager, record: PluginRecord) -> None:
+    """Refuse (409) to enable ``record`` unless its dependencies are met and enabled."""
+    problem = problem_of(manager, record, enabled=False)
+    if problem:
+        raise Conflict(f"Cannot enable plugin {record.name!r}: it {problem}")
+    manifest = record.source.manifest
+    for dep in sorted(manifest.dependencies if manifest else {}):
+        state = manager.records[dep].state
+        if state is not S.ENABLED:
+            raise Conflict(
+                f"Cannot enable plugin {record.name!r}: its dependency {dep!r} is "
+                f"{state.value}, but needs to be enabled"
+            )
+
+
+def require_unused(manager: PluginManager, name: str) -> None:
+    """Refuse (409) to disable ``name`` while enabled plugins depend on it."""
+    graph = manager.graph()
+    users = [d for d in dependencies.dependents(graph, name) if manager.records[d].enabled]
+    if users:
+        raise Conflict(
+            f"Cannot disable plugin {name!r}: enabled plugins depend on it: " + ", ".join(users)
+        )
 
 
 async def recheck(manager: PluginManager) -> None:
@@ -62,9 +88,12 @@ async def _recheck_one(manager: PluginManager, record: PluginRecord) -> None:
             await manager._disable(record, persist=False)  # keeps the wish to be enabled
             await set_state(record, S.ERROR, listeners, error=problem, dependency=True)
         elif record.state in (S.LOADED, S.DISABLED):
-            hard = problem_of(manager, record, enabled=False)  # missing, in error, wrong version
-            if hard:
-                await set_state(record, S.ERROR, listeners, error=hard, dependency=True)
+            # Missing, in error or a wrong version; or, for one that should be enabled (held back
+            # at start), a dependency that is not enabled.
+            hard = problem_of(manager, record, enabled=False)
+            reason = hard or (problem if record.wants_enabled else None)
+            if reason:
+                await set_state(record, S.ERROR, listeners, error=reason, dependency=True)
         elif record.dependency_problem is not None and problem != record.error:
             await set_state(record, S.ERROR, listeners, error=problem, dependency=True)
         return

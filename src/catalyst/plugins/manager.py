@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from catalyst.errors import BadRequest, Conflict, NotFound
+from catalyst.errors import BadRequest, NotFound
 from catalyst.log import get_logger
 from catalyst.plugins import (
     dependencies,
@@ -142,7 +142,7 @@ class PluginManager:
         try:
             async with record.lock:
                 check_transition(name, record.state, S.ENABLED)
-                self._require_dependencies_met(record)
+                dependency_recheck.require_met(self, record)
                 await self._enable(record, consent_by=actor)
                 if record.state is S.ERROR:
                     raise BadRequest(f"Plugin {name!r} failed to enable: {record.error}")
@@ -153,17 +153,12 @@ class PluginManager:
         """Disable ``name``; returns the exit hook's failure (the plugin is disabled anyway)."""
         record = self.get(name)
         async with record.lock:
+            if record.state is S.ERROR and record.dependency_problem is not None:
+                # Stopped by a dependency already: only forget that it should come back enabled.
+                await persistence.save_enabled(self.services.db, record, False)
+                return None
             check_transition(name, record.state, S.DISABLED)
-            users = [
-                d
-                for d in dependencies.dependents(self.graph(), name)
-                if self.records[d].state is S.ENABLED
-            ]
-            if users:
-                raise Conflict(
-                    f"Cannot disable plugin {name!r}: enabled plugins depend on it: "
-                    + ", ".join(users)
-                )
+            dependency_recheck.require_unused(self, name)
             failure = await self._disable(record, persist=True)
         await self.recheck_dependencies()
         return failure.message if failure else None
@@ -176,25 +171,10 @@ class PluginManager:
         async with record.lock:
             await grants.change(self, record, grant, revoke, actor)
 
-    def _require_dependencies_met(self, record: PluginRecord) -> None:
-        problem = dependency_recheck.problem_of(self, record, enabled=False)
-        if problem:
-            raise Conflict(f"Cannot enable plugin {record.name!r}: it {problem}")
-        manifest = record.source.manifest
-        for dep in sorted(manifest.dependencies if manifest else {}):
-            state = self.records[dep].state
-            if state is not S.ENABLED:
-                raise Conflict(
-                    f"Cannot enable plugin {record.name!r}: its dependency {dep!r} is "
-                    f"{state.value}, but needs to be enabled"
-                )
-
     async def _try_enable(self, record: PluginRecord) -> None:
-        problem = dependency_recheck.problem_of(self, record, enabled=True)
-        if problem:
-            log.warning("plugin_not_enabled", plugin=record.name, reason=problem)
-            return
-        await self._enable(record)
+        """Enable at start or recovery, only when the dependencies are met and enabled."""
+        if dependency_recheck.problem_of(self, record, enabled=True) is None:
+            await self._enable(record)
 
     async def _load(self, record: PluginRecord) -> None:
         manifest = record.source.manifest

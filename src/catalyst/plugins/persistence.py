@@ -55,7 +55,7 @@ async def restore(
 async def _restore_one(
     sessions: Sessions, record: PluginRecord, config: ConfigStore, auto_enable: bool
 ) -> bool:
-    """Restore one record; True when it was created enabled by ``auto_enable``."""
+    """Restore one record; True when ``auto_enable`` consented to its permissions now."""
     manifest = record.source.manifest
     created = False
     async with sessions() as db, db.begin():
@@ -73,8 +73,19 @@ async def _restore_one(
             )
             db.add(row)
             await db.flush()
-        elif row.version != manifest.version:
-            row.version = manifest.version
+        else:
+            if row.version != manifest.version:
+                row.version = manifest.version
+            if (
+                auto_enable
+                and row.enabled
+                and row.enabled_at is None
+                and not row.granted_permissions
+            ):
+                # Prepared to be enabled but never enabled yet (e.g. by PluginHarness with a
+                # config): the operator's setting consents, as for a plugin seen the first time.
+                row.granted_permissions = sorted(manifest.permissions)
+                created = True
         if row is None:
             return False
         record.wants_enabled = row.enabled

@@ -29,7 +29,7 @@ Middleware = Callable[[Request, CallNext], Awaitable[Any]]
 METHODS: Final = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 #: Sub-paths of /api/plugins/<name> that belong to the admin API; plugins cannot register them.
 #: The bare ``/api/plugins/<name>`` (sub-path "") is the admin detail; ``/`` is the plugin's own.
-RESERVED: Final = ("/enable", "/reload", "/config", "/logs", "/tasks", "/frontend")
+RESERVED: Final = ("/enable", "/reload", "/config", "/logs", "/tasks", "/frontend", "/permissions")
 _URL = re.compile(r"^/[A-Za-z0-9_\-./{}:~?]*$")
 
 

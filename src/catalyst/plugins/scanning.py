@@ -142,6 +142,9 @@ async def _after(
             if host_cancelled(exc) or not isinstance(exc, Exception | asyncio.CancelledError):
                 raise
             log.exception("plugin_start_failed", plugin=name)
+            manager.dispatcher.remove(name)
+            if record.instance is not None:
+                record.instance.deactivate()
             if can_move(record.state, S.ERROR):
                 await set_state(
                     record, S.ERROR, manager.state_listeners, error=f"Start failed: {describe(exc)}"
