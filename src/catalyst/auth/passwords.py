@@ -76,6 +76,11 @@ class PasswordWorkers:
         self._slots = asyncio.Semaphore(threads)
         self._waiting = 0
 
+    @property
+    def waiting(self) -> int:
+        """Callers queued for a hashing thread right now."""
+        return self._waiting
+
     async def hash(self, password: str) -> str:
         return await self.run(hash_password, password)
 
