@@ -49,6 +49,56 @@ _SCHEMAS: Final[dict[str, Any]] = {
 }
 
 
+#: OpenAPI links (what a generated client, or a stateful fuzzer, may call next with a value of
+#: the answer): (path, method, status) → link name → (target path, method, parameters).
+LINKS: Final[dict[tuple[str, str, str], dict[str, tuple[str, str, dict[str, str]]]]] = {
+    ("/api/servers", "post", "201"): {
+        "GetServer": ("/api/servers/{server_id}", "get", {"server_id": "$response.body#/data/id"}),
+        "StartServer": (
+            "/api/servers/{server_id}/start",
+            "post",
+            {"server_id": "$response.body#/data/id"},
+        ),
+        "StopServer": (
+            "/api/servers/{server_id}/stop",
+            "post",
+            {"server_id": "$response.body#/data/id"},
+        ),
+        "DeleteServer": (
+            "/api/servers/{server_id}",
+            "delete",
+            {"server_id": "$response.body#/data/id"},
+        ),
+    },
+    ("/api/plugins", "get", "200"): {
+        "GetPlugin": ("/api/plugins/{name}", "get", {"name": "$response.body#/data/0/name"}),
+        "PluginLogs": ("/api/plugins/{name}/logs", "get", {"name": "$response.body#/data/0/name"}),
+        "ReloadPlugin": (
+            "/api/plugins/{name}/reload",
+            "post",
+            {"name": "$response.body#/data/0/name"},
+        ),
+    },
+}
+
+
+def _operation_ref(path: str, method: str) -> str:
+    return "#/paths/" + path.replace("~", "~0").replace("/", "~1") + "/" + method
+
+
+def _add_links(schema: dict[str, Any]) -> None:
+    paths = schema.get("paths", {})
+    for (path, method, status), links in LINKS.items():
+        response = paths.get(path, {}).get(method, {}).get("responses", {}).get(status)
+        if response is None:
+            continue
+        response["links"] = {
+            name: {"operationRef": _operation_ref(target, verb), "parameters": params}
+            for name, (target, verb, params) in links.items()
+            if verb in paths.get(target, {})
+        }
+
+
 def _json(name: str, description: str) -> dict[str, Any]:
     return {
         "description": description,
@@ -97,6 +147,7 @@ def rewrite(schema: dict[str, Any], app: FastAPI) -> dict[str, Any]:
     schemas.pop("HTTPValidationError", None)
     schemas.pop("ValidationError", None)
     schemas.update(_SCHEMAS)
+    _add_links(schema)
     return schema
 
 
