@@ -68,6 +68,11 @@ def test_openapi_documents_400_with_the_envelope_never_422() -> None:
             if "400" in responses:
                 validated += 1
     assert validated >= 5
+    assert schema["paths"]["/api/servers"]["get"]["security"] == [
+        {"bearerAuth": []},
+        {"sessionCookie": []},
+    ]
+    assert "security" not in schema["paths"]["/api/health"]["get"]
     login = schema["paths"]["/api/auth/login"]["post"]["responses"]
     assert login["400"]["content"]["application/json"]["schema"]["$ref"].endswith("ErrorEnvelope")
     assert login["200"]["content"]["application/json"]["schema"]["$ref"].endswith("SuccessEnvelope")

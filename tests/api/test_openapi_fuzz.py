@@ -56,6 +56,7 @@ SKIPPED = {
 #: these operations only) until that item is merged; then this list is emptied.
 _OVERFLOW = "issue 9 item 12: an id >= 2**63 overflows SQLite's INTEGER (500 instead of 400)"
 KNOWN_ELSEWHERE = {
+    "GET /api/servers": "issue 9 item 12: an offset >= 2**63 overflows SQLite (500 instead of 400)",
     "GET /api/servers/{server_id}": _OVERFLOW,
     "DELETE /api/servers/{server_id}": _OVERFLOW,
     "POST /api/servers/{server_id}/start": _OVERFLOW,
