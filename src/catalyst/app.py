@@ -50,7 +50,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         lifespan=lifespan,
     )
     install_exception_handlers(app)
-    install_openapi(app)
+    install_openapi(app, cookie_name=settings.session_cookie_name)
     app.add_middleware(DispatchMiddleware)
     # Outermost last: client address, then Origin, then body limits, before any dispatch.
     app.add_middleware(

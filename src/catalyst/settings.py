@@ -51,8 +51,9 @@ class Settings(BaseSettings):
     # --- edge: login floods, request body limits, cross-origin checks, proxies ---
     #: Failed logins allowed per client address within ``login_window_seconds``, any username.
     login_max_attempts_per_address: int = Field(default=30, ge=1)
-    #: Threads that hash and verify passwords (argon2), off the event loop.
-    login_hash_threads: int = Field(default=2, ge=1, le=32)
+    #: Threads that hash and verify passwords (argon2), off the event loop. One by default: an
+    #: argon2 hash already uses 4 cores (its lanes), more would starve the event loop of CPU.
+    login_hash_threads: int = Field(default=1, ge=1, le=32)
     #: Logins allowed to wait for a hashing thread; more are answered 503 with Retry-After.
     login_max_waiting: int = Field(default=16, ge=0)
     #: Largest request body of ``/api/auth/*``, and of every other path (plugin routes may raise

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TypeVar
@@ -59,22 +57,21 @@ class PasswordsBusy(ServiceUnavailable):
         self.retry_after = retry_after
 
 
-def _lower_priority() -> None:
-    """Hashing threads yield the CPU to the event loop (Linux: per-thread nice value)."""
-    with contextlib.suppress(AttributeError, OSError):
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
-
-
 class PasswordWorkers:
-    def __init__(self, threads: int = 2, max_waiting: int = 16, max_wait: float = 5.0) -> None:
+    def __init__(self, threads: int = 1, max_waiting: int = 16, max_wait: float = 5.0) -> None:
         self.threads = threads
         self.max_waiting = max_waiting
         self.max_wait = max_wait
-        self._pool = ThreadPoolExecutor(
-            threads, thread_name_prefix="catalyst-passwords", initializer=_lower_priority
-        )
+        # Same priority as the event loop on purpose: a lowered thread holding the GIL between
+        # argon2 calls would be starved under load and stall the loop (priority inversion).
+        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="catalyst-passwords")
         self._slots = asyncio.Semaphore(threads)
         self._waiting = 0
+
+    @property
+    def waiting(self) -> int:
+        """Callers queued for a hashing thread right now."""
+        return self._waiting
 
     async def hash(self, password: str) -> str:
         return await self.run(hash_password, password)

@@ -49,7 +49,9 @@ class ConfigValidationError(BadRequest, ConfigError):
 
     def __init__(self, plugin: str, errors: Mapping[str, str]) -> None:
         self.errors = dict(errors)
-        detail = join_bounded(f"{shorten(k, 80)}: {shorten(v, 300)}" for k, v in errors.items())
+        detail = join_bounded(
+            (f"{shorten(k, 60)}: {shorten(v, 120)}" for k, v in errors.items()), most=8
+        )
         BadRequest.__init__(self, f"Invalid config for plugin {plugin!r}: {detail}")
 
 

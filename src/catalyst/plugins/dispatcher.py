@@ -68,11 +68,10 @@ class Dispatcher:
         route, params, other_method = table.find(method, path)
         if route is None:
             if other_method:
-                allow = sorted({r.spec.method for r in table.routes if r.match(path) is not None})
-                allow += ["HEAD"] if "GET" in allow else []
-                return _error(
-                    f"Method {method} not allowed for {path}", 405, {"Allow": ", ".join(allow)}
-                )
+                allow = {r.spec.method for r in table.routes if r.match(path) is not None}
+                allow |= {"HEAD"} if "GET" in allow else set()
+                headers = {"Allow": ", ".join(sorted(allow))}
+                return _error(f"Method {method} not allowed for {path}", 405, headers)
             return _error(f"No route {method} {path} in plugin {table.plugin!r}", 404)
         scope["path_params"] = params
         scope["catalyst.plugin"] = table.plugin
