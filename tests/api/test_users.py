@@ -300,3 +300,30 @@ async def test_every_change_is_audited_with_its_actor_and_no_password(
     assert "lee-password-1" not in r.text
     role_change = next(e for e in entries if e["action"] == "user.role")
     assert role_change["details"] == {"role": "helpers", "previous": ["viewer"]}
+
+
+async def test_a_verification_racing_an_account_change_is_not_cached(
+    app: FastAPI, admin: httpx.AsyncClient
+) -> None:
+    """A token verified from a read made before a change commits must not stay cached."""
+    password = (await create(admin, "mo", "viewer"))["password"]
+    mo = await client_as(app, "mo", password)
+    token = mo.headers["Authorization"].removeprefix("Bearer ")
+    uid = await user_id(admin, "mo")
+    store = app.state.services.sessions
+    store.forget_user(uid)
+    original = store._sessions
+
+    def racing() -> Any:
+        store.forget_user(uid)  # the change commits while this verification reads
+        return original()
+
+    store._sessions = racing
+    try:
+        assert await store.verify(token) is not None
+    finally:
+        store._sessions = original
+    assert all(p.user_id != uid for _, p in store._cache.values())
+    assert await store.verify(token) is not None
+    assert any(p.user_id == uid for _, p in store._cache.values())
+    await mo.aclose()
