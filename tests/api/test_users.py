@@ -107,8 +107,9 @@ async def test_custom_roles_are_checked_against_the_catalog(
     bad = await admin.post("/api/roles", json={"name": "ops", "permissions": ["nope.read"]})
     assert bad.status_code == 400
     assert "nope.read" in bad.json()["error"]
-    bad = await admin.post("/api/roles", json={"name": "ops", "permissions": ["zzz.*"]})
-    assert bad.status_code == 400
+    for grants in (["zzz.*"], ["http.public"], ["http.*"], ["server"], [""]):
+        bad = await admin.post("/api/roles", json={"name": "ops", "permissions": grants})
+        assert bad.status_code == 400, grants
     r = await admin.post(
         "/api/roles",
         json={"name": "support", "description": "Help desk", "permissions": ["user.read"]},
@@ -142,6 +143,7 @@ async def test_custom_roles_are_checked_against_the_catalog(
     assert by_name["admin"]["permissions"] == ["*"]
     assert by_name["support"]["users"] == 1
     assert "user.write" in roles["catalog"]
+    assert "http.public" not in roles["catalog"]  # a plugin's permission, not a person's
     builtin = await admin.patch("/api/roles/admin", json={"permissions": ["server.read"]})
     assert builtin.status_code == 400
     assert "built-in" in builtin.json()["error"]

@@ -27,7 +27,7 @@ function PermissionPicker({
   const toggle = (grant: string, on: boolean) =>
     onChange(on ? [...value.filter((g) => g !== grant), grant].sort() : value.filter((g) => g !== grant));
   return (
-    <fieldset className="perm-list span-all">
+    <fieldset className="perm-list span-all" style={{ display: "grid", gap: 6, padding: 12 }}>
       <legend className="field__label">Permissions</legend>
       {grantChoices(catalog).map(([grant, description]) => (
         <label key={grant} className="row-gap" htmlFor={`${idPrefix}-${grant}`}>
@@ -67,7 +67,7 @@ function CreateRoleForm({ catalog, onDone }: { catalog: Record<string, string>; 
     );
   };
   return (
-    <form className="inline-form" onSubmit={submit} aria-label="Create a role">
+    <form className="inline-form" onSubmit={submit} aria-label="Create a role" style={{ marginBottom: 16 }}>
       {error ? (
         <div className="notice notice--danger span-all" role="alert">
           {error}

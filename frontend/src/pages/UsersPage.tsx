@@ -266,7 +266,11 @@ export function UsersPage() {
     <>
       <PageHeader
         title="Users"
-        subtitle={accounts.data ? `${accounts.data.total} accounts · ${disabled} disabled` : "Accounts and roles"}
+        subtitle={
+          accounts.data
+            ? `${accounts.data.total} ${accounts.data.total === 1 ? "account" : "accounts"} · ${disabled} disabled`
+            : "Accounts and roles"
+        }
         actions={
           canWrite ? (
             <Button variant="primary" icon={creating ? "close" : "plus"} onClick={() => setCreating((c) => !c)} aria-expanded={creating}>

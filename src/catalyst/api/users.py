@@ -14,7 +14,7 @@ from catalyst.auth.deps import get_services, require
 from catalyst.auth.permissions import CATALOG
 from catalyst.auth.sessions import Principal
 from catalyst.db.models import User
-from catalyst.domain.roles import Actor, role_json, user_json
+from catalyst.domain.roles import ROLE_CATALOG, Actor, role_json, user_json
 from catalyst.domain.users import UserService
 from catalyst.errors import BadRequest
 
@@ -139,7 +139,7 @@ async def reset_password(
 @roles_router.get("")
 async def list_roles(svc: Service, _: Reader) -> JSONResponse:
     roles = [role_json(role, users) for role, users in await svc.list_roles()]
-    return ok({"items": roles, "catalog": dict(CATALOG)})
+    return ok({"items": roles, "catalog": ROLE_CATALOG})
 
 
 @roles_router.post("", status_code=201)

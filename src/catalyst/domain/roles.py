@@ -22,6 +22,10 @@ from catalyst.errors import BadRequest, PermissionDenied
 ROLE_NAME: Final = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 #: Usernames: letters, digits, ``.``, ``_``, ``@`` and ``-``; 1 to 64 characters.
 USERNAME: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
+#: Permissions only a plugin can use: never part of a role.
+PLUGIN_ONLY: Final = frozenset({"http.public"})
+#: What a role may grant (``*`` and ``prefix.*`` wildcards aside), with what each allows.
+ROLE_CATALOG: Final = {k: v for k, v in CATALOG.items() if k not in PLUGIN_ONLY}
 #: What makes an account an admin for the "never leave no enabled admin" rule.
 ADMIN_GRANT: Final = "*"
 
@@ -55,12 +59,12 @@ def is_builtin(name: str) -> bool:
 
 
 def valid_grant(grant: str) -> bool:
-    """True for ``*``, a catalog permission, or a ``prefix.*`` covering a catalog permission."""
-    if grant == "*" or grant in CATALOG:
+    """True for ``*``, a role permission, or a ``prefix.*`` covering a role permission."""
+    if grant == "*" or grant in ROLE_CATALOG:
         return True
     if grant.endswith(".*") and len(grant) > 2:
         prefix = grant[:-1]
-        return any(name.startswith(prefix) for name in CATALOG)
+        return any(name.startswith(prefix) for name in ROLE_CATALOG)
     return False
 
 
@@ -71,7 +75,7 @@ def check_permissions(permissions: Iterable[str]) -> list[str]:
     if unknown:
         raise BadRequest(
             f"Unknown permission(s): {', '.join(unknown)}. "
-            f"Known: *, {', '.join(sorted(CATALOG))} (or a prefix such as server.*)"
+            f"Known: *, {', '.join(sorted(ROLE_CATALOG))} (or a prefix such as server.*)"
         )
     return grants
 
