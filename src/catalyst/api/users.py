@@ -65,9 +65,17 @@ class RoleUpdate(BaseModel):
     permissions: list[Grant] | None = Field(default=None, max_length=len(CATALOG) + 8)
 
 
+#: WebSocket close code of a session that must authenticate again (the UI re-checks /me).
+CLOSE_REAUTHENTICATE = 4401
+
+
 def service(request: Request) -> UserService:
     services = get_services(request)
-    return UserService(services.db, services.sessions)
+
+    async def disconnect(user_id: int) -> None:
+        await services.hub.close_user(user_id, CLOSE_REAUTHENTICATE, "Account changed")
+
+    return UserService(services.db, services.sessions, disconnect=disconnect)
 
 
 Service = Annotated[UserService, Depends(service)]

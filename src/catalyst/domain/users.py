@@ -55,10 +55,16 @@ class Created:
 
 class UserService:
     def __init__(
-        self, db: async_sessionmaker[AsyncSession], sessions: SessionStore | None = None
+        self,
+        db: async_sessionmaker[AsyncSession],
+        sessions: SessionStore | None = None,
+        *,
+        disconnect: Callable[[int], Awaitable[None]] | None = None,
     ) -> None:
+        """``disconnect(user_id)`` ends the user's live connections (the host's WebSockets)."""
         self._db = db
         self._sessions = sessions
+        self._disconnect = disconnect
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -117,7 +123,7 @@ class UserService:
                 user.roles = [new_role]
 
             await _guarded(db, change, f"give {user.username!r} the role {role!r}")
-        self._forget(user.id)
+        await self._changed(user.id)
         await audit.record(
             self._db, actor.name, "user.role", user.username, role=role, previous=before
         )
@@ -137,7 +143,7 @@ class UserService:
                     await _revoke_sessions(db, user.id)
 
             await _guarded(db, change, f"{verb} {user.username!r}")
-        self._forget(user.id)
+        await self._changed(user.id)
         if changed:
             action = "user.enable" if enabled else "user.disable"
             await audit.record(self._db, actor.name, action, user.username)
@@ -155,7 +161,7 @@ class UserService:
             actor.check_grants(user.permissions, f"reset the password of {user.username!r}")
             user.password_hash = password_hash
             revoked = await _revoke_sessions(db, user.id)
-        self._forget(user.id)
+        await self._changed(user.id)
         await audit.record(
             self._db,
             actor.name,
@@ -214,8 +220,14 @@ class UserService:
                     role.permissions = grants
 
             await _guarded(db, change, f"change the permissions of {name!r}")
+            holders = (
+                await db.scalars(
+                    select(user_roles.c.user_id).where(user_roles.c.role_id == role.id)
+                )
+            ).all()
         if self._sessions is not None:
             self._sessions.forget_all()
+        await self._changed(*holders)
         details: dict[str, Any] = {}
         if grants is not None:
             details.update(permissions=grants, previous=previous)
@@ -224,9 +236,13 @@ class UserService:
         await audit.record(self._db, actor.name, "role.update", name, **details)
         return role
 
-    def _forget(self, user_id: int) -> None:
-        if self._sessions is not None:
-            self._sessions.forget_user(user_id)
+    async def _changed(self, *user_ids: int) -> None:
+        """After a commit: forget cached sessions and end live connections of ``user_ids``."""
+        for user_id in user_ids:
+            if self._sessions is not None:
+                self._sessions.forget_user(user_id)
+            if self._disconnect is not None:
+                await self._disconnect(user_id)
 
 
 async def _exclusive(db: AsyncSession) -> None:

@@ -153,3 +153,16 @@ class Hub:
                 await conn.close(1001, "Server shutting down")
             except _SOCKET_ERRORS:  # already gone
                 log.debug("ws_close_failed", client=conn.id)
+
+    async def close_user(self, user_id: int, code: int, reason: str) -> int:
+        """Close every connection of ``user_id`` (its account changed); returns how many."""
+        conns = [
+            self._connections[i] for i in self._by_user.get(user_id, ()) if i in self._connections
+        ]
+        for conn in conns:
+            await self.remove(conn)
+            try:
+                await conn.close(code, reason)
+            except _SOCKET_ERRORS:  # already gone
+                log.debug("ws_close_failed", client=conn.id)
+        return len(conns)
