@@ -94,6 +94,8 @@ async def test_pages_with_a_cursor_cover_everything_once(
             break
     assert seen == list(range(28, -1, -2))
     assert pages == 3
+    far = await fetch(reader, actor="alice", cursor=3_000_000_000, limit=200)  # > int4
+    assert numbers(far) == list(range(28, -1, -2))
 
 
 async def test_bounds_and_permissions(client_for: ClientFactory) -> None:

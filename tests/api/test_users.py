@@ -71,6 +71,9 @@ async def test_create_with_a_builtin_role_generates_a_password_once_and_lists_no
     one = await admin.get(f"/api/users/{names['alice']['id']}")
     assert one.json()["data"]["username"] == "alice"
     assert (await admin.get("/api/users/999999")).status_code == 404
+    assert (await admin.get("/api/users/3000000000")).status_code == 404  # > PostgreSQL int4
+    assert (await admin.post("/api/users/3000000000/disable")).status_code == 404
+    assert (await admin.get(f"/api/users/{2**63}")).status_code == 400
 
     alice = await client_as(app, "alice", password)
     assert (await alice.post("/api/servers", json={"name": "s", "game": "g"})).status_code == 201

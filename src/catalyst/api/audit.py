@@ -19,6 +19,7 @@ from catalyst.api.responses import ok
 from catalyst.auth.deps import get_services, require
 from catalyst.auth.sessions import Principal
 from catalyst.db.models import AuditLog
+from catalyst.db.ids import max_id
 from catalyst.errors import BadRequest
 
 router = APIRouter(prefix="/api/audit", tags=["audit"])
@@ -89,7 +90,7 @@ async def list_audit(
     """Newest first; ``nextCursor`` is null on the last page."""
     where = filters(actor, action, target, since, until)
     page = list(where)
-    if cursor is not None:
+    if cursor is not None and cursor <= max_id(AuditLog):  # above it, every id is older
         page.append(AuditLog.id < cursor)
     async with get_services(request).db() as db:
         total = await db.scalar(select(func.count()).select_from(AuditLog).where(*where)) or 0

@@ -23,6 +23,7 @@ from catalyst.auth.bootstrap import ensure_roles
 from catalyst.auth.passwords import hash_password
 from catalyst.auth.sessions import SessionStore
 from catalyst.db.models import AuthSession, Role, User, user_roles
+from catalyst.db.ids import max_id
 from catalyst.domain.roles import (
     ROLE_NAME,
     USERNAME,
@@ -255,7 +256,7 @@ async def _exclusive(db: AsyncSession) -> None:
 
 async def _find(db: AsyncSession, ref: UserRef) -> User:
     if isinstance(ref, int):
-        user = await db.get(User, ref)
+        user = await db.get(User, ref) if 1 <= ref <= max_id(User) else None
     elif USERNAME.match(ref):
         user = await db.scalar(select(User).where(User.username == ref))
     else:  # not a name we could have stored (and nothing to send the database, NUL included)
