@@ -18,8 +18,8 @@ from sqlalchemy import ColumnElement, func, or_, select
 from catalyst.api.responses import ok
 from catalyst.auth.deps import get_services, require
 from catalyst.auth.sessions import Principal
-from catalyst.db.models import AuditLog
 from catalyst.db.ids import max_id
+from catalyst.db.models import AuditLog
 from catalyst.errors import BadRequest
 
 router = APIRouter(prefix="/api/audit", tags=["audit"])

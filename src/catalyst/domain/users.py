@@ -22,8 +22,8 @@ from catalyst import audit
 from catalyst.auth.bootstrap import ensure_roles
 from catalyst.auth.passwords import hash_password
 from catalyst.auth.sessions import SessionStore
-from catalyst.db.models import AuthSession, Role, User, user_roles
 from catalyst.db.ids import max_id
+from catalyst.db.models import AuthSession, Role, User, user_roles
 from catalyst.domain.roles import (
     ROLE_NAME,
     USERNAME,
