@@ -78,6 +78,7 @@ def test_the_whole_account_lifecycle_from_the_shell(db_file: Path) -> None:
     assert users["ann"].is_active is True
     assert verify_password(users["ann"].password_hash, "chosen-pass-1")
     assert audit == [
+        ("system:setup", "user.create", "root"),
         ("system:cli", "user.create", "ann"),
         ("system:cli", "user.role", "ann"),
         ("system:cli", "user.disable", "ann"),

@@ -17,7 +17,7 @@ from rich.table import Table
 
 from catalyst.db import migrate
 from catalyst.db.engine import create_engine, session_factory
-from catalyst.domain.roles import user_json
+from catalyst.domain.roles import Actor, user_json
 from catalyst.domain.users import UserService
 from catalyst.errors import CatalystError
 from catalyst.settings import Settings
@@ -26,8 +26,8 @@ app = typer.Typer(help="User account commands.", no_args_is_help=True)
 console = Console(stderr=True)
 out = Console()
 
-#: The audit actor of every change made through this CLI.
-CLI_ACTOR = "system:cli"
+#: The audit actor of every change made through this CLI (the shell may grant anything).
+CLI_ACTOR = Actor("system:cli")
 T = TypeVar("T")
 
 Username = Annotated[str, typer.Argument(help="The account's username")]

@@ -94,6 +94,8 @@ async def test_pages_with_a_cursor_cover_everything_once(
             break
     assert seen == list(range(28, -1, -2))
     assert pages == 3
+    far = await fetch(reader, actor="alice", cursor=3_000_000_000, limit=200)  # > int4
+    assert numbers(far) == list(range(28, -1, -2))
 
 
 async def test_bounds_and_permissions(client_for: ClientFactory) -> None:
@@ -160,3 +162,12 @@ async def test_watcher_reloads_are_audited_with_success_and_failure(
         failed = entries[0]
         assert failed["details"]["ok"] is False
         assert "SyntaxError" in failed["details"]["error"]
+
+        # A new folder is picked up by a rescan, audited too.
+        write_plugin(settings.plugins_dir, "fresh", HOT, files={"backend/version.py": "V = 0\n"})
+        async with asyncio.timeout(10):
+            while not (
+                found := (await fetch(client, actor=WATCHER, action="plugin.rescan"))["items"]
+            ):
+                await asyncio.sleep(0.02)
+        assert "fresh" in found[0]["details"]["added"]

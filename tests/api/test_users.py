@@ -71,6 +71,9 @@ async def test_create_with_a_builtin_role_generates_a_password_once_and_lists_no
     one = await admin.get(f"/api/users/{names['alice']['id']}")
     assert one.json()["data"]["username"] == "alice"
     assert (await admin.get("/api/users/999999")).status_code == 404
+    assert (await admin.get("/api/users/3000000000")).status_code == 404  # > PostgreSQL int4
+    assert (await admin.post("/api/users/3000000000/disable")).status_code == 404
+    assert (await admin.get(f"/api/users/{2**63}")).status_code == 400
 
     alice = await client_as(app, "alice", password)
     assert (await alice.post("/api/servers", json={"name": "s", "game": "g"})).status_code == 201
@@ -97,7 +100,7 @@ async def test_bad_requests_are_400_or_409_with_the_envelope(admin: httpx.AsyncC
         assert r.status_code == status, (body, r.text)
         assert r.json()["success"] is False
         assert message in r.json()["error"], r.text
-    r = await admin.put("/api/users/1/role", json={"role": "viewer", "x": 1})
+    r = await admin.put("/api/users/999999/role", json={"role": "viewer", "x": 1})
     assert r.status_code == 400
 
 
@@ -107,8 +110,9 @@ async def test_custom_roles_are_checked_against_the_catalog(
     bad = await admin.post("/api/roles", json={"name": "ops", "permissions": ["nope.read"]})
     assert bad.status_code == 400
     assert "nope.read" in bad.json()["error"]
-    bad = await admin.post("/api/roles", json={"name": "ops", "permissions": ["zzz.*"]})
-    assert bad.status_code == 400
+    for grants in (["zzz.*"], ["http.public"], ["http.*"], ["server"], [""]):
+        bad = await admin.post("/api/roles", json={"name": "ops", "permissions": grants})
+        assert bad.status_code == 400, grants
     r = await admin.post(
         "/api/roles",
         json={"name": "support", "description": "Help desk", "permissions": ["user.read"]},
@@ -142,6 +146,7 @@ async def test_custom_roles_are_checked_against_the_catalog(
     assert by_name["admin"]["permissions"] == ["*"]
     assert by_name["support"]["users"] == 1
     assert "user.write" in roles["catalog"]
+    assert "http.public" not in roles["catalog"]  # a plugin's permission, not a person's
     builtin = await admin.patch("/api/roles/admin", json={"permissions": ["server.read"]})
     assert builtin.status_code == 400
     assert "built-in" in builtin.json()["error"]
@@ -234,6 +239,7 @@ async def test_the_last_enabled_admin_cannot_be_disabled_or_demoted(
 async def test_admins_disabling_each_other_at_once_leave_one(
     app: FastAPI, admin: httpx.AsyncClient
 ) -> None:
+    from catalyst.domain.roles import Actor
     from catalyst.domain.users import UserService
     from catalyst.errors import Conflict
 
@@ -242,7 +248,7 @@ async def test_admins_disabling_each_other_at_once_leave_one(
     svc = UserService(app.state.services.db, app.state.services.sessions)
     names = ["admin"] + [f"boss{i}" for i in range(5)]
     results = await asyncio.gather(
-        *(svc.set_enabled(actor, target, False) for actor in names for target in names),
+        *(svc.set_enabled(Actor(actor), target, False) for actor in names for target in names),
         return_exceptions=True,
     )
     refused = [r for r in results if isinstance(r, Conflict)]
@@ -268,9 +274,54 @@ async def test_user_read_may_list_and_user_write_may_change(
     assert (await nobody.get("/api/users")).status_code == 403
     anon = await client_for()
     assert (await anon.get("/api/users")).status_code == 401
-    writer = await client_for(permissions=["user.read", "user.write"])
+    writer = await client_for(permissions=["user.*", "server.read", "admin.read"])
     r = await writer.post("/api/users", json={"username": "kim", "role": "viewer"})
     assert r.status_code == 201
+
+
+async def test_nobody_hands_out_more_than_they_hold(
+    client_for: ClientFactory, admin: httpx.AsyncClient
+) -> None:
+    """``user.write`` without ``*`` must not be a way to become, or take over, an admin."""
+    writer = await client_for(permissions=["user.*", "server.read", "admin.read"])
+    me = (await writer.get("/api/auth/me")).json()["data"]
+    admin_id = await user_id(admin, "admin")
+    refused = [
+        await writer.post("/api/users", json={"username": "evil", "role": "admin"}),
+        await writer.post("/api/users", json={"username": "evil", "role": "operator"}),
+        await writer.put(f"/api/users/{me['id']}/role", json={"role": "admin"}),
+        await writer.post(f"/api/users/{admin_id}/password"),
+        await writer.post(f"/api/users/{admin_id}/disable"),
+        await writer.put(f"/api/users/{admin_id}/role", json={"role": "viewer"}),
+        await writer.post("/api/roles", json={"name": "mine", "permissions": ["*"]}),
+        await writer.patch(f"/api/roles/{me['roles'][0]}", json={"permissions": ["*"]}),
+    ]
+    for r in refused:
+        assert r.status_code == 403, r.text
+        assert "you do not hold" in r.json()["error"]
+    # Within what it holds, it may act.
+    ok = await writer.post("/api/roles", json={"name": "readers", "permissions": ["server.read"]})
+    assert ok.status_code == 201
+    assert (
+        await writer.post("/api/users", json={"username": "rita", "role": "readers"})
+    ).status_code == 201
+    assert (await admin.get("/api/users/" + str(admin_id))).json()["data"]["enabled"] is True
+
+
+async def test_nul_and_odd_names_are_400_or_404_not_500(admin: httpx.AsyncClient) -> None:
+    me = await user_id(admin, "admin")
+    cases = [
+        ("post", "/api/users", {"username": "a\x00b", "role": "viewer"}, 400),
+        ("post", "/api/users", {"username": "ab", "role": "vie\x00wer"}, 400),
+        ("put", f"/api/users/{me}/role", {"role": "x\x00"}, 400),
+        ("post", "/api/roles", {"name": "n", "description": "a\x00", "permissions": []}, 400),
+        ("post", "/api/roles", {"name": "n\x00", "permissions": []}, 400),
+        ("patch", "/api/roles/a%00b", {"description": "x"}, 404),
+    ]
+    for method, url, body, status in cases:
+        r = await admin.request(method.upper(), url, json=body)
+        assert r.status_code == status, (url, body, r.text)
+        assert r.json()["success"] is False
 
 
 async def test_every_change_is_audited_with_its_actor_and_no_password(
@@ -300,3 +351,30 @@ async def test_every_change_is_audited_with_its_actor_and_no_password(
     assert "lee-password-1" not in r.text
     role_change = next(e for e in entries if e["action"] == "user.role")
     assert role_change["details"] == {"role": "helpers", "previous": ["viewer"]}
+
+
+async def test_a_verification_racing_an_account_change_is_not_cached(
+    app: FastAPI, admin: httpx.AsyncClient
+) -> None:
+    """A token verified from a read made before a change commits must not stay cached."""
+    password = (await create(admin, "mo", "viewer"))["password"]
+    mo = await client_as(app, "mo", password)
+    token = mo.headers["Authorization"].removeprefix("Bearer ")
+    uid = await user_id(admin, "mo")
+    store = app.state.services.sessions
+    store.forget_user(uid)
+    original = store._sessions
+
+    def racing() -> Any:
+        store.forget_user(uid)  # the change commits while this verification reads
+        return original()
+
+    store._sessions = racing
+    try:
+        assert await store.verify(token) is not None
+    finally:
+        store._sessions = original
+    assert all(p.user_id != uid for _, p in store._cache.values())
+    assert await store.verify(token) is not None
+    assert any(p.user_id == uid for _, p in store._cache.values())
+    await mo.aclose()

@@ -42,11 +42,12 @@ def test_create_a_user_log_in_as_them_and_see_it_audited(
         expect(created.filter(has_text=NEW_USER)).to_have_count(1)
         expect(created.filter(has_text=NEW_USER)).to_contain_text("admin")
 
-        # The admin disables the account: its open session ends at once.
+        # The admin disables the account: its open session ends at once. The server closes the
+        # account's WebSocket (4401), and the UI, asking /api/auth/me again, shows the login.
         row.get_by_role("button", name=f"Disable {NEW_USER}").click()
         expect(row).to_contain_text("disabled")
-        theirs.get_by_role("button", name="Refresh").click()
         expect(theirs.get_by_role("button", name="Sign in")).to_be_visible()
+        expect(theirs.get_by_text("Your session has ended")).to_be_visible()
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Audit log").click()
     page.get_by_label("Target").fill(NEW_USER)

@@ -1,7 +1,9 @@
 import { useState, type FormEvent } from "react";
 import { useCreateRole, useUpdateRole } from "../lib/accounts";
 import { errorMessage } from "../lib/api";
+import { hasPermission, holdsAll } from "../lib/permissions";
 import type { RoleInfo, RoleList } from "../lib/types";
+import { useCurrentUser } from "../state/auth";
 import { toast } from "../state/toasts";
 import { Badge, Button, Card, Dialog } from "./ui";
 
@@ -21,14 +23,21 @@ function PermissionPicker({
   onChange: (next: string[]) => void;
   idPrefix: string;
 }) {
+  const mine = useCurrentUser()?.permissions;
   const toggle = (grant: string, on: boolean) =>
     onChange(on ? [...value.filter((g) => g !== grant), grant].sort() : value.filter((g) => g !== grant));
   return (
-    <fieldset className="perm-list span-all">
+    <fieldset className="perm-list span-all" style={{ display: "grid", gap: 6, padding: 12 }}>
       <legend className="field__label">Permissions</legend>
       {grantChoices(catalog).map(([grant, description]) => (
         <label key={grant} className="row-gap" htmlFor={`${idPrefix}-${grant}`}>
-          <input id={`${idPrefix}-${grant}`} type="checkbox" checked={value.includes(grant)} onChange={(e) => toggle(grant, e.target.checked)} />
+          <input
+            id={`${idPrefix}-${grant}`}
+            type="checkbox"
+            checked={value.includes(grant)}
+            disabled={!hasPermission(mine, grant)}
+            onChange={(e) => toggle(grant, e.target.checked)}
+          />
           <code>{grant}</code>
           <span className="muted small">{description}</span>
         </label>
@@ -58,7 +67,7 @@ function CreateRoleForm({ catalog, onDone }: { catalog: Record<string, string>; 
     );
   };
   return (
-    <form className="inline-form" onSubmit={submit} aria-label="Create a role">
+    <form className="inline-form" onSubmit={submit} aria-label="Create a role" style={{ marginBottom: 16 }}>
       {error ? (
         <div className="notice notice--danger span-all" role="alert">
           {error}
@@ -134,6 +143,7 @@ function EditRoleDialog({ role, catalog, onClose }: { role: RoleInfo | null; cat
 export function RolesCard({ roles, canWrite }: { roles: RoleList; canWrite: boolean }) {
   const [creating, setCreating] = useState(false);
   const [editing, setEditing] = useState<RoleInfo | null>(null);
+  const mine = useCurrentUser()?.permissions;
   return (
     <Card
       title="Roles"
@@ -156,7 +166,7 @@ export function RolesCard({ roles, canWrite }: { roles: RoleList; canWrite: bool
               <span className="muted small">
                 {role.users ?? 0} {role.users === 1 ? "user" : "users"}
               </span>
-              {canWrite && !role.builtin ? (
+              {canWrite && !role.builtin && holdsAll(mine, role.permissions) ? (
                 <Button size="small" variant="ghost" onClick={() => setEditing(role)} aria-label={`Edit the role ${role.name}`}>
                   Edit
                 </Button>

@@ -15,6 +15,14 @@ export function hasAll(granted: readonly string[] | undefined, required: readonl
   return (required ?? []).every((r) => hasPermission(granted, r));
 }
 
+/**
+ * True when `granted` holds each of `grants` as the host counts it for handing out roles: a
+ * wildcard grant is held only by an equal or a wider one (`*` holds everything).
+ */
+export function holdsAll(granted: readonly string[] | undefined, grants: readonly string[]): boolean {
+  return grants.every((g) => hasPermission(granted, g));
+}
+
 /** What each permission of the host catalog allows, shown in the consent dialog. */
 export const PERMISSION_DESCRIPTIONS: Readonly<Record<string, string>> = {
   "admin.read": "See plugins, their configuration, logs and the audit log",

@@ -1,6 +1,8 @@
 import { QueryClientProvider } from "@tanstack/react-query";
 import { fireEvent, render, screen, waitFor } from "@testing-library/react";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { Routes } from "../App";
+import { useAuthStore } from "../state/auth";
 import type { AuditEntry } from "../lib/types";
 import { jsonResponse, newQueryClient } from "../test/fixtures";
 import { AuditPage, describeDetails, toFilters } from "./AuditPage";
@@ -94,5 +96,28 @@ describe("AuditPage", () => {
     vi.stubGlobal("fetch", vi.fn(async () => jsonResponse({ success: false, error: "Missing permission: admin.read" }, 403)));
     renderPage();
     expect(await screen.findByText("Missing permission: admin.read")).toBeTruthy();
+  });
+});
+
+describe("routes", () => {
+  it("open the audit log for admin.read and users for user.read, and refuse the rest", async () => {
+    vi.stubGlobal("fetch", server([]));
+    const at = (path: string, permissions: string[]) => {
+      useAuthStore.setState({ status: "authenticated", user: { id: 5, username: "u", roles: [], permissions } });
+      window.history.replaceState(null, "", path);
+      return render(
+        <QueryClientProvider client={newQueryClient()}>
+          <Routes />
+        </QueryClientProvider>,
+      );
+    };
+    const refusedAudit = at("/audit", ["user.read"]);
+    expect(await screen.findByText(/may not see the audit log/)).toBeTruthy();
+    refusedAudit.unmount();
+    const refusedUsers = at("/users", ["admin.read"]);
+    expect(await screen.findByText(/may not see user accounts/)).toBeTruthy();
+    refusedUsers.unmount();
+    at("/audit", ["admin.read"]);
+    expect(await screen.findByRole("heading", { name: "Audit log", level: 1 })).toBeTruthy();
   });
 });

@@ -155,4 +155,20 @@ describe("UsersPage", () => {
     await waitFor(() => expect(calls.some((c) => c.url === "/api/roles" && c.method === "POST")).toBe(true));
     expect(calls.find((c) => c.method === "POST")?.body).toEqual({ name: "helpers", description: "", permissions: ["user.read"] });
   });
+
+  it("offers a user manager without * only what they hold", async () => {
+    vi.stubGlobal("fetch", server([]));
+    renderAs({ id: 9, username: "manager", roles: ["managers"], permissions: ["user.*", "server.read", "admin.read"] });
+    // The admin's row offers nothing; the viewer's row can be changed.
+    await screen.findByText("vera");
+    expect(screen.queryByRole("button", { name: "Disable admin" })).toBeNull();
+    expect(screen.queryByLabelText("Role of admin")).toBeNull();
+    expect(screen.getByRole("button", { name: "Disable vera" })).toBeTruthy();
+    const select = screen.getByLabelText("Role of vera");
+    const option = (name: string) => within(select).getByRole("option", { name }) as HTMLOptionElement;
+    await waitFor(() => expect(option("admin").disabled).toBe(true));
+    expect(option("operator").disabled).toBe(true);
+    expect(option("viewer").disabled).toBe(false);
+    expect(option("support").disabled).toBe(false);
+  });
 });

@@ -4,7 +4,7 @@ import { Badge, Button, Card, Dialog, EmptyState, ErrorNotice, PageHeader, Spinn
 import { useAccounts, useCreateAccount, useResetPassword, useRoles, useSetEnabled, useSetRole } from "../lib/accounts";
 import { errorMessage } from "../lib/api";
 import { formatRelative } from "../lib/format";
-import { hasPermission } from "../lib/permissions";
+import { hasPermission, holdsAll } from "../lib/permissions";
 import type { Account, RoleInfo } from "../lib/types";
 import { useCurrentUser } from "../state/auth";
 import { toast } from "../state/toasts";
@@ -70,6 +70,7 @@ function CreateUserForm({
   onCreated: (username: string, password: string | null) => void;
 }) {
   const create = useCreateAccount();
+  const mine = useCurrentUser()?.permissions;
   const [username, setUsername] = useState("");
   const [role, setRole] = useState("viewer");
   const [password, setPassword] = useState("");
@@ -110,7 +111,7 @@ function CreateUserForm({
         </label>
         <select id="user-role" className="input" value={role} onChange={(e) => setRole(e.target.value)}>
           {roles.map((r) => (
-            <option key={r.name} value={r.name}>
+            <option key={r.name} value={r.name} disabled={!holdsAll(mine, r.permissions)}>
               {r.name}
             </option>
           ))}
@@ -147,6 +148,9 @@ function UserRow({
   const setRole = useSetRole();
   const setEnabled = useSetEnabled();
   const reset = useResetPassword();
+  const mine = useCurrentUser()?.permissions;
+  // The host refuses acting on an account holding more than you: offer nothing then.
+  const mayAct = canWrite && holdsAll(mine, account.permissions);
   const [confirmReset, setConfirmReset] = useState(false);
   const current = account.roles.length === 1 ? account.roles[0] : "";
   const changeRole = (role: string) =>
@@ -173,7 +177,7 @@ function UserRow({
         <div className="muted small">#{account.id}</div>
       </td>
       <td>
-        {canWrite ? (
+        {mayAct ? (
           <select
             className="input input--small input--auto"
             aria-label={`Role of ${account.username}`}
@@ -183,7 +187,7 @@ function UserRow({
           >
             {current === "" ? <option value="">{account.roles.join(", ") || "no role"}</option> : null}
             {roles.map((r) => (
-              <option key={r.name} value={r.name}>
+              <option key={r.name} value={r.name} disabled={!holdsAll(mine, r.permissions)}>
                 {r.name}
               </option>
             ))}
@@ -198,7 +202,7 @@ function UserRow({
       </td>
       <td title={account.createdAt}>{formatRelative(account.createdAt)}</td>
       <td className="cell-actions">
-        {canWrite ? (
+        {mayAct ? (
           <div className="row-gap">
             <Button size="small" busy={setEnabled.isPending} onClick={toggle} aria-label={`${account.enabled ? "Disable" : "Enable"} ${account.username}`}>
               {account.enabled ? "Disable" : "Enable"}
@@ -262,7 +266,11 @@ export function UsersPage() {
     <>
       <PageHeader
         title="Users"
-        subtitle={accounts.data ? `${accounts.data.total} accounts · ${disabled} disabled` : "Accounts and roles"}
+        subtitle={
+          accounts.data
+            ? `${accounts.data.total} ${accounts.data.total === 1 ? "account" : "accounts"} · ${disabled} disabled`
+            : "Accounts and roles"
+        }
         actions={
           canWrite ? (
             <Button variant="primary" icon={creating ? "close" : "plus"} onClick={() => setCreating((c) => !c)} aria-expanded={creating}>

@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement, func, or_, select
 from catalyst.api.responses import ok
 from catalyst.auth.deps import get_services, require
 from catalyst.auth.sessions import Principal
+from catalyst.db.ids import max_id
 from catalyst.db.models import AuditLog
 from catalyst.errors import BadRequest
 
@@ -89,7 +90,7 @@ async def list_audit(
     """Newest first; ``nextCursor`` is null on the last page."""
     where = filters(actor, action, target, since, until)
     page = list(where)
-    if cursor is not None:
+    if cursor is not None and cursor <= max_id(AuditLog):  # above it, every id is older
         page.append(AuditLog.id < cursor)
     async with get_services(request).db() as db:
         total = await db.scalar(select(func.count()).select_from(AuditLog).where(*where)) or 0

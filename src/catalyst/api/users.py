@@ -14,7 +14,7 @@ from catalyst.auth.deps import get_services, require
 from catalyst.auth.permissions import CATALOG
 from catalyst.auth.sessions import Principal
 from catalyst.db.models import User
-from catalyst.domain.roles import role_json, user_json
+from catalyst.domain.roles import ROLE_CATALOG, Actor, role_json, user_json
 from catalyst.domain.users import UserService
 from catalyst.errors import BadRequest
 
@@ -24,7 +24,7 @@ roles_router = APIRouter(prefix="/api/roles", tags=["users"])
 Name = Annotated[str, Field(min_length=1, max_length=64)]
 Password = Annotated[str, Field(min_length=8, max_length=1024)]
 Grant = Annotated[str, Field(min_length=1, max_length=64)]
-Description = Annotated[str, Field(max_length=255)]
+Description = Annotated[str, Field(max_length=255, pattern=r"^[^\x00-\x08\x0b-\x1f\x7f]*$")]
 UserId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
@@ -65,14 +65,26 @@ class RoleUpdate(BaseModel):
     permissions: list[Grant] | None = Field(default=None, max_length=len(CATALOG) + 8)
 
 
+#: WebSocket close code of a session that must authenticate again (the UI re-checks /me).
+CLOSE_REAUTHENTICATE = 4401
+
+
 def service(request: Request) -> UserService:
     services = get_services(request)
-    return UserService(services.db, services.sessions)
+
+    async def disconnect(user_id: int) -> None:
+        await services.hub.close_user(user_id, CLOSE_REAUTHENTICATE, "Account changed")
+
+    return UserService(services.db, services.sessions, disconnect=disconnect)
 
 
 Service = Annotated[UserService, Depends(service)]
 Reader = Annotated[Principal, Depends(require("user.read"))]
 Writer = Annotated[Principal, Depends(require("user.write"))]
+
+
+def actor(who: Principal) -> Actor:
+    return Actor(who.username, who.permissions)
 
 
 def _with_password(user: User, password: str | None) -> dict[str, object]:
@@ -92,7 +104,7 @@ async def list_users(
 
 @router.post("", status_code=201)
 async def create_user(body: UserCreate, svc: Service, who: Writer) -> JSONResponse:
-    created = await svc.create_user(who.username, body.username, body.role, body.password)
+    created = await svc.create_user(actor(who), body.username, body.role, body.password)
     return ok(
         _with_password(created.user, created.password),
         message=f"User {body.username} created",
@@ -107,19 +119,19 @@ async def get_user(user_id: UserId, svc: Service, _: Reader) -> JSONResponse:
 
 @router.put("/{user_id}/role")
 async def set_role(user_id: UserId, body: RoleChange, svc: Service, who: Writer) -> JSONResponse:
-    user = await svc.set_role(who.username, user_id, body.role)
+    user = await svc.set_role(actor(who), user_id, body.role)
     return ok(user_json(user), message=f"{user.username} is now {body.role}")
 
 
 @router.post("/{user_id}/disable")
 async def disable_user(user_id: UserId, svc: Service, who: Writer) -> JSONResponse:
-    user = await svc.set_enabled(who.username, user_id, False)
+    user = await svc.set_enabled(actor(who), user_id, False)
     return ok(user_json(user), message=f"{user.username} disabled")
 
 
 @router.post("/{user_id}/enable")
 async def enable_user(user_id: UserId, svc: Service, who: Writer) -> JSONResponse:
-    user = await svc.set_enabled(who.username, user_id, True)
+    user = await svc.set_enabled(actor(who), user_id, True)
     return ok(user_json(user), message=f"{user.username} enabled")
 
 
@@ -128,19 +140,19 @@ async def reset_password(
     user_id: UserId, svc: Service, who: Writer, body: PasswordReset | None = None
 ) -> JSONResponse:
     given = body.password if body is not None else None
-    user, generated = await svc.reset_password(who.username, user_id, given)
+    user, generated = await svc.reset_password(actor(who), user_id, given)
     return ok(_with_password(user, generated), message=f"Password of {user.username} reset")
 
 
 @roles_router.get("")
 async def list_roles(svc: Service, _: Reader) -> JSONResponse:
     roles = [role_json(role, users) for role, users in await svc.list_roles()]
-    return ok({"items": roles, "catalog": dict(CATALOG)})
+    return ok({"items": roles, "catalog": ROLE_CATALOG})
 
 
 @roles_router.post("", status_code=201)
 async def create_role(body: RoleCreate, svc: Service, who: Writer) -> JSONResponse:
-    role = await svc.create_role(who.username, body.name, body.description, body.permissions)
+    role = await svc.create_role(actor(who), body.name, body.description, body.permissions)
     return ok(role_json(role), message=f"Role {role.name} created", status_code=201)
 
 
@@ -154,6 +166,6 @@ async def update_role(
     if body.description is None and body.permissions is None:
         raise BadRequest("Nothing to change: give description and/or permissions")
     role = await svc.update_role(
-        who.username, name, description=body.description, permissions=body.permissions
+        actor(who), name, description=body.description, permissions=body.permissions
     )
     return ok(role_json(role), message=f"Role {role.name} updated")

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from catalyst import audit
 from catalyst.auth.passwords import hash_password
 from catalyst.db.models import Role, User
 
@@ -24,6 +25,10 @@ BUILTIN_ROLES: dict[str, tuple[str, list[str]]] = {
         ["admin.read", "server.read"],
     ),
 }
+
+
+#: The audit actor of the first admin's creation (``catalyst serve``, ``user create-admin``).
+SETUP_ACTOR = "system:setup"
 
 
 @dataclass(frozen=True)
@@ -68,11 +73,14 @@ async def create_user(
 async def ensure_admin(
     sessions: async_sessionmaker[AsyncSession], username: str, password: str | None
 ) -> AdminLogin:
-    """Create the admin account when missing; the password is generated when not given."""
+    """Create the admin account when missing; the password is generated when not given.
+
+    The creation is audited as ``user.create`` by ``system:setup``."""
     async with sessions() as db, db.begin():
         roles = await ensure_roles(db)
         if await db.scalar(select(User).where(User.username == username)) is not None:
             return AdminLogin(username=username, password=None, created=False)
         chosen = password or secrets.token_urlsafe(12)
         db.add(User(username=username, password_hash=hash_password(chosen), roles=[roles["admin"]]))
+    await audit.record(sessions, SETUP_ACTOR, "user.create", username, role="admin")
     return AdminLogin(username=username, password=chosen, created=True)

@@ -22,8 +22,12 @@ from catalyst import audit
 from catalyst.auth.bootstrap import ensure_roles
 from catalyst.auth.passwords import hash_password
 from catalyst.auth.sessions import SessionStore
+from catalyst.db.ids import max_id
 from catalyst.db.models import AuthSession, Role, User, user_roles
 from catalyst.domain.roles import (
+    ROLE_NAME,
+    USERNAME,
+    Actor,
     check_permissions,
     check_role_name,
     check_username,
@@ -52,10 +56,16 @@ class Created:
 
 class UserService:
     def __init__(
-        self, db: async_sessionmaker[AsyncSession], sessions: SessionStore | None = None
+        self,
+        db: async_sessionmaker[AsyncSession],
+        sessions: SessionStore | None = None,
+        *,
+        disconnect: Callable[[int], Awaitable[None]] | None = None,
     ) -> None:
+        """``disconnect(user_id)`` ends the user's live connections (the host's WebSockets)."""
         self._db = db
         self._sessions = sessions
+        self._disconnect = disconnect
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -84,7 +94,7 @@ class UserService:
     # --- accounts --------------------------------------------------------------------------
 
     async def create_user(
-        self, actor: str, username: str, role: str, password: str | None = None
+        self, actor: Actor, username: str, role: str, password: str | None = None
     ) -> Created:
         check_username(username)
         chosen = password or generate_password()
@@ -92,32 +102,40 @@ class UserService:
         async with self._db() as db, db.begin():
             await _exclusive(db)
             the_role = await _role(db, role)
+            actor.check_grants(the_role.permissions, f"give the role {role!r}")
             if await db.scalar(select(User.id).where(User.username == username)) is not None:
                 raise Conflict(f"User {username!r} already exists")
             user = User(username=username, password_hash=password_hash, roles=[the_role])
             db.add(user)
             await db.flush()
-        await audit.record(self._db, actor, "user.create", username, role=role, id=user.id)
+        await audit.record(self._db, actor.name, "user.create", username, role=role, id=user.id)
         return Created(user, None if password else chosen)
 
-    async def set_role(self, actor: str, ref: UserRef, role: str) -> User:
+    async def set_role(self, actor: Actor, ref: UserRef, role: str) -> User:
         async with self._db() as db, db.begin():
             await _exclusive(db)
             user = await _find(db, ref)
+            actor.check_grants(user.permissions, f"change the role of {user.username!r}")
             before = sorted(r.name for r in user.roles)
+            new_role = await _role(db, role)
+            actor.check_grants(new_role.permissions, f"give the role {role!r}")
 
             async def change() -> None:
-                user.roles = [await _role(db, role)]
+                user.roles = [new_role]
 
             await _guarded(db, change, f"give {user.username!r} the role {role!r}")
-        self._forget(user.id)
-        await audit.record(self._db, actor, "user.role", user.username, role=role, previous=before)
+        await self._changed(user.id)
+        await audit.record(
+            self._db, actor.name, "user.role", user.username, role=role, previous=before
+        )
         return user
 
-    async def set_enabled(self, actor: str, ref: UserRef, enabled: bool) -> User:
+    async def set_enabled(self, actor: Actor, ref: UserRef, enabled: bool) -> User:
         async with self._db() as db, db.begin():
             await _exclusive(db)
             user = await _find(db, ref)
+            verb = "enable" if enabled else "disable"
+            actor.check_grants(user.permissions, f"{verb} {user.username!r}")
             changed = user.is_active != enabled
 
             async def change() -> None:
@@ -125,15 +143,15 @@ class UserService:
                 if not enabled:
                     await _revoke_sessions(db, user.id)
 
-            await _guarded(db, change, f"disable {user.username!r}")
-        self._forget(user.id)
+            await _guarded(db, change, f"{verb} {user.username!r}")
+        await self._changed(user.id)
         if changed:
             action = "user.enable" if enabled else "user.disable"
-            await audit.record(self._db, actor, action, user.username)
+            await audit.record(self._db, actor.name, action, user.username)
         return user
 
     async def reset_password(
-        self, actor: str, ref: UserRef, password: str | None = None
+        self, actor: Actor, ref: UserRef, password: str | None = None
     ) -> tuple[User, str | None]:
         """Set ``password`` (or a generated one, returned); every session of the user ends."""
         chosen = password or generate_password()
@@ -141,12 +159,13 @@ class UserService:
         async with self._db() as db, db.begin():
             await _exclusive(db)
             user = await _find(db, ref)
+            actor.check_grants(user.permissions, f"reset the password of {user.username!r}")
             user.password_hash = password_hash
             revoked = await _revoke_sessions(db, user.id)
-        self._forget(user.id)
+        await self._changed(user.id)
         await audit.record(
             self._db,
-            actor,
+            actor.name,
             "user.password_reset",
             user.username,
             generated=password is None,
@@ -157,10 +176,11 @@ class UserService:
     # --- roles -----------------------------------------------------------------------------
 
     async def create_role(
-        self, actor: str, name: str, description: str, permissions: Sequence[str]
+        self, actor: Actor, name: str, description: str, permissions: Sequence[str]
     ) -> Role:
         check_role_name(name)
         grants = check_permissions(permissions)
+        actor.check_grants(grants, f"create the role {name!r}")
         async with self._db() as db, db.begin():
             await _exclusive(db)
             await ensure_roles(db)
@@ -168,26 +188,31 @@ class UserService:
                 raise Conflict(f"Role {name!r} already exists")
             role = Role(name=name, description=description, permissions=grants)
             db.add(role)
-        await audit.record(self._db, actor, "role.create", name, permissions=grants)
+        await audit.record(self._db, actor.name, "role.create", name, permissions=grants)
         return role
 
     async def update_role(
         self,
-        actor: str,
+        actor: Actor,
         name: str,
         *,
         description: str | None = None,
         permissions: Sequence[str] | None = None,
     ) -> Role:
         grants = check_permissions(permissions) if permissions is not None else None
+        if grants is not None:
+            actor.check_grants(grants, f"change the role {name!r}")
         if is_builtin(name):
             raise BadRequest(f"The built-in role {name!r} cannot be changed; create a custom role")
         async with self._db() as db, db.begin():
             await _exclusive(db)
-            role = await db.scalar(select(Role).where(Role.name == name))
+            role = None
+            if ROLE_NAME.match(name):
+                role = await db.scalar(select(Role).where(Role.name == name))
             if role is None:
                 raise NotFound(f"Role {name!r} not found")
             previous = list(role.permissions)
+            actor.check_grants(previous, f"change the role {name!r}")
 
             async def change() -> None:
                 if description is not None:
@@ -196,19 +221,29 @@ class UserService:
                     role.permissions = grants
 
             await _guarded(db, change, f"change the permissions of {name!r}")
+            holders = (
+                await db.scalars(
+                    select(user_roles.c.user_id).where(user_roles.c.role_id == role.id)
+                )
+            ).all()
         if self._sessions is not None:
             self._sessions.forget_all()
+        await self._changed(*holders)
         details: dict[str, Any] = {}
         if grants is not None:
             details.update(permissions=grants, previous=previous)
         if description is not None:
             details["description"] = description
-        await audit.record(self._db, actor, "role.update", name, **details)
+        await audit.record(self._db, actor.name, "role.update", name, **details)
         return role
 
-    def _forget(self, user_id: int) -> None:
-        if self._sessions is not None:
-            self._sessions.forget_user(user_id)
+    async def _changed(self, *user_ids: int) -> None:
+        """After a commit: forget cached sessions and end live connections of ``user_ids``."""
+        for user_id in user_ids:
+            if self._sessions is not None:
+                self._sessions.forget_user(user_id)
+            if self._disconnect is not None:
+                await self._disconnect(user_id)
 
 
 async def _exclusive(db: AsyncSession) -> None:
@@ -221,9 +256,11 @@ async def _exclusive(db: AsyncSession) -> None:
 
 async def _find(db: AsyncSession, ref: UserRef) -> User:
     if isinstance(ref, int):
-        user = await db.get(User, ref)
-    else:
+        user = await db.get(User, ref) if 1 <= ref <= max_id(User) else None
+    elif USERNAME.match(ref):
         user = await db.scalar(select(User).where(User.username == ref))
+    else:  # not a name we could have stored (and nothing to send the database, NUL included)
+        user = None
     if user is None:
         raise NotFound(f"User {ref!r} not found" if isinstance(ref, str) else "User not found")
     return user
@@ -232,7 +269,9 @@ async def _find(db: AsyncSession, ref: UserRef) -> User:
 async def _role(db: AsyncSession, name: str) -> Role:
     if is_builtin(name):
         return (await ensure_roles(db))[name]
-    role = await db.scalar(select(Role).where(Role.name == name))
+    role = None
+    if ROLE_NAME.match(name):
+        role = await db.scalar(select(Role).where(Role.name == name))
     if role is None:
         raise BadRequest(f"Unknown role {name!r}")
     return role

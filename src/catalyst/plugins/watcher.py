@@ -7,7 +7,8 @@ several files causes one reload. Changes arriving while a plugin reloads cause e
 reload after it. Caches, bytecode and editor swap files are ignored.
 
 Every reload the watcher starts is audited as ``plugin.reload`` by
-:data:`catalyst.audit.WATCHER`, with ``ok`` and, when it failed, the ``error``.
+:data:`catalyst.audit.WATCHER`, with ``ok`` and, when it failed, the ``error``; a folder added or
+removed is audited as ``plugin.rescan`` with what was found and forgotten.
 """
 
 from __future__ import annotations
@@ -132,7 +133,8 @@ class PluginWatcher:
                 await self.manager.reload(name)
                 self.reloads += 1
             elif known or exists:
-                await self.manager.rescan()
+                changes = await self.manager.rescan()
+                await self._record("plugin.rescan", name, **changes)
         except CatalystError as exc:  # a failed reload keeps the old version; it is visible
             error = exc.message
             log.warning("hot_reload_failed", plugin=name, error=exc.message)
@@ -146,9 +148,10 @@ class PluginWatcher:
         details: dict[str, object] = {"ok": error is None, "durationMs": round(seconds * 1000, 2)}
         if error is not None:
             details["error"] = error[:1000]
+        await self._record("plugin.reload", name, **details)
+
+    async def _record(self, action: str, name: str, **details: object) -> None:
         try:
-            await audit.record(
-                self.manager.services.db, audit.WATCHER, "plugin.reload", name, **details
-            )
-        except Exception:  # the database is down: the reload happened all the same
-            log.exception("hot_reload_audit_failed", plugin=name)
+            await audit.record(self.manager.services.db, audit.WATCHER, action, name, **details)
+        except Exception:  # the database is down: the change happened all the same
+            log.exception("hot_reload_audit_failed", plugin=name, action=action)

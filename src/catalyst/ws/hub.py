@@ -88,6 +88,18 @@ class Hub:
     def get(self, client_id: str) -> Connection | None:
         return self._connections.get(client_id)
 
+    async def close_user(self, user_id: int, code: int, reason: str) -> int:
+        """Close every connection of ``user_id`` (its account changed); returns how many."""
+        conns = [c for i in list(self._by_user.get(user_id, ())) if (c := self._connections.get(i))]
+        for conn in conns:
+            await self.remove(conn)
+            try:
+                async with asyncio.timeout(5):  # a stalled peer must not hold up the change
+                    await conn.close(code, reason)
+            except (TimeoutError, *_SOCKET_ERRORS):  # already gone, or not reading
+                log.debug("ws_close_failed", client=conn.id)
+        return len(conns)
+
     def add(
         self,
         principal: Principal,
