@@ -51,6 +51,10 @@ SCENARIOS = 10
 #: Operations left out, and why.
 SKIPPED = {
     "POST /api/auth/logout": "would revoke the token the fuzzer authenticates with",
+    # once the fuzzer has created a second admin, these may end its own account's sessions
+    "POST /api/users/{user_id}/password": "revokes the sessions of the account it resets",
+    "POST /api/users/{user_id}/disable": "revokes the sessions of the account it disables",
+    "PUT /api/users/{user_id}/role": "may take the fuzzer's own permissions away",
 }
 #: Server errors known and owned by another item of issue 9, tolerated (server errors only, on
 #: these operations only) until that item is merged; then this list is emptied.
