@@ -82,7 +82,10 @@ async def test_route_timeout_default_and_per_route_are_504_json(app: FastAPI) ->
     assert module(app).cancelled.is_set()  # the handler was cancelled, not left running
     async with asyncio.timeout(HANG_GUARD):
         r = await c.get("/api/plugins/hanging/quick-timeout")  # its own timeout=0.2
-    assert (r.status_code, r.json()["error"]) == (504, "Plugin 'hanging' did not answer within 0.2 s")
+    assert (r.status_code, r.json()["error"]) == (
+        504,
+        "Plugin 'hanging' did not answer within 0.2 s",
+    )
     assert (await c.get("/api/plugins/hanging/ok")).json() == {"ok": True}
     logs = (await c.get("/api/plugins/hanging/logs")).json()["data"]
     assert any("timed out" in r["message"] for r in logs)
@@ -155,4 +158,3 @@ async def test_run_now_of_a_hanging_task_answers_and_a_second_is_409(app: FastAP
     assert r.status_code == 409
     assert r.json()["error"] == "Cannot run task 'stuck': it is running, but needs to be idle"
     module(app).release.set()
-
