@@ -135,7 +135,8 @@ def test_pool_is_bounded_and_shutdown_does_not_wait() -> None:
         return threading.current_thread().name
 
     futures = [pool.submit(hold) for _ in range(5)]
-    assert running.acquire(timeout=GUARD) and running.acquire(timeout=GUARD)
+    assert running.acquire(timeout=GUARD)
+    assert running.acquire(timeout=GUARD)
     assert pool.threads == 2
     assert sum(f.running() for f in futures) == 2
     began = time.monotonic()

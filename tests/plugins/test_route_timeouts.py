@@ -32,15 +32,11 @@ def on_load(ctx):
             cancelled.set()
             raise
 
-    @ctx.get("/quick-timeout", timeout=0.2)
-    async def quick_timeout(request):
-        await asyncio.sleep(3600)
-
-    @ctx.get("/ok", timeout=5)
+    @ctx.get("/ok")
     async def ok(request):
         return {"ok": True}
 
-    @ctx.post("/echo", timeout=10)
+    @ctx.post("/echo")
     async def echo(request):
         started.set()
         await asyncio.sleep(0.5)  # past the moment the host starts watching for a disconnect
@@ -80,13 +76,21 @@ async def test_route_timeout_default_and_per_route_are_504_json(app: FastAPI) ->
         "error": "Plugin 'hanging' did not answer within 0.3 s",
     }
     assert module(app).cancelled.is_set()  # the handler was cancelled, not left running
+
+    async def forever() -> None:
+        await asyncio.sleep(3600)
+
+    ctx = manager_of(app).get("hanging").instance.ctx  # type: ignore[union-attr]
+    assert ctx is not None
+    ctx.register_route("GET", "/quick-timeout", forever, timeout=0.2)
+    ctx.register_route("GET", "/patient", lambda: {"ok": True}, timeout=60)
     async with asyncio.timeout(HANG_GUARD):
         r = await c.get("/api/plugins/hanging/quick-timeout")  # its own timeout=0.2
     assert (r.status_code, r.json()["error"]) == (
         504,
         "Plugin 'hanging' did not answer within 0.2 s",
     )
-    assert (await c.get("/api/plugins/hanging/ok")).json() == {"ok": True}
+    assert (await c.get("/api/plugins/hanging/patient")).json() == {"ok": True}
     logs = (await c.get("/api/plugins/hanging/logs")).json()["data"]
     assert any("timed out" in r["message"] for r in logs)
 
@@ -102,8 +106,10 @@ async def test_a_bad_timeout_option_is_refused_at_registration(app: FastAPI) -> 
 
 
 async def test_the_body_is_still_read_after_the_host_watches_for_disconnects(
-    app: FastAPI,
+    settings: Settings, app_factory: AppFactory
 ) -> None:
+    write_plugin(settings.plugins_dir, "hanging", HANGING)
+    app = await app_factory(plugin_auto_enable=["hanging"])
     c = await admin_client(app)
     r = await c.post("/api/plugins/hanging/echo", json={"a": [1, 2]})
     assert r.json() == {"got": {"a": [1, 2]}}
@@ -116,7 +122,7 @@ async def test_client_leaving_cancels_the_handler(
     live = await live_factory(plugin_auto_enable=["hanging"])
     token = await live.token()
     plugin = module(live.app)
-    reader, writer = await asyncio.open_connection("127.0.0.1", live.port)
+    _, writer = await asyncio.open_connection("127.0.0.1", live.port)
     writer.write(
         b"GET /api/plugins/hanging/hang HTTP/1.1\r\nHost: x\r\n"
         + f"Authorization: Bearer {token}\r\n\r\n".encode()

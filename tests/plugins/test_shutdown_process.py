@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -89,10 +90,8 @@ def test_sigterm_with_hanging_requests_exits_within_10_s_and_runs_on_disable(
         headers = {"Authorization": f"Bearer {login.json()['data']['token']}"}
 
         def call(path: str) -> None:
-            try:
+            with contextlib.suppress(httpx.HTTPError):
                 httpx.get(f"{base}/api/plugins/hang{path}", headers=headers, timeout=120)
-            except httpx.HTTPError:
-                pass
 
         clients = [threading.Thread(target=call, args=(p,), daemon=True) for p in ("/hang",) * 2]
         clients.append(threading.Thread(target=call, args=("/hang-sync",), daemon=True))
