@@ -2,6 +2,7 @@ import type { ReactNode } from "react";
 import { ConfigForm } from "../components/ConfigForm";
 import { Icon } from "../components/icons";
 import { LogsCard } from "../components/LogsCard";
+import { StallsCard } from "../components/StallsCard";
 import { PermissionChips, PluginControls } from "../components/PluginControls";
 import {
   Badge,
@@ -373,6 +374,7 @@ export function PluginDetailPage({ name }: { name: string }) {
       </div>
       <div className="stack">
         <TasksCard plugin={plugin} />
+        <StallsCard stalls={plugin.stalls} />
         <LogsCard name={plugin.name} />
       </div>
     </div>
