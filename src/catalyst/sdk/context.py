@@ -60,8 +60,9 @@ class PluginContext(Protocol):
         *,
         permission: str | None = None,
         public: bool = False,
+        timeout: float | None = None,
     ) -> Unregister:
-        """Serve ``handler`` at ``/api/plugins/<name><url>``."""
+        """Serve ``handler`` at ``/api/plugins/<name><url>``; ``timeout`` in seconds (504 after)."""
         ...
 
     def get(self, url: str, **options: Any) -> Callable[[Handler], Handler]:
