@@ -164,4 +164,12 @@ async def test_run_sync_passes_results_errors_and_context() -> None:
         await executor.run_sync("unit-test", lambda: (_ for _ in ()).throw(SystemExit(3)))
     executor.acquire("unit-test")
     executor.release("unit-test")
-    assert "unit-test" not in executor._state.pools
+    assert "unit-test" not in executor._state.pools  # the last generation shut it down
+    executor.acquire("in-use")
+    await executor.run_sync("in-use", int)
+    await executor.run_sync("left-over", int)  # a pool made on demand, used by no generation
+    executor.shutdown_idle()
+    assert "left-over" not in executor._state.pools
+    assert "in-use" in executor._state.pools  # another host's live plugin keeps its pool
+    executor.release("in-use")
+    assert "in-use" not in executor._state.pools
