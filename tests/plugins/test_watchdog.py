@@ -22,6 +22,17 @@ def on_load(ctx):
     @ctx.get("/fine")
     async def fine(request):
         return {"fine": True}
+
+    async def on_poke(data):
+        time.sleep(0.4)
+
+    ctx.on("server:poked", on_poke)
+
+def on_enable(ctx):
+    async def blocking_task():
+        time.sleep(0.4)
+
+    ctx.schedule_task("0 0 1 1 *", blocking_task, name="blocking-task")
 """
 GUARD = 20.0
 
@@ -54,3 +65,18 @@ async def test_a_blocking_async_route_is_recorded_logged_and_named(
     [line] = [r for r in logs if "blocked the event loop" in r["message"]]
     assert line["level"] == "warning"
     assert "route 'GET /stall'" in line["message"]
+
+
+async def test_a_blocking_listener_and_task_are_named_with_their_kind(
+    settings: Settings, app_factory: AppFactory
+) -> None:
+    write_plugin(settings.plugins_dir, "blocker", BLOCKER)
+    app = await app_factory(plugin_auto_enable=["blocker"], loop_stall_threshold_ms=250)
+    await app.state.services.bus.emit("server:poked", {"id": 1})
+    [listener] = await stalls_after(app, "blocker", 1)
+    assert (listener["kind"], listener["name"]) == ("listener", "server:poked")
+    assert listener["function"].startswith("on_poke (backend/plugin.py:")
+    c = await admin_client(app)
+    assert (await c.post("/api/plugins/blocker/tasks/blocking-task/run")).status_code == 200
+    task = (await stalls_after(app, "blocker", 2))[1]
+    assert (task["kind"], task["name"]) == ("task", "blocking-task")

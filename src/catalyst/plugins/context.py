@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from catalyst.events.bus import EventBus, validate_event_name, validate_pattern
-from catalyst.plugins import executor
+from catalyst.plugins import executor, watchdog
 from catalyst.plugins.config import ConfigStore
 from catalyst.plugins.instance import PluginInstance, TaskSpec, WsHandler
 from catalyst.plugins.logs import PluginLogger
@@ -251,10 +251,11 @@ class PluginContext:
             if not inst.active:
                 return
             args = (data, name) if two else (data,)
-            if is_async:
-                result = handler(*args)
-            else:  # a sync listener runs in the plugin's thread pool
+            if not is_async:  # a sync listener runs in the plugin's thread pool
                 result = await executor.run_sync(self.name, handler, *args)
+            else:
+                with watchdog.doing(self.name, "listener", event):  # names it in a loop stall
+                    result = await handler(*args)
             if inspect.isawaitable(result):
                 await result
 
