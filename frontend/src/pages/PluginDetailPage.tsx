@@ -165,8 +165,9 @@ function TaskRow({ plugin, task }: { plugin: PluginDetail; task: PluginTask }) {
           disabled={plugin.status !== "enabled"}
           onClick={() =>
             run.mutate(task.id, {
-              onSuccess: () => toast.success(`Task ${task.name} ran`),
-              onError: (e) => toast.error(`Task ${task.name} failed: ${errorMessage(e)}`),
+              onSuccess: (r) =>
+                toast.success(r.message === "Task ran" ? `Task ${task.name} ran` : `Task ${task.name} started; it is still running`),
+              onError: (e) => toast.error(`Could not run task ${task.name}: ${errorMessage(e)}`),
             })
           }
           aria-label={`Run ${task.name} now`}
