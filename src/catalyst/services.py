@@ -170,7 +170,7 @@ class Services:
             self.plugins.hook_timeout = min(self.plugins.hook_timeout, s.shutdown_hook_timeout)
             await self.plugins.stop()
         finally:
-            executor.shutdown_all()
+            executor.shutdown_idle()
             if self.watchdog is not None:
                 self.watchdog.stop()
             await self.engine.dispose()

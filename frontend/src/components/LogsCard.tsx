@@ -18,6 +18,7 @@ export function mergeLogs(current: LogRecord[], incoming: LogRecord[]): LogRecor
 
 function fieldsText(fields: Record<string, unknown>): string {
   return Object.entries(fields)
+    .filter(([k]) => k !== "traceback")
     .map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`)
     .join(" ");
 }
@@ -116,7 +117,13 @@ export function LogsCard({ name }: { name: string }) {
                 </time>
                 <span className={`log__level log__level--${r.level}`}>{r.level}</span>
                 <span className="log__message">{r.message}</span>
-                {Object.keys(r.fields ?? {}).length ? <span className="log__fields">{fieldsText(r.fields)}</span> : null}
+                {fieldsText(r.fields ?? {}) ? <span className="log__fields">{fieldsText(r.fields)}</span> : null}
+                {typeof r.fields?.traceback === "string" ? (
+                  <details className="log__traceback">
+                    <summary>Traceback</summary>
+                    <pre>{r.fields.traceback}</pre>
+                  </details>
+                ) : null}
               </div>
             ))
           )}

@@ -146,6 +146,16 @@ export interface PluginDetail extends PluginSummary {
   frontendEntry: string | null;
   errorDetail: string | null;
   counts: Record<string, number>;
+  stalls?: PluginStall[];
+}
+
+/** An event-loop stall the watchdog blamed on a plugin (newest last in `PluginDetail.stalls`). */
+export interface PluginStall {
+  time: number;
+  durationMs: number;
+  kind: string | null;
+  name: string | null;
+  function: string | null;
 }
 
 export type LogLevel = "debug" | "info" | "warning" | "error";

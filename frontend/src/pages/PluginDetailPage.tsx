@@ -3,6 +3,7 @@ import { ConfigForm } from "../components/ConfigForm";
 import { Icon } from "../components/icons";
 import { LogsCard } from "../components/LogsCard";
 import { PendingPermissions } from "../components/PendingPermissions";
+import { StallsCard } from "../components/StallsCard";
 import { PermissionChips, PluginControls } from "../components/PluginControls";
 import {
   Badge,
@@ -191,8 +192,9 @@ function TaskRow({ plugin, task }: { plugin: PluginDetail; task: PluginTask }) {
           disabled={plugin.status !== "enabled"}
           onClick={() =>
             run.mutate(task.id, {
-              onSuccess: () => toast.success(`Task ${task.name} ran`),
-              onError: (e) => toast.error(`Task ${task.name} failed: ${errorMessage(e)}`),
+              onSuccess: (r) =>
+                toast.success(r.message === "Task ran" ? `Task ${task.name} ran` : `Task ${task.name} started; it is still running`),
+              onError: (e) => toast.error(`Could not run task ${task.name}: ${errorMessage(e)}`),
             })
           }
           aria-label={`Run ${task.name} now`}
@@ -401,6 +403,7 @@ export function PluginDetailPage({ name }: { name: string }) {
       </div>
       <div className="stack">
         <TasksCard plugin={plugin} />
+        <StallsCard stalls={plugin.stalls} />
         <LogsCard name={plugin.name} />
       </div>
     </div>

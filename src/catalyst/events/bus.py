@@ -23,9 +23,7 @@ Delivery guarantee
     - A failing handler (exception or timeout) is logged with the event name, owner and pattern,
       counted on its ``Subscription`` (``error_count``, ``last_error``), and neither reaches the
       emitter nor stops the other handlers.
-    - Sync handlers run inline on the event loop, so they must be quick (no I/O, no sleeping): they
-      cannot be timed out, and a handler that blocks the loop for more than 0.1 s is logged.
-      Blocking work belongs in an async handler, e.g. ``await asyncio.to_thread(work)``.
+    - Sync handlers run inline, must be quick (over 0.1 s is logged); ``ctx.on`` threads a plugin's.
     - ``data`` is handed to every handler as is, not copied: handlers must not mutate it.
 
 Across instances
@@ -215,10 +213,8 @@ class EventBus:
             raise ValueError(f"handler_timeout must be positive, got {handler_timeout}")
         self.handler_timeout: Final = handler_timeout
         self.publisher: Publisher | None = publisher
-        #: Told of every handler failure (``exc`` None: timed out), e.g. to write it to the
-        #: owning plugin's log stream.
-        self.on_failure: Callable[[Subscription, str, BaseException | None], None] | None = None
         """Awaited once per ``emit`` (not for ``deliver_local``); a bridge may set it later."""
+        self.on_failure: Callable[..., None] = lambda *_: None  # (sub, event, exc; None: timeout)
         self._log = logger if logger is not None else get_logger("events")
         self._ids = itertools.count(1)
         self._subs: dict[int, Subscription] = {}
@@ -401,5 +397,4 @@ class EventBus:
             source=source,
             exc_info=exc,
         )
-        if self.on_failure is not None:
-            self.on_failure(sub, event, exc)
+        self.on_failure(sub, event, exc)

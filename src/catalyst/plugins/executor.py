@@ -143,13 +143,11 @@ def release(plugin: str) -> None:
         found.shutdown()
 
 
-def shutdown_all() -> None:
-    """Shut every pool down without waiting (host shutdown)."""
-    pools = list(_state.pools.values())
-    _state.pools.clear()
-    _state.users.clear()
-    for found in pools:
-        found.shutdown()
+def shutdown_idle() -> None:
+    """Shut down, without waiting, every plugin pool no loaded generation uses (host shutdown,
+    after its plugins were unloaded; another host in the same process keeps its pools)."""
+    for name in [n for n in _state.pools if n != IMPORTS and _state.users.get(n, 0) <= 0]:
+        _state.pools.pop(name).shutdown()
 
 
 async def run_sync(plugin: str, fn: Callable[..., T], *args: Any) -> T:

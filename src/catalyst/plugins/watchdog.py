@@ -94,6 +94,7 @@ def attribute(
     outermost: FrameType | None = None
     innermost: FrameType | None = None
     plugin: str | None = None
+    top = frame
     while frame is not None:
         module = str(frame.f_globals.get("__name__", ""))
         if module.startswith(ROOT + "."):
@@ -103,10 +104,13 @@ def attribute(
                 innermost = innermost or frame
                 outermost = frame
         frame = frame.f_back
-    if plugin is None:
+    if plugin is None:  # host code (or a plugin's label without its frames): say where
+        where = None
+        if top is not None:
+            where = f"{top.f_globals.get('__name__', '?')}.{top.f_code.co_name}:{top.f_lineno}"
         if label is None:
-            return None, None, None, None
-        return (*label, None)
+            return None, None, None, where
+        return (*label, where)
     assert innermost is not None
     assert outermost is not None
     function = _location(innermost)
@@ -184,8 +188,7 @@ def reporter(records: Callable[[str], Any]) -> Callable[[Stall], None]:
             log.warning(
                 "event loop stalled",
                 duration_ms=round(stall.duration * 1000),
-                kind=stall.kind,
-                name=stall.name,
+                where=stall.function,
             )
             return
         record = records(stall.plugin)

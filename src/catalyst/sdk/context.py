@@ -93,7 +93,7 @@ class PluginContext(Protocol):
         max_body_bytes: int | None = None,
         timeout: float | None = None,
     ) -> Unregister:
-        """Serve ``handler`` at ``/api/plugins/<name><url>``."""
+        """Serve ``handler`` at ``/api/plugins/<name><url>``; ``timeout`` in seconds (504 after)."""
         ...
 
     def get(self, url: str, **options: Any) -> Callable[[Handler], Handler]:

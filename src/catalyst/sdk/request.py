@@ -49,5 +49,7 @@ class Request(_StarletteRequest):
                 value = json.loads(body)
             except (ValueError, UnicodeDecodeError) as exc:
                 raise HTTPError(400, f"Request body is not valid JSON: {exc}") from exc
+            except RecursionError as exc:
+                raise HTTPError(400, "Request body is JSON nested too deeply") from exc
         self.scope["catalyst.json"] = value
         return value

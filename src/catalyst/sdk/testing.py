@@ -6,7 +6,9 @@
 
 The harness migrates a fresh SQLite database in a temporary folder, serves only this plugin
 (enabled, with its declared permissions granted), and logs ``client`` in as an admin. Config
-values given to the harness are saved before the plugin loads.
+values given to the harness are saved before the plugin loads. A plugin that fails to import,
+load or enable makes ``async with`` raise :class:`PluginLoadError` with the plugin's error and
+traceback.
 """
 
 from __future__ import annotations
@@ -29,6 +31,14 @@ from catalyst.db.models import Plugin, Role
 from catalyst.plugins.context import PluginContext
 from catalyst.plugins.record import PluginRecord
 from catalyst.settings import Settings
+
+
+class PluginLoadError(RuntimeError):
+    """The plugin under test did not load or enable. ``detail``: the plugin's traceback."""
+
+    def __init__(self, message: str, detail: str | None) -> None:
+        super().__init__(f"{message}\n\n{detail}" if detail else message)
+        self.detail = detail
 
 
 class PluginHarness:
@@ -66,6 +76,10 @@ class PluginHarness:
         self.app = create_app(settings)
         self._lifespan = self.app.router.lifespan_context(self.app)
         await self._lifespan.__aenter__()
+        problem = self._load_problem()
+        if problem is not None:
+            await self.__aexit__(None, None, None)
+            raise problem
         password = secrets.token_urlsafe(12)
         await ensure_admin(self.app.state.services.db, "admin", password)
         self.client = await self._login("admin", password)
@@ -83,6 +97,20 @@ class PluginHarness:
             await self._lifespan.__aexit__(exc_type, exc, tb)
         if self._tmp is not None:
             shutil.rmtree(self._tmp, ignore_errors=True)
+
+    def _load_problem(self) -> PluginLoadError | None:
+        """Why the plugin is not enabled (its error and traceback), or None when it is."""
+        assert self.app is not None
+        record = self.app.state.services.plugins.records.get(self.name)
+        if record is None:
+            return PluginLoadError(f"No plugin {self.name!r} found in {self.plugin_dir}", None)
+        if record.enabled:
+            return None
+        reason = record.error or "it was not enabled"
+        message = f"Plugin {self.name!r} is {record.state.value}: {reason}"
+        for problem in record.source.errors:
+            message += f"\n  {problem.path}: {problem.message}"
+        return PluginLoadError(message, record.error_detail)
 
     async def _login(self, username: str, password: str) -> httpx.AsyncClient:
         assert self.app is not None

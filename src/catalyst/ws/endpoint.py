@@ -25,7 +25,7 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 from catalyst import jsondepth
 from catalyst.auth.sessions import Principal
 from catalyst.log import get_logger
-from catalyst.plugins import executor
+from catalyst.plugins import executor, watchdog
 from catalyst.plugins.instance import PluginInstance
 from catalyst.plugins.logs import plugin_error
 from catalyst.plugins.manager import PluginManager
@@ -135,7 +135,7 @@ async def _dispatch(services: Services, conn: Connection, raw: str) -> None:
     scope = asyncio.timeout(limit_seconds)
     try:
         async with scope:
-            await _call_handler(plugin, spec, data, client)
+            await _call_handler(plugin, kind, spec, data, client)
     except (Exception, SystemExit, KeyboardInterrupt, asyncio.CancelledError) as exc:
         task = asyncio.current_task()
         if isinstance(exc, asyncio.CancelledError) and task is not None and task.cancelling():
@@ -149,15 +149,21 @@ async def _dispatch(services: Services, conn: Connection, raw: str) -> None:
 
 
 async def _call_handler(
-    plugin: str, spec: WsHandlerSpec, data: Any, client: WebSocketClient
+    plugin: str, kind: str, spec: WsHandlerSpec, data: Any, client: WebSocketClient
 ) -> None:
     """Call ``plugin``'s handler: async ones on the loop, sync ones in the plugin's own thread pool
     (:mod:`catalyst.plugins.executor`)."""
     args, kwargs = spec.arguments(data, client)
     call = functools.partial(spec.handler, *args, **kwargs)
-    result = call() if spec.is_async else await executor.run_sync(plugin, call)
-    if inspect.isawaitable(result):
-        await result
+    if not spec.is_async:
+        result = await executor.run_sync(plugin, call)
+        if inspect.isawaitable(result):
+            await result
+        return
+    with watchdog.doing(plugin, "ws", kind):  # names it in a loop stall
+        result = call()
+        if inspect.isawaitable(result):
+            await result
 
 
 def _log_to_plugin(
