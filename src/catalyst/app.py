@@ -9,7 +9,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from catalyst import __version__
-from catalyst.api import auth, db_errors, health, plugins, servers
+from catalyst.api import auth, db_errors, health, input_guard, plugins, servers
 from catalyst.api.exception_handlers import UnhandledErrorMiddleware, install_exception_handlers
 from catalyst.api.ui import mount_ui
 from catalyst.clock import Clock
@@ -48,6 +48,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     install_exception_handlers(app)
     app.add_middleware(DispatchMiddleware)
     app.add_middleware(db_errors.DatabaseOutageMiddleware)  # data: 503 when the DB is down
+    app.add_middleware(input_guard.InputGuardMiddleware)  # data: NUL in any text is a 400
     app.add_middleware(UnhandledErrorMiddleware)
     app.include_router(health.router)
     app.include_router(auth.router)

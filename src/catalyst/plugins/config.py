@@ -31,7 +31,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from catalyst.crypto import SecretBox, SecretKeyError, is_sealed
-from catalyst.db.models import Plugin, utcnow
+from catalyst.db.models import Plugin, fits_int64, utcnow
 from catalyst.errors import BadRequest, NotFound
 from catalyst.log import get_logger
 from catalyst.plugins.config_schema import ConfigField, effective_config, validate_changes
@@ -126,6 +126,11 @@ class ConfigStore:
         if schema is None:
             raise NotFound("Plugin not found")
         accepted, errors = validate_changes(schema, changes)
+        errors.update(
+            (key, "must be an integer in the signed 64-bit range")
+            for key, value in accepted.items()
+            if isinstance(value, int) and not fits_int64(value)
+        )
         if errors:
             raise ConfigValidationError(plugin, errors)
         async with self._lock(plugin):
