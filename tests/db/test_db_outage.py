@@ -28,6 +28,10 @@ FAST = {
 PLUGIN = """
 def on_load(ctx):
     ctx.get("/hello")(lambda request: {"hello": "world"})
+
+    @ctx.post("/count")
+    async def count(request):
+        return {"count": await ctx.increment_storage("hits")}
 """
 
 
@@ -53,6 +57,7 @@ async def _requests_during_outage(
     app = await app_factory(custom.model_copy(update={"plugin_auto_enable": ["hello"]}))
     used = await admin_client(app)  # its session is verified (and cached) before the outage
     assert (await used.get("/api/servers")).status_code == 200
+    assert (await used.post("/api/plugins/hello/count")).status_code == 200
     fresh = await admin_client(app)  # its session is first looked up during the outage
     anon = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
     return used, fresh, anon
@@ -65,6 +70,7 @@ async def _check_outage(
     assert_unavailable(await used.post("/api/servers", json={"name": "a", "game": "g"}))
     assert_unavailable(await fresh.get("/api/servers"))  # the auth dependency's lookup
     assert_unavailable(await fresh.get("/api/plugins/hello/hello"))  # in front of a plugin route
+    assert_unavailable(await used.post("/api/plugins/hello/count"))  # plugin storage inside one
     health = await anon.get("/api/health")
     assert health.status_code == 503
     assert health.json()["data"]["database"] == "unreachable"

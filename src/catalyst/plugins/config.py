@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from catalyst.crypto import SecretBox, SecretKeyError, is_sealed
 from catalyst.db.models import Plugin, fits_int64, utcnow
+from catalyst.db.outage import guarded
 from catalyst.errors import BadRequest, NotFound
 from catalyst.log import get_logger
 from catalyst.plugins.config_schema import ConfigField, effective_config, validate_changes
@@ -68,7 +69,7 @@ class ConfigStore:
         schema_of: Callable[[str], Schema | None],
         box: SecretBox,
     ) -> None:
-        self._sessions = sessions
+        self._sessions = guarded(sessions)  # an outage is a 503, not a plugin failure
         self._schema_of = schema_of
         self._box = box
         self._saved: dict[str, dict[str, Any]] = {}
