@@ -12,8 +12,12 @@ import sqlite3
 
 import httpx
 import pytest
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
+from catalyst.db.engine import DbTimeouts, create_engine
+from catalyst.db.outage import is_database_outage
 from catalyst.settings import Settings
 from tests.db.tcp_proxy import TcpProxy
 from tests.plugin_helpers import AppFactory, admin_client, write_plugin
@@ -131,3 +135,17 @@ async def test_sqlite_locked_database_answers_503(
         blocker.close()
     r = await client.post("/api/servers", json={"name": "a", "game": "g"})
     assert r.status_code == 201, r.text
+
+
+async def test_statement_timeout_bounds_a_slow_query(db_backend: str, database_url: str) -> None:
+    """PostgreSQL cancels a statement over the limit; the error is recognised as an outage."""
+    if db_backend != "postgresql":
+        pytest.skip("statement_timeout is PostgreSQL's")
+    engine = create_engine(database_url, DbTimeouts(statement=0.2))
+    try:
+        with pytest.raises((DBAPIError, TimeoutError)) as caught:
+            async with engine.connect() as conn:
+                await conn.execute(text("SELECT pg_sleep(5)"))
+        assert is_database_outage(caught.value)
+    finally:
+        await engine.dispose()

@@ -88,6 +88,10 @@ async def test_clear_secrets_of_older_versions_are_encrypted_at_start(
     await stop_app(app)
     again = await start(settings, app_factory)
     row = await raw_row(again)
+    async with again.state.services.db() as db:
+        sealed = (await db.scalars(select(AuditLog).where(AuditLog.action == "secrets.seal"))).one()
+    assert sealed.actor == "system:host"
+    assert sealed.details == {"plugins": ["vault"]}
     assert is_sealed(row["token"])
     assert SECRET not in json.dumps(row)
     assert (await plugin_sees(again))["token"] == SECRET

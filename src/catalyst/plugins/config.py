@@ -30,6 +30,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from catalyst import audit
 from catalyst.crypto import SecretBox, SecretKeyError, is_sealed
 from catalyst.db.models import Plugin, fits_int64, utcnow
 from catalyst.db.outage import guarded
@@ -42,6 +43,9 @@ Schema = Mapping[str, ConfigField]
 OnChange = Callable[[str, dict[str, Any]], Awaitable[None]]
 
 log = get_logger("plugins.config")
+
+#: The audit actor of the re-encryption of clear or old-key secrets at start.
+SEALER = "system:host"
 
 
 class ConfigValidationError(BadRequest, ConfigError):
@@ -69,6 +73,7 @@ class ConfigStore:
         schema_of: Callable[[str], Schema | None],
         box: SecretBox,
     ) -> None:
+        self._raw_sessions = sessions
         self._sessions = guarded(sessions)  # an outage is a 503, not a plugin failure
         self._schema_of = schema_of
         self._box = box
@@ -152,6 +157,9 @@ class ConfigStore:
             done.append(plugin)
         if done:
             log.info("config_secrets_sealed", plugins=done)
+            await audit.record(
+                self._raw_sessions, SEALER, "secrets.seal", "plugins.config", plugins=done
+            )
         return done
 
     # -- internals ---------------------------------------------------------------------------
