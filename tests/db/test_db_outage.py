@@ -22,12 +22,12 @@ from catalyst.settings import Settings
 from tests.db.tcp_proxy import TcpProxy
 from tests.plugin_helpers import AppFactory, admin_client, write_plugin
 
-FAST = {
-    "db_connect_timeout": 0.5,
-    "db_statement_timeout": 0.5,
-    "db_pool_timeout": 0.5,
+FAST = {  # short enough to keep the test quick, long enough for a loaded machine's healthy queries
+    "db_connect_timeout": 0.8,
+    "db_statement_timeout": 0.8,
+    "db_pool_timeout": 0.8,
     "db_busy_timeout": 0.3,
-    "readiness_timeout": 0.3,
+    "readiness_timeout": 1.0,
 }
 PLUGIN = """
 def on_load(ctx):
