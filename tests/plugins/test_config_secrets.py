@@ -116,9 +116,33 @@ async def test_a_wrong_key_puts_the_plugin_in_error_not_the_host_down(
     assert detail["status"] == "error"
     assert "cannot be decrypted" in detail["error"]
     # the undecryptable value is kept as it was: the right key still opens it
+    other = await client.put("/api/plugins/vault/config", json={"config": {"pin": 5}})
+    assert other.status_code == 200, other.text
+    assert manager_of(wrong).config.problem("vault") is not None
     await stop_app(wrong)
-    right = await start(settings, app_factory, secret_key_previous="test-secret", secret_key="new")
-    assert (await plugin_sees(right))["token"] == SECRET
+    # the original key opens the token again, the key the pin was saved with opens the pin
+    right = await start(
+        settings, app_factory, secret_key="test-secret", secret_key_previous="another-key"
+    )
+    assert await plugin_sees(right) == {"greeting": "hi", "token": SECRET, "pin": 5}
+
+
+async def test_saving_a_new_secret_clears_the_problem(
+    settings: Settings, app_factory: AppFactory
+) -> None:
+    app = await start(settings, app_factory)
+    client = await admin_client(app)
+    await client.put("/api/plugins/vault/config", json={"config": {"token": SECRET}})
+    await stop_app(app)
+    wrong = await start(settings, app_factory, secret_key="another-key")
+    client = await admin_client(wrong)
+    assert manager_of(wrong).config.problem("vault") is not None
+    r = await client.put("/api/plugins/vault/config", json={"config": {"token": "fresh"}})
+    assert r.status_code == 200, r.text
+    assert manager_of(wrong).config.problem("vault") is None
+    await stop_app(wrong)
+    again = await start(settings, app_factory, secret_key="another-key")
+    assert await plugin_sees(again) == {"greeting": "hi", "token": "fresh", "pin": None}
 
 
 async def test_rotation_reencrypts_so_the_old_key_is_no_longer_needed(
