@@ -1,5 +1,8 @@
 """A database that hangs, refuses or is locked answers 503 JSON, never 500.
 
+A value the database cannot hold (an integer beyond 64 bits, a NUL in PostgreSQL text) that got
+past the API's own bounds answers 400 JSON rather than 500.
+
 :func:`catalyst.db.outage.is_database_outage` recognises what the engine's bounded waits raise,
 and :class:`DatabaseOutageMiddleware` turns them into ``503 {"success": false, "error": ...}`` for
 every HTTP route: the host API, its auth dependency, and the session lookup in front of plugin
@@ -11,7 +14,7 @@ from __future__ import annotations
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from catalyst.api.responses import fail
-from catalyst.db.outage import MESSAGE, is_database_outage
+from catalyst.db.outage import MESSAGE, bad_input_reason, is_database_outage
 from catalyst.log import get_logger
 
 log = get_logger("db")
@@ -20,7 +23,7 @@ __all__ = ["MESSAGE", "DatabaseOutageMiddleware", "is_database_outage"]
 
 
 class DatabaseOutageMiddleware:
-    """Answers 503 JSON when a request failed because the database did not answer."""
+    """503 JSON when the database did not answer; 400 JSON when it refused a value."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -40,7 +43,13 @@ class DatabaseOutageMiddleware:
         try:
             await self.app(scope, receive, _send)
         except Exception as exc:
-            if started or not is_database_outage(exc):
+            if started:
+                raise
+            reason = bad_input_reason(exc)
+            if reason is not None:
+                await fail(f"Invalid request: {reason}", 400)(scope, receive, send)
+                return
+            if not is_database_outage(exc):
                 raise
             log.warning(
                 "database_unavailable",

@@ -5,7 +5,8 @@ driver and by where the wait was: SQLAlchemy's ``OperationalError``/``InterfaceE
 ``TimeoutError``, asyncpg's connection errors, or a bare ``TimeoutError``/``OSError`` from the
 driver's socket. :func:`is_database_outage` recognises them all; :func:`guarded` turns them into
 :class:`DatabaseUnavailable` (a 503) for services plugins call, so a plugin route that touches
-storage during an outage answers 503 too.
+storage during an outage answers 503 too. :func:`bad_input_reason` recognises a value the
+database cannot hold (a 400).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from types import TracebackType
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from catalyst.errors import ServiceUnavailable
+from catalyst.errors import BadRequest, CatalystError, ServiceUnavailable
 
 MESSAGE = "Database unavailable: try again shortly"
 
@@ -25,10 +26,14 @@ MESSAGE = "Database unavailable: try again shortly"
 _DRIVER_MODULES = ("sqlalchemy.", "asyncpg.", "aiosqlite.", "sqlite3")
 
 
+try:
+    import asyncpg  # type: ignore[import-untyped]
+except ImportError:  # pragma: no cover - asyncpg is a dependency
+    asyncpg = None
+
+
 def _asyncpg_outage_types() -> tuple[type[BaseException], ...]:
-    try:
-        import asyncpg  # type: ignore[import-untyped]
-    except ImportError:  # pragma: no cover - asyncpg is a dependency
+    if asyncpg is None:  # pragma: no cover
         return ()
     return (
         asyncpg.PostgresConnectionError,
@@ -64,6 +69,26 @@ def _raised_in_driver(tb: TracebackType | None) -> bool:
     return False
 
 
+def _chain(error: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    current: BaseException | None = error
+    while current is not None and all(current is not e for e in seen):
+        seen.append(current)
+        current = current.__cause__ or current.__context__
+    return seen
+
+
+def bad_input_reason(error: BaseException) -> str | None:
+    """Why the database refused a value it cannot hold (a number beyond 64 bits, a NUL in text
+    on PostgreSQL), or None. A safety net behind the API's own bounds: a 400, not a 500."""
+    for current in _chain(error):
+        if asyncpg is not None and isinstance(current, asyncpg.DataError):
+            return str(current)[:200] or "invalid value"
+        if isinstance(current, OverflowError) and _raised_in_driver(current.__traceback__):
+            return "a number is out of the signed 64-bit range"
+    return None
+
+
 def is_database_outage(error: BaseException) -> bool:
     """True when ``error`` (or what caused it) says the database did not answer in time."""
     seen: set[int] = set()
@@ -91,11 +116,14 @@ def guarded(sessions: async_sessionmaker[AsyncSession]) -> GuardedSessions:
         try:
             async with sessions() as db:
                 yield db
-        except DatabaseUnavailable:
+        except CatalystError:
             raise
         except Exception as exc:
             if is_database_outage(exc):
                 raise DatabaseUnavailable() from exc
+            reason = bad_input_reason(exc)
+            if reason is not None:
+                raise BadRequest(f"Invalid value: {reason}") from exc
             raise
 
     return session
