@@ -5,10 +5,12 @@ For each backend (SQLite, and PostgreSQL when ``CATALYST_TEST_POSTGRES_URL`` ans
 ``ctx.set_config`` from 20 concurrent plugin requests; count the keys whose saved value the
 database lost, and those the host's in-memory copy holds stale.
 
-    uv run python bench/config_race.py                      # this tree only
-    uv run python bench/config_race.py --before /path/src   # also a baseline tree, e.g. main's
+    uv run python bench/config_race.py                       # this tree only
+    uv run python bench/config_race.py --before-commit 7d5dfcc  # also the code before the fix
+    uv run python bench/config_race.py --before /path/src    # also another tree's src folder
 
-``--before`` runs the same measurement in a subprocess with that ``src`` first on PYTHONPATH.
+The baseline runs the same measurement in a subprocess with its ``src`` first on PYTHONPATH
+(``--before-commit`` extracts ``src`` of that commit with ``git archive`` into a temp folder).
 """
 
 from __future__ import annotations
@@ -163,13 +165,25 @@ def _run(src: Path | None) -> dict[str, dict[str, int]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--before", type=Path, help="a baseline tree's src folder")
+    parser.add_argument("--before-commit", help="a baseline commit of this repository")
     parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.json:
         print(json.dumps(asyncio.run(measure_all())))
         return
     runs = {"after": _run(None)}
-    if args.before:
+    if args.before_commit:
+        with tempfile.TemporaryDirectory() as tmp:
+            root = Path(__file__).resolve().parent.parent
+            archive = subprocess.run(
+                ["git", "archive", args.before_commit, "src"],
+                cwd=root,
+                capture_output=True,
+                check=True,
+            ).stdout
+            subprocess.run(["tar", "-x", "-C", tmp], input=archive, check=True)
+            runs = {"before": _run(Path(tmp) / "src"), **runs}
+    elif args.before:
         runs = {"before": _run(args.before), **runs}
     print(f"{ROUNDS} rounds x {len(KEYS)} concurrent saves of different keys, per way")
     print(
