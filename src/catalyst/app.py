@@ -47,8 +47,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     )
     install_exception_handlers(app)
     app.add_middleware(DispatchMiddleware)
+    # data: NUL in any text is a 400; inside the body limit, which must bound what it reads
+    app.add_middleware(input_guard.InputGuardMiddleware)
     app.add_middleware(db_errors.DatabaseOutageMiddleware)  # data: 503 when the DB is down
-    app.add_middleware(input_guard.InputGuardMiddleware)  # data: NUL in any text is a 400
     app.add_middleware(UnhandledErrorMiddleware)
     app.include_router(health.router)
     app.include_router(auth.router)
