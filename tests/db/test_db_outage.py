@@ -149,3 +149,21 @@ async def test_statement_timeout_bounds_a_slow_query(db_backend: str, database_u
         assert is_database_outage(caught.value)
     finally:
         await engine.dispose()
+
+
+async def test_an_exhausted_pool_answers_503(settings: Settings, app_factory: AppFactory) -> None:
+    """Every pooled connection is busy: a request waits ``db_pool_timeout``, then 503."""
+    app = await app_factory(settings.model_copy(update=FAST))
+    client = await admin_client(app)
+    assert (await client.get("/api/servers")).status_code == 200
+    engine = app.state.services.engine
+    held = []
+    try:
+        size = engine.pool.size() + engine.pool._max_overflow
+        for _ in range(size):
+            held.append(await engine.connect())
+        assert_unavailable(await client.get("/api/servers"))
+    finally:
+        for conn in held:
+            await conn.close()
+    assert (await client.get("/api/servers")).status_code == 200
