@@ -9,7 +9,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from catalyst import __version__
-from catalyst.api import audit, auth, db_errors, health, plugins, servers, users
+from catalyst.api import audit, auth, db_errors, health, input_guard, plugins, servers, users
 from catalyst.api.exception_handlers import UnhandledErrorMiddleware, install_exception_handlers
 from catalyst.api.ui import mount_ui
 from catalyst.clock import Clock
@@ -52,6 +52,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     install_exception_handlers(app)
     install_openapi(app, cookie_name=settings.session_cookie_name)
     app.add_middleware(DispatchMiddleware)
+    # NUL in any text is a 400; inside the body limit, which must bound what it reads
+    app.add_middleware(input_guard.InputGuardMiddleware)
     # Outermost last: client address, then Origin, then body limits, before any dispatch.
     app.add_middleware(
         BodyLimitMiddleware,
@@ -64,7 +66,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         cookie_name=settings.session_cookie_name,
     )
     app.add_middleware(ForwardedMiddleware, trusted=settings.forwarded_allow_ips)
-    app.add_middleware(db_errors.DatabaseOutageMiddleware)  # data: 503 when the DB is down
+    app.add_middleware(db_errors.DatabaseOutageMiddleware)  # 503 when the DB is down
     app.add_middleware(UnhandledErrorMiddleware)
     app.include_router(health.router)
     app.include_router(auth.router)

@@ -12,6 +12,7 @@ from rich.panel import Panel
 
 from catalyst import __version__
 from catalyst.auth.bootstrap import AdminLogin, ensure_admin
+from catalyst.cli_secrets import app as secrets_app
 from catalyst.db import migrate
 from catalyst.db.engine import create_engine, session_factory
 from catalyst.log import configure_logging
@@ -24,6 +25,7 @@ db_app = typer.Typer(help="Database schema commands.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(plugin_app, name="plugin")
+app.add_typer(secrets_app, name="secrets")
 console = Console(stderr=True)
 
 INITIAL_PASSWORD_FILE = "initial_admin_password"

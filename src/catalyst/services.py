@@ -145,7 +145,7 @@ class Services:
             )
             self.watchdog.start()
         await self.plugins.start()
-        await self.plugins.config.seal_stale()  # data: encrypt secrets left in clear text
+        await self.plugins.config.seal_stale()  # encrypt secrets left in clear text
         if self.settings.hot_reload:
             from catalyst.plugins.watcher import PluginWatcher
 

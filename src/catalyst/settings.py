@@ -96,7 +96,7 @@ class Settings(BaseSettings):
     db_connect_timeout: float = Field(default=1.5, gt=0)
     #: Seconds one statement may run (PostgreSQL ``statement_timeout`` and the driver's own
     #: command timeout) before the request fails with 503.
-    db_statement_timeout: float = Field(default=3.0, gt=0)
+    db_statement_timeout: float = Field(default=2.5, gt=0)
     #: Seconds a request waits for a free pooled connection before failing with 503.
     db_pool_timeout: float = Field(default=2.0, gt=0)
     #: Seconds SQLite waits for another writer's lock before giving up (503).

@@ -12,22 +12,30 @@ import sqlite3
 
 import httpx
 import pytest
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
+from catalyst.db.engine import DbTimeouts, create_engine
+from catalyst.db.outage import is_database_outage
 from catalyst.settings import Settings
 from tests.db.tcp_proxy import TcpProxy
 from tests.plugin_helpers import AppFactory, admin_client, write_plugin
 
-FAST = {
-    "db_connect_timeout": 0.5,
-    "db_statement_timeout": 0.5,
-    "db_pool_timeout": 0.5,
+FAST = {  # short enough to keep the test quick, long enough for a loaded machine's healthy queries
+    "db_connect_timeout": 0.8,
+    "db_statement_timeout": 0.8,
+    "db_pool_timeout": 0.8,
     "db_busy_timeout": 0.3,
-    "readiness_timeout": 0.3,
+    "readiness_timeout": 1.0,
 }
 PLUGIN = """
 def on_load(ctx):
     ctx.get("/hello")(lambda request: {"hello": "world"})
+
+    @ctx.post("/count")
+    async def count(request):
+        return {"count": await ctx.increment_storage("hits")}
 """
 
 
@@ -53,6 +61,7 @@ async def _requests_during_outage(
     app = await app_factory(custom.model_copy(update={"plugin_auto_enable": ["hello"]}))
     used = await admin_client(app)  # its session is verified (and cached) before the outage
     assert (await used.get("/api/servers")).status_code == 200
+    assert (await used.post("/api/plugins/hello/count")).status_code == 200
     fresh = await admin_client(app)  # its session is first looked up during the outage
     anon = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
     return used, fresh, anon
@@ -65,6 +74,7 @@ async def _check_outage(
     assert_unavailable(await used.post("/api/servers", json={"name": "a", "game": "g"}))
     assert_unavailable(await fresh.get("/api/servers"))  # the auth dependency's lookup
     assert_unavailable(await fresh.get("/api/plugins/hello/hello"))  # in front of a plugin route
+    assert_unavailable(await used.post("/api/plugins/hello/count"))  # plugin storage inside one
     health = await anon.get("/api/health")
     assert health.status_code == 503
     assert health.json()["data"]["database"] == "unreachable"
@@ -125,3 +135,35 @@ async def test_sqlite_locked_database_answers_503(
         blocker.close()
     r = await client.post("/api/servers", json={"name": "a", "game": "g"})
     assert r.status_code == 201, r.text
+
+
+async def test_statement_timeout_bounds_a_slow_query(db_backend: str, database_url: str) -> None:
+    """PostgreSQL cancels a statement over the limit; the error is recognised as an outage."""
+    if db_backend != "postgresql":
+        pytest.skip("statement_timeout is PostgreSQL's")
+    engine = create_engine(database_url, DbTimeouts(statement=0.2))
+    try:
+        with pytest.raises((DBAPIError, TimeoutError)) as caught:
+            async with engine.connect() as conn:
+                await conn.execute(text("SELECT pg_sleep(5)"))
+        assert is_database_outage(caught.value)
+    finally:
+        await engine.dispose()
+
+
+async def test_an_exhausted_pool_answers_503(settings: Settings, app_factory: AppFactory) -> None:
+    """Every pooled connection is busy: a request waits ``db_pool_timeout``, then 503."""
+    app = await app_factory(settings.model_copy(update=FAST))
+    client = await admin_client(app)
+    assert (await client.get("/api/servers")).status_code == 200
+    engine = app.state.services.engine
+    held = []
+    try:
+        size = engine.pool.size() + engine.pool._max_overflow
+        for _ in range(size):
+            held.append(await engine.connect())
+        assert_unavailable(await client.get("/api/servers"))
+    finally:
+        for conn in held:
+            await conn.close()
+    assert (await client.get("/api/servers")).status_code == 200

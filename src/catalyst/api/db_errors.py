@@ -1,83 +1,29 @@
 """A database that hangs, refuses or is locked answers 503 JSON, never 500.
 
-The engine bounds every wait (:mod:`catalyst.db.engine`); what those bounds raise differs by
-driver and by where the wait was: SQLAlchemy's ``OperationalError``/``InterfaceError``, its pool's
-``TimeoutError``, asyncpg's connection errors, or a bare ``TimeoutError``/``OSError`` from the
-driver's socket. :func:`is_database_outage` recognises them all, and
-:class:`DatabaseOutageMiddleware` turns them into ``503 {"success": false, "error": ...}`` for
+A value the database cannot hold (an integer beyond 64 bits, a NUL in PostgreSQL text) that got
+past the API's own bounds answers 400 JSON rather than 500.
+
+:func:`catalyst.db.outage.is_database_outage` recognises what the engine's bounded waits raise,
+and :class:`DatabaseOutageMiddleware` turns them into ``503 {"success": false, "error": ...}`` for
 every HTTP route: the host API, its auth dependency, and the session lookup in front of plugin
 routes.
 """
 
 from __future__ import annotations
 
-from types import TracebackType
-
-from sqlalchemy import exc as sa_exc
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from catalyst.api.responses import fail
+from catalyst.db.outage import MESSAGE, bad_input_reason, is_database_outage
 from catalyst.log import get_logger
 
 log = get_logger("db")
 
-MESSAGE = "Database unavailable: try again shortly"
-
-#: Modules whose socket or timeout errors mean the database did not answer.
-_DRIVER_MODULES = ("sqlalchemy.", "asyncpg.", "aiosqlite.", "sqlite3")
-
-_OUTAGE_TYPES: tuple[type[BaseException], ...] = (
-    sa_exc.OperationalError,
-    sa_exc.InterfaceError,
-    sa_exc.TimeoutError,
-    sa_exc.DisconnectionError,
-)
-
-
-def _asyncpg_outage_types() -> tuple[type[BaseException], ...]:
-    try:
-        import asyncpg  # type: ignore[import-untyped]
-    except ImportError:  # pragma: no cover - asyncpg is a dependency
-        return ()
-    return (
-        asyncpg.PostgresConnectionError,
-        asyncpg.InterfaceError,
-        asyncpg.QueryCanceledError,
-        asyncpg.CannotConnectNowError,
-        asyncpg.TooManyConnectionsError,
-    )
-
-
-_OUTAGE_TYPES += _asyncpg_outage_types()
-
-
-def _raised_in_driver(tb: TracebackType | None) -> bool:
-    while tb is not None:
-        module = tb.tb_frame.f_globals.get("__name__", "")
-        if isinstance(module, str) and module.startswith(_DRIVER_MODULES):
-            return True
-        tb = tb.tb_next
-    return False
-
-
-def is_database_outage(error: BaseException) -> bool:
-    """True when ``error`` (or what caused it) says the database did not answer in time."""
-    seen: set[int] = set()
-    current: BaseException | None = error
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, _OUTAGE_TYPES):
-            return True
-        if isinstance(current, sa_exc.DBAPIError) and current.connection_invalidated:
-            return True
-        if isinstance(current, TimeoutError | OSError) and _raised_in_driver(current.__traceback__):
-            return True
-        current = current.__cause__ or current.__context__
-    return False
+__all__ = ["MESSAGE", "DatabaseOutageMiddleware", "is_database_outage"]
 
 
 class DatabaseOutageMiddleware:
-    """Answers 503 JSON when a request failed because the database did not answer."""
+    """503 JSON when the database did not answer; 400 JSON when it refused a value."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -97,7 +43,13 @@ class DatabaseOutageMiddleware:
         try:
             await self.app(scope, receive, _send)
         except Exception as exc:
-            if started or not is_database_outage(exc):
+            if started:
+                raise
+            reason = bad_input_reason(exc)
+            if reason is not None:
+                await fail(f"Invalid request: {reason}", 400)(scope, receive, send)
+                return
+            if not is_database_outage(exc):
                 raise
             log.warning(
                 "database_unavailable",

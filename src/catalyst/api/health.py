@@ -33,7 +33,7 @@ async def livez() -> JSONResponse:
     return ok({"status": "alive"})
 
 
-@router.get("/readyz")
+@router.get("/readyz", responses={503: {"description": "The database did not answer in time"}})
 async def readyz(request: Request) -> JSONResponse:
     """Ready for traffic: the database answered within the readiness timeout."""
     if await _database_status(get_services(request)) != "ok":
@@ -41,7 +41,7 @@ async def readyz(request: Request) -> JSONResponse:
     return ok({"status": "ready", "database": "ok"})
 
 
-@router.get("/api/health")
+@router.get("/api/health", responses={503: {"description": "The database is unreachable"}})
 async def health(request: Request) -> JSONResponse:
     services = get_services(request)
     database, redis = await asyncio.gather(

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from catalyst.api.bounds import INT64_MAX, Id
 from catalyst.api.responses import ok
 from catalyst.auth.deps import get_services, require
 from catalyst.auth.sessions import Principal
@@ -39,7 +40,7 @@ async def list_servers(
     svc: Service,
     _: Reader,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=INT64_MAX)] = 0,
 ) -> JSONResponse:
     rows, total = await svc.list(limit=limit, offset=offset)
     return ok({"items": [server_json(s) for s in rows], "total": total})
@@ -52,21 +53,21 @@ async def create_server(body: ServerCreate, svc: Service, user: Writer) -> JSONR
 
 
 @router.get("/{server_id}")
-async def get_server(server_id: int, svc: Service, _: Reader) -> JSONResponse:
+async def get_server(server_id: Id, svc: Service, _: Reader) -> JSONResponse:
     return ok(server_json(await svc.get(server_id)))
 
 
 @router.delete("/{server_id}")
-async def delete_server(server_id: int, svc: Service, _: Writer) -> JSONResponse:
+async def delete_server(server_id: Id, svc: Service, _: Writer) -> JSONResponse:
     await svc.delete(server_id)
     return ok(message="Server deleted")
 
 
 @router.post("/{server_id}/start")
-async def start_server(server_id: int, svc: Service, _: Writer) -> JSONResponse:
+async def start_server(server_id: Id, svc: Service, _: Writer) -> JSONResponse:
     return ok(server_json(await svc.start(server_id)), message="Server started")
 
 
 @router.post("/{server_id}/stop")
-async def stop_server(server_id: int, svc: Service, _: Writer) -> JSONResponse:
+async def stop_server(server_id: Id, svc: Service, _: Writer) -> JSONResponse:
     return ok(server_json(await svc.stop(server_id)), message="Server stopped")

@@ -15,7 +15,7 @@ from typing import Any, Final
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from catalyst.db.models import Server
+from catalyst.db.models import Server, fits_int64
 from catalyst.errors import InvalidTransition, NotFound
 from catalyst.services import Emit
 
@@ -61,6 +61,12 @@ def _move(server: Server, action: str, target: ServerStatus) -> None:
     server.status = target.value
 
 
+def _check_id(server_id: int) -> None:
+    """An id no 64-bit column can hold names no server (rather than overflowing the driver)."""
+    if not fits_int64(server_id):
+        raise NotFound("Server not found")
+
+
 class ServerService:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], emit: Emit) -> None:
         self._sessions = sessions
@@ -73,6 +79,7 @@ class ServerService:
             return list(rows.all()), total
 
     async def get(self, server_id: int) -> Server:
+        _check_id(server_id)
         async with self._sessions() as db:
             server = await db.get(Server, server_id)
         if server is None:
@@ -89,6 +96,7 @@ class ServerService:
         return server
 
     async def _change(self, server_id: int, action: str, *steps: ServerStatus) -> Server:
+        _check_id(server_id)
         async with self._sessions() as db, db.begin():
             server = await db.get(Server, server_id, with_for_update=True)
             if server is None:
@@ -108,6 +116,7 @@ class ServerService:
         return server
 
     async def delete(self, server_id: int) -> None:
+        _check_id(server_id)
         async with self._sessions() as db, db.begin():
             server = await db.get(Server, server_id, with_for_update=True)
             if server is None:

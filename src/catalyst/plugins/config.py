@@ -30,8 +30,10 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from catalyst import audit
 from catalyst.crypto import SecretBox, SecretKeyError, is_sealed
-from catalyst.db.models import Plugin, utcnow
+from catalyst.db.models import Plugin, fits_int64, utcnow
+from catalyst.db.outage import guarded
 from catalyst.errors import BadRequest, NotFound
 from catalyst.http.bounded import join_bounded, shorten
 from catalyst.log import get_logger
@@ -42,6 +44,9 @@ Schema = Mapping[str, ConfigField]
 OnChange = Callable[[str, dict[str, Any]], Awaitable[None]]
 
 log = get_logger("plugins.config")
+
+#: The audit actor of the re-encryption of clear or old-key secrets at start.
+SEALER = "system:host"
 
 
 class ConfigValidationError(BadRequest, ConfigError):
@@ -71,7 +76,8 @@ class ConfigStore:
         schema_of: Callable[[str], Schema | None],
         box: SecretBox,
     ) -> None:
-        self._sessions = sessions
+        self._raw_sessions = sessions
+        self._sessions = guarded(sessions)  # an outage is a 503, not a plugin failure
         self._schema_of = schema_of
         self._box = box
         self._saved: dict[str, dict[str, Any]] = {}
@@ -129,6 +135,11 @@ class ConfigStore:
         if schema is None:
             raise NotFound("Plugin not found")
         accepted, errors = validate_changes(schema, changes)
+        errors.update(
+            (key, "must be an integer in the signed 64-bit range")
+            for key, value in accepted.items()
+            if isinstance(value, int) and not fits_int64(value)
+        )
         if errors:
             raise ConfigValidationError(plugin, errors)
         async with self._lock(plugin):
@@ -149,6 +160,9 @@ class ConfigStore:
             done.append(plugin)
         if done:
             log.info("config_secrets_sealed", plugins=done)
+            await audit.record(
+                self._raw_sessions, SEALER, "secrets.seal", "plugins.config", plugins=done
+            )
         return done
 
     # -- internals ---------------------------------------------------------------------------

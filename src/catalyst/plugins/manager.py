@@ -204,7 +204,7 @@ class PluginManager:
         assert manifest is not None
         assert manifest.backend is not None
         entry = manifest.backend.entry
-        if problem := self.config.problem(record.name):  # data: secrets no key opens
+        if problem := self.config.problem(record.name):  # secrets no key opens
             raise HookFailed(record.name, "config", problem, "")
         watch = ThreadWatch(record.name, "import", import_plugin)
         try:

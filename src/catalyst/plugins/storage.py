@@ -60,6 +60,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
 from catalyst.db.models import PluginStorage, utcnow
+from catalyst.db.outage import guarded
 from catalyst.errors import BadRequest
 
 MAX_KEY_LENGTH = 255
@@ -159,7 +160,7 @@ class StorageService:
     ) -> None:
         if not plugin_name or len(plugin_name) > MAX_PLUGIN_NAME_LENGTH:
             raise ValueError(f"A plugin name has 1 to 50 characters, not {plugin_name!r}")
-        self._sessions = sessions
+        self._sessions = guarded(sessions)  # an outage is a 503, not a plugin failure
         self.plugin_name = plugin_name
         self.max_value_bytes = max_value_bytes
         self.quota_bytes = quota_bytes

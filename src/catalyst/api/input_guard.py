@@ -1,0 +1,97 @@
+"""Refuse NUL characters in any text a request carries: 400 JSON with a message.
+
+PostgreSQL cannot store U+0000 in text, and no name, key or value of the host has a use for it,
+so it is refused before any route runs, for every route (host API and plugin routes alike):
+
+* in the path (``%00``) and in query parameter names and values;
+* in a JSON body: a ``\\u0000`` escape anywhere in it (a raw NUL byte is not JSON either).
+
+The JSON check reads the body before the route does; bodies over :data:`SCAN_LIMIT` are passed
+on unchecked (the request body limit refuses them anyway).
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qsl
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from catalyst.api.responses import fail
+
+#: The largest JSON body scanned for NUL escapes.
+SCAN_LIMIT = 8 * 1024 * 1024
+
+#: ``\u0000`` whose backslash is not itself escaped (an odd run of backslashes), or a raw NUL.
+_NUL_IN_JSON = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000|\x00")
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def target_problem(scope: Scope) -> str | None:
+    """Why the path or query of ``scope`` is refused, or None."""
+    if "\x00" in scope.get("path", ""):
+        return "Invalid request: the path contains a NUL character"
+    query = scope.get("query_string", b"").decode("latin-1")
+    if "%00" in query or "\x00" in query:
+        for name, value in parse_qsl(query, keep_blank_values=True):
+            if "\x00" in name or "\x00" in value:
+                return f"Invalid request: query parameter {name[:40]!r} contains a NUL character"
+    return None
+
+
+def _is_json(scope: Scope) -> bool:
+    for name, value in scope.get("headers", []):
+        if name == b"content-type":
+            return b"json" in value.lower()
+    return False
+
+
+class InputGuardMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        problem = target_problem(scope)
+        if problem is not None:
+            if scope["type"] == "websocket":
+                await send({"type": "websocket.close", "code": 1008, "reason": problem[:120]})
+            else:
+                await fail(problem, 400)(scope, receive, send)
+            return
+        if scope["type"] == "http" and scope["method"] in _BODY_METHODS and _is_json(scope):
+            checked = await self._checked_body(scope, receive, send)
+            if checked is None:
+                return
+            receive = checked
+        await self.app(scope, receive, send)
+
+    async def _checked_body(self, scope: Scope, receive: Receive, send: Send) -> Receive | None:
+        """Read the body (up to the scan limit); None when refused, else a replaying receive."""
+        messages: list[Message] = []
+        size = 0
+        complete = False
+        while size <= SCAN_LIMIT:
+            message = await receive()
+            messages.append(message)
+            if message["type"] != "http.request":
+                break
+            size += len(message.get("body", b""))
+            if not message.get("more_body", False):
+                complete = True
+                break
+        if complete:
+            body = b"".join(m.get("body", b"") for m in messages)
+            if _NUL_IN_JSON.search(body):
+                refusal = "Invalid request: the JSON body contains a NUL character (\\u0000)"
+                await fail(refusal, 400)(scope, receive, send)
+                return None
+
+        async def replay() -> Message:
+            if messages:
+                return messages.pop(0)
+            return await receive()
+
+        return replay
