@@ -44,6 +44,16 @@ def _cheap_password_hashing() -> Iterator[None]:
     passwords._hasher = original
 
 
+@pytest.fixture(autouse=True)
+def _restore_logging_config() -> Iterator[None]:
+    """A test whose app configures logging (``log_level="critical"``) leaves no mark on the next."""
+    import structlog
+
+    before = structlog.get_config()
+    yield
+    structlog.configure(**before)
+
+
 POSTGRES_URL = os.environ.get(
     "CATALYST_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )
