@@ -110,6 +110,14 @@ async def test_a_route_may_raise_or_lower_its_own_limit(admin: httpx.AsyncClient
     assert (await admin.post("/api/plugins/uploads/tiny", content=b"x" * 10)).status_code == 200
 
 
+async def test_a_raised_limit_holds_for_json_bodies_too(admin: httpx.AsyncClient) -> None:
+    """No layer in front of the plugin reads a JSON body under the default limit first."""
+    body = json.dumps({"pad": "x" * (2 * MIB)}).encode()
+    json_type = {"content-type": "application/json"}
+    r = await admin.post("/api/plugins/uploads/upload", content=body, headers=json_type)
+    assert r.json() == {"bytes": len(body)}, r.text
+
+
 async def test_a_handler_that_swallows_the_error_still_answers_413(
     admin: httpx.AsyncClient,
 ) -> None:

@@ -3,8 +3,11 @@
 PostgreSQL cannot store U+0000 in text, and no name, key or value of the host has a use for it,
 so it is refused before any route runs, for every route (host API and plugin routes alike):
 
-* in the path (``%00``) and in query parameter names and values;
-* in a JSON body: a ``\\u0000`` escape anywhere in it (a raw NUL byte is not JSON either).
+* in the path (``%00``): 404, since such a path names nothing;
+* in query parameter names and values: 400;
+* in a JSON body of a host API route: a ``\\u0000`` escape anywhere in it (a raw NUL byte is not
+  JSON either): 400. A plugin route's body is the plugin's to read, under its own body limit
+  (``max_body_bytes``); what it stores through ``ctx`` is checked there.
 
 The JSON check reads the body before the route does; bodies over :data:`SCAN_LIMIT` are passed
 on unchecked (the request body limit refuses them anyway).
@@ -18,6 +21,8 @@ from urllib.parse import parse_qsl
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from catalyst.api.responses import fail
+from catalyst.plugins.dispatcher import PREFIX
+from catalyst.plugins.routing import is_reserved
 
 #: The largest JSON body scanned for NUL escapes.
 SCAN_LIMIT = 8 * 1024 * 1024
@@ -27,16 +32,27 @@ _NUL_IN_JSON = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000|\x00")
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
-def target_problem(scope: Scope) -> str | None:
-    """Why the path or query of ``scope`` is refused, or None."""
+def target_problem(scope: Scope) -> tuple[str, int] | None:
+    """Why the path or query of ``scope`` is refused, with the status, or None."""
     if "\x00" in scope.get("path", ""):
-        return "Invalid request: the path contains a NUL character"
+        return "Not found: the path contains a NUL character", 404
     query = scope.get("query_string", b"").decode("latin-1")
     if "%00" in query or "\x00" in query:
         for name, value in parse_qsl(query, keep_blank_values=True):
             if "\x00" in name or "\x00" in value:
-                return f"Invalid request: query parameter {name[:40]!r} contains a NUL character"
+                return (
+                    f"Invalid request: query parameter {name[:40]!r} contains a NUL character",
+                    400,
+                )
     return None
+
+
+def _is_plugin_route(path: str) -> bool:
+    """A path the plugin dispatcher serves (not an admin path under ``/api/plugins/<name>``)."""
+    if not path.startswith(PREFIX):
+        return False
+    name, slash, rest = path[len(PREFIX) :].partition("/")
+    return bool(name) and not is_reserved(slash + rest)
 
 
 def _is_json(scope: Scope) -> bool:
@@ -56,12 +72,18 @@ class InputGuardMiddleware:
             return
         problem = target_problem(scope)
         if problem is not None:
+            message, status = problem
             if scope["type"] == "websocket":
-                await send({"type": "websocket.close", "code": 1008, "reason": problem[:120]})
+                await send({"type": "websocket.close", "code": 1008, "reason": message[:120]})
             else:
-                await fail(problem, 400)(scope, receive, send)
+                await fail(message, status)(scope, receive, send)
             return
-        if scope["type"] == "http" and scope["method"] in _BODY_METHODS and _is_json(scope):
+        if (
+            scope["type"] == "http"
+            and scope["method"] in _BODY_METHODS
+            and _is_json(scope)
+            and not _is_plugin_route(scope.get("path", ""))
+        ):
             checked = await self._checked_body(scope, receive, send)
             if checked is None:
                 return
