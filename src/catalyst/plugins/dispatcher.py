@@ -17,6 +17,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from catalyst.auth.deps import principal_from
+from catalyst.db.outage import MESSAGE as OUTAGE
+from catalyst.db.outage import bad_input_reason, is_database_outage
 from catalyst.errors import CatalystError
 from catalyst.log import get_logger
 from catalyst.plugins import watchdog
@@ -121,8 +123,14 @@ def _refused(exc: BaseException) -> Response | None:
     """A refusal the plugin author meant, or the host made on the plugin's behalf: its own 4xx."""
     if isinstance(exc, HTTPError):
         return _error(exc.message, exc.status_code)
-    if isinstance(exc, CatalystError) and exc.status_code < 500:
-        return _error(exc.message, exc.status_code)  # a refused ctx call (bad config value …)
+    if isinstance(exc, CatalystError):
+        # a refused ctx call (bad config value …), or the host's own 503 (database unavailable)
+        return _error(exc.message, exc.status_code)
+    if isinstance(exc, Exception):
+        if (reason := bad_input_reason(exc)) is not None:  # a value the database cannot hold
+            return _error(f"Invalid request: {reason}", 400)
+        if is_database_outage(exc):
+            return _error(OUTAGE, 503, {"Retry-After": "5"})
     if isinstance(exc, PluginPermissionError):
         return _error(str(exc), 403)
     if isinstance(exc, ConfigError):
