@@ -171,6 +171,7 @@ class Services:
             await self.plugins.stop()
         finally:
             executor.shutdown_idle()
+            self.passwords.close()
             if self.watchdog is not None:
                 self.watchdog.stop()
             await self.engine.dispose()
