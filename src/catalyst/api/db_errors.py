@@ -11,10 +11,11 @@ routes.
 
 from __future__ import annotations
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from catalyst.api.responses import fail
 from catalyst.db.outage import MESSAGE, bad_input_reason, is_database_outage
+from catalyst.http.started import StartedSend
 from catalyst.log import get_logger
 
 log = get_logger("db")
@@ -32,18 +33,11 @@ class DatabaseOutageMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = False
-
-        async def _send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
+        tracked = StartedSend(send)
         try:
-            await self.app(scope, receive, _send)
+            await self.app(scope, receive, tracked)
         except Exception as exc:
-            if started:
+            if tracked.started:
                 raise
             reason = bad_input_reason(exc)
             if reason is not None:

@@ -14,11 +14,12 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException
 from starlette.routing import compile_path
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from catalyst.api.responses import fail
 from catalyst.errors import CatalystError
 from catalyst.http.bounded import join_bounded, shorten
+from catalyst.http.started import StartedSend
 from catalyst.log import get_logger
 
 log = get_logger("api")
@@ -111,20 +112,13 @@ class UnhandledErrorMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = False
-
-        async def _send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
+        tracked = StartedSend(send)
         try:
-            await self.app(scope, receive, _send)
+            await self.app(scope, receive, tracked)
         except Exception:  # the last line of defence: log and answer 500
             correlation = uuid.uuid4().hex[:12]
             log.exception("unhandled_error", path=scope.get("path"), correlation_id=correlation)
-            if started:
+            if tracked.started:
                 return
             response = fail(f"Internal server error (correlation id {correlation})", 500)
             response.headers["X-Correlation-Id"] = correlation
