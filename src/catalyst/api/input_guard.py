@@ -4,7 +4,10 @@ PostgreSQL cannot store U+0000 in text, and no name, key or value of the host ha
 so it is refused before any route runs, for every route (host API and plugin routes alike):
 
 * in the path (``%00``) and in query parameter names and values;
-* in a JSON body: a ``\\u0000`` escape anywhere in it (a raw NUL byte is not JSON either).
+* in a JSON body: a ``\\u0000`` escape anywhere in it (a raw NUL byte is not JSON either);
+* in a JSON body: a lone surrogate escape (``\\ud800`` … ``\\udfff`` not part of a pair),
+  which Python accepts but no UTF-8 answer can carry: stored, it broke every later answer
+  showing it.
 
 The JSON check reads the body before the route does; bodies over :data:`SCAN_LIMIT` are passed
 on unchecked (the request body limit refuses them anyway).
@@ -12,6 +15,7 @@ on unchecked (the request body limit refuses them anyway).
 
 from __future__ import annotations
 
+import json
 import re
 from urllib.parse import parse_qsl
 
@@ -24,6 +28,8 @@ SCAN_LIMIT = 8 * 1024 * 1024
 
 #: ``\u0000`` whose backslash is not itself escaped (an odd run of backslashes), or a raw NUL.
 _NUL_IN_JSON = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000|\x00")
+#: A ``\uD800``–``\uDFFF`` escape: half of a pair, or a lone surrogate (told apart by parsing).
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -37,6 +43,20 @@ def target_problem(scope: Scope) -> str | None:
             if "\x00" in name or "\x00" in value:
                 return f"Invalid request: query parameter {name[:40]!r} contains a NUL character"
     return None
+
+
+def has_lone_surrogate(body: bytes) -> bool:
+    """Whether the JSON ``body`` holds a string (or key) with a lone surrogate. A body that is
+    not JSON is not refused here: its route says what is wrong with it."""
+    if not _SURROGATE_ESCAPE.search(body):
+        return False
+    try:
+        json.dumps(json.loads(body), ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    except (ValueError, RecursionError):
+        return False
+    return False
 
 
 def _is_json(scope: Scope) -> bool:
@@ -86,6 +106,13 @@ class InputGuardMiddleware:
             body = b"".join(m.get("body", b"") for m in messages)
             if _NUL_IN_JSON.search(body):
                 refusal = "Invalid request: the JSON body contains a NUL character (\\u0000)"
+                await fail(refusal, 400)(scope, receive, send)
+                return None
+            if has_lone_surrogate(body):
+                refusal = (
+                    "Invalid request: the JSON body contains a lone surrogate "
+                    "(a \\ud800-\\udfff escape that is not half of a pair)"
+                )
                 await fail(refusal, 400)(scope, receive, send)
                 return None
 
