@@ -170,10 +170,11 @@ async def test_admin_changes_are_audited(app: FastAPI) -> None:
     assert [(r.actor, r.action, r.target) for r in rows] == [
         # the operator's plugin_auto_enable setting consented to what the plugin requests
         ("system:auto-enable", "plugin.permissions.grant", "example-plugin"),
+        ("system:setup", "user.create", "admin"),  # admin_client creates the first admin
         ("admin", "plugin.disable", "example-plugin"),
         ("admin", "plugin.config", "example-plugin"),
     ]
-    assert json.dumps(rows[2].details) == '{"keys": ["greeting"]}'
+    assert json.dumps(rows[3].details) == '{"keys": ["greeting"]}'
 
 
 async def test_frontend_files_are_served_from_the_entry_folder_only(
