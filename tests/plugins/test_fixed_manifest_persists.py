@@ -50,3 +50,23 @@ async def test_a_manifest_fixed_after_discovery_is_remembered(
     assert record.state is PluginState.ENABLED
     assert record.granted == frozenset({"server.read"})
     assert (await c.get("/api/plugins/late/greeting")).json() == {"greeting": "saved"}
+
+
+async def test_an_invalid_plugin_shows_the_problems_of_its_current_manifest(
+    settings: Settings, app_factory: AppFactory
+) -> None:
+    """Edited from one invalid manifest to another, the plugin lists the new problems (it kept
+    listing the first ones: the new source was assigned after the refusal that raised)."""
+    folder = write_plugin(settings.plugins_dir, "twice", CODE)
+    first = manifest("twice")
+    del first["author"]
+    (folder / "plugin.json").write_text(json.dumps(first))
+    app = await app_factory()
+    c = await admin_client(app)
+    errors = (await c.get("/api/plugins/twice")).json()["data"]["errors"]
+    assert [e["path"] for e in errors] == ["author"]
+    second = manifest("twice", version="not-a-version")
+    (folder / "plugin.json").write_text(json.dumps(second))
+    assert (await c.post("/api/plugins/twice/reload")).status_code == 400
+    errors = (await c.get("/api/plugins/twice")).json()["data"]["errors"]
+    assert [e["path"] for e in errors] == ["version"]

@@ -53,9 +53,9 @@ async def reload_plugin(manager: PluginManager, name: str, actor: str = "system"
         )
         if not source.ok:
             detail = "\n".join(str(e) for e in source.errors)
-            await _failed(manager, record, f"Invalid plugin.json: {source.error_message}", detail)
-            if record.instance is None:
+            if record.instance is None:  # nothing serves: show the problems of the files now
                 record.source = source
+            await _failed(manager, record, f"Invalid plugin.json: {source.error_message}", detail)
         problem = _dependency_problem(manager, record, source)
         if problem:
             await _failed(manager, record, problem, "")
