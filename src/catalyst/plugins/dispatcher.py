@@ -17,7 +17,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from catalyst.auth.deps import principal_from
-from catalyst.errors import CatalystError
+from catalyst.db.outage import MESSAGE as DB_UNAVAILABLE
+from catalyst.db.outage import is_database_outage
+from catalyst.errors import CatalystError, ServiceUnavailable
 from catalyst.log import get_logger
 from catalyst.plugins import watchdog
 from catalyst.plugins.inflight import Call, InFlight, Reason
@@ -123,6 +125,10 @@ def _refused(exc: BaseException) -> Response | None:
         return _error(exc.message, exc.status_code)
     if isinstance(exc, CatalystError) and exc.status_code < 500:
         return _error(exc.message, exc.status_code)  # a refused ctx call (bad config value …)
+    if isinstance(exc, ServiceUnavailable):  # the database did not answer a ctx call: 503
+        return _error(exc.message, 503, {"Retry-After": "5"})
+    if isinstance(exc, Exception) and is_database_outage(exc):
+        return _error(DB_UNAVAILABLE, 503, {"Retry-After": "5"})
     if isinstance(exc, PluginPermissionError):
         return _error(str(exc), 403)
     if isinstance(exc, ConfigError):
