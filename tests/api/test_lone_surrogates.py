@@ -83,3 +83,27 @@ async def test_an_audit_time_out_of_range_in_utc_is_400(
     r = await admin.get(f"/api/audit?{query}")
     assert r.status_code == 400, r.text
     assert "out of range" in r.json()["error"]
+
+
+STORES_ONE = """
+def on_load(ctx):
+    @ctx.post("/odd")
+    async def odd(request):
+        await ctx.set_config("greeting", "odd \\ud800 text")  # plugin code may still make one
+        return {"greeting": ctx.get_config("greeting")}
+"""
+
+
+async def test_text_with_a_lone_surrogate_is_still_answered(
+    settings: Settings, app_factory: AppFactory
+) -> None:
+    """Text holding a lone surrogate (stored before the guard, or made by plugin code) is
+    answered as a JSON escape instead of a 500 on every later look at it."""
+    write_plugin(settings.plugins_dir, "odd", STORES_ONE, config=SCHEMA)
+    admin = await admin_client(await app_factory(plugin_auto_enable=["odd"]))
+    r = await admin.post("/api/plugins/odd/odd")
+    assert r.status_code == 200, r.text
+    assert '"odd \\ud800 text"' in r.text
+    r = await admin.get("/api/plugins/odd")
+    assert r.status_code == 200, r.text
+    assert r.json()["data"]["config"]["greeting"] == "odd \ud800 text"
