@@ -77,8 +77,7 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port to bind")] = None,
 ) -> None:
     """Migrate the database, create the admin on first start, and serve the panel."""
-    import uvicorn
-
+    from catalyst import serving
     from catalyst.app import create_app
 
     settings = Settings()
@@ -93,15 +92,15 @@ def serve(
         signal.signal(stop_signal, _exit_quietly)
     login = asyncio.run(_prepare(settings))
     _announce(settings, login, f"http://{settings.host}:{settings.port}")
-    uvicorn.run(
+    serving.serve(
         create_app(settings),
+        grace=settings.shutdown_grace_seconds,
         host=settings.host,
         port=settings.port,
         log_level="warning",
         access_log=False,
         ws="websockets-sansio",
         proxy_headers=False,  # CATALYST_FORWARDED_ALLOW_IPS decides (catalyst.http.forwarded)
-        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
     )
 
 

@@ -316,7 +316,7 @@ async def test_nul_and_odd_names_are_400_or_404_not_500(admin: httpx.AsyncClient
         ("put", f"/api/users/{me}/role", {"role": "x\x00"}, 400),
         ("post", "/api/roles", {"name": "n", "description": "a\x00", "permissions": []}, 400),
         ("post", "/api/roles", {"name": "n\x00", "permissions": []}, 400),
-        ("patch", "/api/roles/a%00b", {"description": "x"}, 404),
+        ("patch", "/api/roles/a%00b", {"description": "x"}, 404),  # NUL in a path: 404
     ]
     for method, url, body, status in cases:
         r = await admin.request(method.upper(), url, json=body)

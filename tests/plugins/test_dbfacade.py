@@ -39,6 +39,15 @@ async def test_servers_read_needs_server_read(app: FastAPI) -> None:
         await nothing.db.servers.count()
 
 
+async def test_the_refusal_says_how_a_permission_is_granted(app: FastAPI) -> None:
+    """Re-enabling is not the only way (a reload's new permissions wait for consent)."""
+    nothing = await ctx_of(app, "nothing")
+    with pytest.raises(PluginPermissionError) as refused:
+        await nothing.db.servers.find_many()
+    assert "re-enable" not in str(refused.value)
+    assert "an admin grants it" in str(refused.value)
+
+
 async def test_changing_a_server_needs_server_write(app: FastAPI) -> None:
     admin = await admin_client(app)
     sid = (await admin.post("/api/servers", json={"name": "S", "game": "g"})).json()["data"]["id"]

@@ -85,8 +85,9 @@ async def test_sync_routes_tasks_listeners_and_hooks_run_in_the_plugins_pool(
     await app.state.services.bus.emit("server:poked", {"id": 1})
     plugin = module(app, "where")
     assert plugin.done.is_set()
-    for kind in ("on_load", "task", "listener"):
+    for kind in ("task", "listener"):
         assert plugin.seen[kind].startswith("plugin:where-"), (kind, plugin.seen)
+    assert plugin.seen["on_load"].startswith("plugin:where:hooks-"), plugin.seen  # its own pool
 
 
 async def test_blocked_sync_routes_of_one_plugin_starve_neither_another_nor_a_reload(
@@ -120,6 +121,40 @@ async def test_blocked_sync_routes_of_one_plugin_starve_neither_another_nor_a_re
         async with asyncio.timeout(GUARD):
             answers = await asyncio.gather(*held)
     assert all(a.json() == {"blocked": True} for a in answers)
+
+
+async def test_a_plugin_whose_sync_routes_hold_its_pool_can_still_be_reloaded_and_disabled(
+    settings: Settings, app_factory: AppFactory
+) -> None:
+    """Its sync hooks (on_load of the new version, on_disable, on_unload) do not queue behind
+    the blocked handlers: before the fix the reload timed out (hook timeout) and failed."""
+    write_plugin(settings.plugins_dir, "blocking", BLOCKING)
+    app = await app_factory(
+        plugin_auto_enable=["blocking"],
+        plugin_threads=2,
+        plugin_route_timeout=60,
+        plugin_hook_timeout=5,
+    )
+    c = await admin_client(app)
+    blocking = module(app, "blocking")
+    held = [asyncio.create_task(c.get("/api/plugins/blocking/block")) for _ in range(3)]
+    try:
+        with ThreadPoolExecutor(1) as waiter:
+            for _ in range(2):  # both threads of the plugin's pool are taken, one call queued
+                entered = asyncio.get_running_loop().run_in_executor(
+                    waiter, blocking.entered.acquire, True, GUARD
+                )
+                assert await entered
+        async with asyncio.timeout(GUARD):
+            r = await c.post("/api/plugins/blocking/reload")
+            assert r.status_code == 200, r.text
+            r = await c.post("/api/plugins/blocking/enable", json={"enabled": False})
+            assert r.status_code == 200, r.text
+            assert "warning" not in r.json(), r.json()
+    finally:
+        blocking.release.set()
+        async with asyncio.timeout(GUARD):
+            await asyncio.gather(*held)
 
 
 def test_pool_is_bounded_and_shutdown_does_not_wait() -> None:

@@ -39,7 +39,10 @@ def entry_json(row: AuditLog) -> dict[str, Any]:
 
 
 def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    try:
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+14:00 is before year 1 in UTC
+        raise BadRequest(f"{value.isoformat()} is out of range once converted to UTC") from None
 
 
 def _action_filter(action: str) -> ColumnElement[bool]:

@@ -8,6 +8,9 @@ so it is refused before any route runs, for every route (host API and plugin rou
 * in a JSON body of a host API route: a ``\\u0000`` escape anywhere in it (a raw NUL byte is not
   JSON either): 400. A plugin route's body is the plugin's to read, under its own body limit
   (``max_body_bytes``); what it stores through ``ctx`` is checked there.
+* in a host API route's JSON body, a lone surrogate escape (``\\ud800`` … ``\\udfff`` not part
+  of a pair), which Python accepts but no UTF-8 answer can carry: stored, it broke every later
+  answer showing it (400).
 
 The JSON check reads the body before the route does; bodies over :data:`SCAN_LIMIT` are passed
 on unchecked (the request body limit refuses them anyway).
@@ -15,6 +18,7 @@ on unchecked (the request body limit refuses them anyway).
 
 from __future__ import annotations
 
+import json
 import re
 from urllib.parse import parse_qsl
 
@@ -29,6 +33,8 @@ SCAN_LIMIT = 8 * 1024 * 1024
 
 #: ``\u0000`` whose backslash is not itself escaped (an odd run of backslashes), or a raw NUL.
 _NUL_IN_JSON = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000|\x00")
+#: A ``\uD800``–``\uDFFF`` escape: half of a pair, or a lone surrogate (told apart by parsing).
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -53,6 +59,20 @@ def _is_plugin_route(path: str) -> bool:
         return False
     name, slash, rest = path[len(PREFIX) :].partition("/")
     return bool(name) and not is_reserved(slash + rest)
+
+
+def has_lone_surrogate(body: bytes) -> bool:
+    """Whether the JSON ``body`` holds a string (or key) with a lone surrogate. A body that is
+    not JSON is not refused here: its route says what is wrong with it."""
+    if not _SURROGATE_ESCAPE.search(body):
+        return False
+    try:
+        json.dumps(json.loads(body), ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    except (ValueError, RecursionError):
+        return False
+    return False
 
 
 def _is_json(scope: Scope) -> bool:
@@ -108,6 +128,13 @@ class InputGuardMiddleware:
             body = b"".join(m.get("body", b"") for m in messages)
             if _NUL_IN_JSON.search(body):
                 refusal = "Invalid request: the JSON body contains a NUL character (\\u0000)"
+                await fail(refusal, 400)(scope, receive, send)
+                return None
+            if has_lone_surrogate(body):
+                refusal = (
+                    "Invalid request: the JSON body contains a lone surrogate "
+                    "(a \\ud800-\\udfff escape that is not half of a pair)"
+                )
                 await fail(refusal, 400)(scope, receive, send)
                 return None
 

@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse as _StarletteJSON
+
+
+class JSONResponse(_StarletteJSON):
+    """Starlette's JSON answer, which can also carry text holding a lone surrogate (stored
+    before such input was refused, or made by plugin code): such text cannot be UTF-8, so the
+    body falls back to ASCII escapes (``\\ud800``, valid JSON) instead of failing with a 500."""
+
+    def render(self, content: Any) -> bytes:
+        try:
+            return super().render(content)
+        except UnicodeEncodeError:
+            text = json.dumps(content, ensure_ascii=True, allow_nan=False, separators=(",", ":"))
+            return text.encode("ascii")
 
 
 def ok(data: Any = None, message: str | None = None, status_code: int = 200) -> JSONResponse:

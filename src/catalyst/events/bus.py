@@ -340,7 +340,7 @@ class EventBus:
             if _cancelling():
                 raise
             self._failed(sub, event, source, exc)
-        except Exception as exc:  # noqa: BLE001 - plugin code: contain, log and count every failure
+        except BaseException as exc:  # noqa: BLE001 - plugin code (sys.exit() too): contain it
             self._failed(sub, event, source, exc)
         if (spent := perf_counter() - began) > _SLOW_SYNC_HANDLER:
             self._log.warning(
@@ -363,7 +363,7 @@ class EventBus:
             if _cancelling():
                 raise  # the emitter is being cancelled: let it
             self._failed(sub, event, source, exc)  # the handler cancelled itself
-        except Exception as exc:  # noqa: BLE001 - plugin code: contain, log and count every failure
+        except BaseException as exc:  # noqa: BLE001 - plugin code (sys.exit() too): contain it
             self._failed(sub, event, source, exc)
 
     async def _publish(

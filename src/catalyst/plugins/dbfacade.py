@@ -32,7 +32,8 @@ class _Gate:
             shown = ", ".join(sorted(granted)) or "none"
             raise PluginPermissionError(
                 f"Plugin {self._plugin!r} needs permission {permission!r} for this call "
-                f"(granted: {shown}); declare it in plugin.json and re-enable the plugin"
+                f"(granted: {shown}); declare it in plugin.json, then an admin grants it (on "
+                "enabling the plugin, or by consenting to it on the plugin's page)"
             )
 
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 import asyncio
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterable, AsyncIterator, Callable
+from typing import Any
 
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from catalyst.auth.deps import principal_from
@@ -110,7 +111,22 @@ class Dispatcher:
         problem = _invalid(response)
         if problem is not None:
             return _failed(table.plugin, where, path, ValueError(f"invalid response: {problem}"))
+        if isinstance(response, StreamingResponse):
+            response.body_iterator = _reported(table.plugin, where, path, response.body_iterator)
         return response
+
+
+async def _reported(
+    plugin: str, where: str, path: str, body: AsyncIterable[Any]
+) -> AsyncIterator[Any]:
+    """A streamed body, whose failure (after the answer began, so the connection is cut) goes
+    to the plugin's own log like any route failure, not only to the host's."""
+    try:
+        async for chunk in body:
+            yield chunk
+    except Exception as exc:
+        plugin_error(plugin, f"route {where} failed while streaming its answer", exc, path=path)
+        raise
 
 
 def _host_cancelled() -> bool:

@@ -1,9 +1,11 @@
 """Where sync plugin code runs: a bounded pool of worker threads per plugin, and one for imports.
 
-A sync ``def`` route, task, event listener, hook or WebSocket handler never runs on the event
-loop: it runs in its plugin's own pool (``CATALYST_PLUGIN_THREADS`` threads, default 4). One
-plugin whose sync handlers all block therefore queues only its own calls; other plugins, the
-host and reloads (plugin imports use a separate pool) go on.
+A sync ``def`` route, task, event listener or WebSocket handler never runs on the event loop: it
+runs in its plugin's own pool (``CATALYST_PLUGIN_THREADS`` threads, default 4). One plugin whose
+sync handlers all block therefore queues only its own calls; other plugins, the host and reloads
+go on: plugin imports use a separate pool, and each plugin's sync lifecycle hooks
+(``on_load`` … ``on_unload``) a second pool of its own (:func:`run_hook`), so that the plugin
+can still be reloaded, disabled or stopped while its handlers hold every thread of its pool.
 
 The pools use daemon threads: a handler that never returns cannot keep the process from exiting,
 and shutting a pool down never waits for running calls (they finish on their own; queued calls
@@ -27,6 +29,7 @@ T = TypeVar("T")
 
 DEFAULT_THREADS: Final = 4
 IMPORTS: Final = "<imports>"
+HOOKS: Final = ":hooks"  # suffix of a plugin's hook pool (never part of a plugin name)
 _Job = tuple[Future[Any], Callable[..., Any], tuple[Any, ...], dict[str, Any]]
 
 
@@ -138,16 +141,21 @@ def release(plugin: str) -> None:
         _state.users[plugin] = left
         return
     _state.users.pop(plugin, None)
-    found = _state.pools.pop(plugin, None)
-    if found is not None:
-        found.shutdown()
+    for name in (plugin, plugin + HOOKS):
+        found = _state.pools.pop(name, None)
+        if found is not None:
+            found.shutdown()
 
 
 def shutdown_idle() -> None:
     """Shut down, without waiting, every plugin pool no loaded generation uses (host shutdown,
     after its plugins were unloaded; another host in the same process keeps its pools)."""
-    for name in [n for n in _state.pools if n != IMPORTS and _state.users.get(n, 0) <= 0]:
+    for name in [n for n in _state.pools if n != IMPORTS and _state.users.get(_owner(n), 0) <= 0]:
         _state.pools.pop(name).shutdown()
+
+
+def _owner(pool_name: str) -> str:
+    return pool_name.removesuffix(HOOKS)
 
 
 async def run_sync(plugin: str, fn: Callable[..., T], *args: Any) -> T:
@@ -158,6 +166,12 @@ async def run_sync(plugin: str, fn: Callable[..., T], *args: Any) -> T:
     context = contextvars.copy_context()
     future = pool(plugin).submit(context.run, fn, *args)
     return await asyncio.wrap_future(future)
+
+
+async def run_hook(plugin: str, fn: Callable[..., T], *args: Any) -> T:
+    """``fn(*args)`` in ``plugin``'s hook pool: a lifecycle hook never queues behind the plugin's
+    own route, task or listener calls."""
+    return await run_sync(plugin + HOOKS, fn, *args)
 
 
 async def run_import(fn: Callable[..., T], *args: Any) -> T:

@@ -133,7 +133,7 @@ async def call_hook(
                 await fn(*args)
             else:
                 watch = ThreadWatch(plugin, hook, fn)
-                result = await executor.run_sync(plugin, watch, *args)
+                result = await executor.run_hook(plugin, watch, *args)
                 if inspect.isawaitable(result):
                     await result
     except TimeoutError as exc:

@@ -10,6 +10,11 @@ from typing import Any
 import structlog
 
 DEFAULT_KEEP = 500
+#: Bounds of one record: a plugin logging megabytes (a request body, say) must neither fill the
+#: host's memory (``DEFAULT_KEEP`` records per plugin) nor push megabytes to every admin client.
+MAX_MESSAGE = 10_000  # characters of the message
+MAX_TEXT = 20_000  # characters of each text value in the fields (a traceback included)
+MAX_ITEMS = 100  # fields of a record, items of a list or dict among them
 
 
 class LogBuffer:
@@ -25,8 +30,8 @@ class LogBuffer:
             "seq": self._seq,
             "time": time.time(),
             "level": level,
-            "message": message,
-            "fields": {k: _jsonable(v) for k, v in fields.items()},
+            "message": clip(message, MAX_MESSAGE),
+            "fields": _jsonable(fields),
         }
         self.records.append(record)
         return record
@@ -40,14 +45,24 @@ class LogBuffer:
         return out[-limit:]
 
 
+def clip(text: str, limit: int) -> str:
+    """``text``, cut to ``limit`` characters with a note of how much was left out."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text) - limit} more characters)"
+
+
 def _jsonable(value: Any) -> Any:
-    if value is None or isinstance(value, str | int | float | bool):
+    if value is None or isinstance(value, int | float | bool):
         return value
+    if isinstance(value, str):
+        return clip(value, MAX_TEXT)
     if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
+        return [_jsonable(v) for v in value[:MAX_ITEMS]]
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    return repr(value)
+        items = list(value.items())[:MAX_ITEMS]
+        return {clip(str(k), 200): _jsonable(v) for k, v in items}
+    return clip(repr(value), MAX_TEXT)
 
 
 class PluginLogger:
@@ -63,8 +78,8 @@ class PluginLogger:
     def _emit(self, level: str, message: str, fields: dict[str, Any]) -> None:
         record = self.buffer.add(level, str(message), fields)
         # structlog's first argument is named "event": a field of that name is passed renamed.
-        safe = {("event_" if k == "event" else k): v for k, v in fields.items()}
-        getattr(self._log, level)(str(message), **safe)
+        safe = {("event_" if k == "event" else k): v for k, v in record["fields"].items()}
+        getattr(self._log, level)(record["message"], **safe)
         for listener in self.on_record:
             try:
                 listener(self.plugin, record)

@@ -53,12 +53,14 @@ async def reload_plugin(manager: PluginManager, name: str, actor: str = "system"
         )
         if not source.ok:
             detail = "\n".join(str(e) for e in source.errors)
-            await _failed(manager, record, f"Invalid plugin.json: {source.error_message}", detail)
-            if record.instance is None:
+            if record.instance is None:  # nothing serves: show the problems of the files now
                 record.source = source
+            await _failed(manager, record, f"Invalid plugin.json: {source.error_message}", detail)
         problem = _dependency_problem(manager, record, source)
         if problem:
             await _failed(manager, record, problem, "")
+        if record.source.manifest is None:
+            await _first_valid_manifest(manager, record, source)
         old = record.instance
         was_enabled = record.state is S.ENABLED
         should_enable = was_enabled or (
@@ -77,6 +79,20 @@ async def reload_plugin(manager: PluginManager, name: str, actor: str = "system"
         "plugin:reloaded", {"name": name, "durationMs": round(elapsed, 2)}, source="core"
     )
     return elapsed
+
+
+async def _first_valid_manifest(
+    manager: PluginManager, record: PluginRecord, source: PluginSource
+) -> None:
+    """A plugin found with an invalid manifest had no database row (see
+    :mod:`catalyst.plugins.persistence`): now that its manifest is valid it gets one, so that
+    enabling, grants and config are remembered, as for a plugin found valid."""
+    from catalyst.plugins.scanning import restore_rows
+
+    record.source = source  # no generation serves: nothing to keep of the invalid source
+    failed = await restore_rows(manager, [record.name])
+    if record.name in failed:
+        await _failed(manager, record, failed[record.name], "")
 
 
 def _dependency_problem(

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from starlette.convertors import Convertor
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import PlainTextResponse, Response
 
+from catalyst.api.responses import JSONResponse
 from catalyst.plugins import executor
 from catalyst.plugins.route_paths import compile_url, specificity
 from catalyst.sdk.errors import RegistrationError

@@ -53,7 +53,7 @@ async def rescan(manager: PluginManager) -> dict[str, list[str]]:
     added = sorted(set(found) - set(manager.records))
     for name in added:
         manager.records[name] = PluginRecord(name=name, source=found[name])
-    await _restore(manager, added)
+    await restore_rows(manager, added)
     await _check_dependencies(manager)
     await start_concurrently(manager, added)
     await manager.recheck_dependencies()
@@ -62,7 +62,9 @@ async def rescan(manager: PluginManager) -> dict[str, list[str]]:
     return {"added": added, "removed": removed}
 
 
-async def _restore(manager: PluginManager, added: list[str]) -> None:
+async def restore_rows(manager: PluginManager, added: list[str]) -> dict[str, str]:
+    """Read (or create) the database rows of the plugins ``added``; those whose row failed are
+    put in error, and returned with the message."""
     db = manager.services.db
     result = await persistence.restore(
         db, {n: manager.records[n] for n in added}, manager.config, manager.auto_enable
@@ -76,6 +78,7 @@ async def _restore(manager: PluginManager, added: list[str]) -> None:
             await audit.record(
                 db, grants.AUTO_ENABLE, "plugin.permissions.grant", name, permissions=granted
             )
+    return result.failed
 
 
 async def _check_dependencies(manager: PluginManager) -> None:

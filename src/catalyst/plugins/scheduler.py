@@ -258,7 +258,11 @@ class ScheduledTask:
                     result = self._handler()
                     if inspect.isawaitable(result):
                         await result
-            except Exception as exc:  # noqa: BLE001 - plugin code: contain, log and record
+            except BaseException as exc:  # plugin code: contain, log and record
+                # sys.exit() or KeyboardInterrupt in a task must not stop the host (it did);
+                # only the host's own cancellation of this run goes on.
+                if isinstance(exc, asyncio.CancelledError) and _cancelling():
+                    raise
                 status.last_error = (
                     f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
                 )
@@ -272,10 +276,15 @@ class ScheduledTask:
             if self._run is asyncio.current_task():
                 self._run = None
 
-    def _report(self, exc: Exception, trigger: str) -> None:
+    def _report(self, exc: BaseException, trigger: str) -> None:
         seen = self._errors.seen(exc)
         self._status.repeat_count = seen - 1
         report_failure(self.owner, self.name, exc, seen, self._log, trigger=trigger)
+
+
+def _cancelling() -> bool:
+    task = asyncio.current_task()
+    return task is None or task.cancelling() > 0
 
 
 async def _reap(

@@ -1,0 +1,112 @@
+"""SIGTERM to the real `catalyst serve` while plugin requests hang: their callers get the JSON
+503 "The host is shutting down" (not uvicorn's text 500 of a cancelled task), async and sync
+handlers alike."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.plugin_helpers import write_plugin
+from tests.test_serve_process import free_port
+
+PLUGIN = """
+import asyncio
+import pathlib
+import time
+
+OUT = pathlib.Path(__file__).resolve().parents[1] / "out"
+
+def on_load(ctx):
+    @ctx.get("/hang", timeout=300)
+    async def hang(request):
+        (OUT / "async").write_text("yes")
+        await asyncio.sleep(3600)
+
+    @ctx.get("/hang-sync", timeout=300)
+    def hang_sync(request):
+        (OUT / "sync").write_text("yes")
+        time.sleep(3600)
+"""
+PASSWORD = "a-password-for-the-shutdown-test"
+
+
+@pytest.mark.slow
+def test_sigterm_answers_hanging_plugin_requests_503_json(tmp_path: Path) -> None:
+    plugins = tmp_path / "plugins"
+    out = write_plugin(plugins, "hang", PLUGIN) / "out"
+    out.mkdir()
+    port = free_port()
+    env = {
+        **os.environ,
+        "CATALYST_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}",
+        "CATALYST_DATA_DIR": str(tmp_path / "data"),
+        "CATALYST_PLUGINS_DIR": str(plugins),
+        "CATALYST_PLUGIN_AUTO_ENABLE": json.dumps(["hang"]),
+        "CATALYST_ADMIN_PASSWORD": PASSWORD,
+        "CATALYST_LOG_FORMAT": "json",
+        "CATALYST_SHUTDOWN_GRACE_SECONDS": "1",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "catalyst", "serve", "--port", str(port)],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    answers: dict[str, httpx.Response | Exception] = {}
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
+            try:
+                if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "serve did not answer /api/health"
+            time.sleep(0.1)
+        login = httpx.post(
+            f"{base}/api/auth/login", json={"username": "admin", "password": PASSWORD}
+        )
+        headers = {"Authorization": f"Bearer {login.json()['data']['token']}"}
+
+        def call(path: str) -> None:
+            try:
+                answers[path] = httpx.get(
+                    f"{base}/api/plugins/hang{path}", headers=headers, timeout=60
+                )
+            except httpx.HTTPError as exc:
+                answers[path] = exc
+
+        clients = [threading.Thread(target=call, args=(p,)) for p in ("/hang", "/hang-sync")]
+        for client in clients:
+            client.start()
+        while not ((out / "async").exists() and (out / "sync").exists()):
+            assert proc.poll() is None
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
+        for client in clients:
+            client.join(timeout=60)
+        log = proc.stdout.read() if proc.stdout else ""
+        for path in ("/hang", "/hang-sync"):
+            answer = answers[path]
+            assert isinstance(answer, httpx.Response), f"{path}: {answer!r}\n{log}"
+            assert answer.status_code == 503, f"{path}: {answer.text}\n{log}"
+            assert answer.json() == {"success": False, "error": "The host is shutting down"}
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
