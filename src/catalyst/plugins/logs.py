@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 import traceback
 from collections import deque
@@ -23,25 +24,29 @@ class LogBuffer:
     def __init__(self, keep: int = DEFAULT_KEEP) -> None:
         self.records: deque[dict[str, Any]] = deque(maxlen=keep)
         self._seq = 0
+        #: Plugin code logs from its worker threads too: numbering and keeping are one step.
+        self._lock = threading.Lock()
 
     def add(self, level: str, message: str, fields: dict[str, Any]) -> dict[str, Any]:
-        self._seq += 1
         record = {
-            "seq": self._seq,
+            "seq": 0,
             "time": time.time(),
             "level": level,
             "message": clip(message, MAX_MESSAGE),
             "fields": _jsonable(fields),
         }
-        self.records.append(record)
+        with self._lock:
+            self._seq += 1
+            record["seq"] = self._seq
+            self.records.append(record)
         return record
 
     def tail(
         self, limit: int = 100, since: int = 0, level: str | None = None
     ) -> list[dict[str, Any]]:
-        out = [
-            r for r in self.records if r["seq"] > since and (level is None or r["level"] == level)
-        ]
+        with self._lock:  # a worker thread may be appending
+            records = list(self.records)
+        out = [r for r in records if r["seq"] > since and (level is None or r["level"] == level)]
         return out[-limit:]
 
 
