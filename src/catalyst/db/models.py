@@ -155,11 +155,11 @@ class AuditLog(Base):
     __tablename__ = "audit_log"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    actor: Mapped[str] = mapped_column(String(64))
+    actor: Mapped[str] = mapped_column(String(64), index=True)
     action: Mapped[str] = mapped_column(String(64), index=True)
-    target: Mapped[str] = mapped_column(String(255), default="")
+    target: Mapped[str] = mapped_column(String(255), default="", index=True)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 
 
 __all__ = [
