@@ -8,7 +8,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -20,6 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.live_server import free_port
 from tests.test_docs_commands import ROOT, shell_commands
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -31,13 +31,6 @@ SEED_COMMANDS = [
     "curl -X POST http://localhost:3000/api/plugins/example-plugin/echo "
     "-H 'Content-Type: application/json' -d '{\"test\":\"data\"}'",
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def wait_healthy(base: str, proc: subprocess.Popen[bytes], log: Path) -> None:

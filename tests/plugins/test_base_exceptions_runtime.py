@@ -4,10 +4,6 @@ task calling sys.exit() stopped the whole host)."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -15,7 +11,7 @@ import httpx
 import pytest
 
 from tests.plugin_helpers import write_plugin
-from tests.test_serve_process import free_port
+from tests.serve_subprocess import serving
 
 PLUGIN = """
 import sys
@@ -39,53 +35,14 @@ def on_enable(ctx):
     ctx.on("server:started", interrupted)
     ctx.on("server:started", leaves)
 """
-PASSWORD = "a-password-for-the-exit-test"
 
 
 @pytest.mark.slow
 def test_sys_exit_in_tasks_and_listeners_does_not_stop_the_host(tmp_path: Path) -> None:
     plugins = tmp_path / "plugins"
     write_plugin(plugins, "leaver", PLUGIN)
-    port = free_port()
-    env = {
-        **os.environ,
-        "CATALYST_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}",
-        "CATALYST_DATA_DIR": str(tmp_path / "data"),
-        "CATALYST_PLUGINS_DIR": str(plugins),
-        "CATALYST_PLUGIN_AUTO_ENABLE": json.dumps(["leaver"]),
-        "CATALYST_ADMIN_PASSWORD": PASSWORD,
-        "CATALYST_LOG_FORMAT": "json",
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "catalyst", "serve", "--port", str(port)],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-
-    def log() -> str:
-        proc.kill()
-        return proc.stdout.read() if proc.stdout else ""
-
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None, log()
-            try:
-                if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "serve did not answer /api/health"
-            time.sleep(0.1)
-        login = httpx.post(
-            f"{base}/api/auth/login", json={"username": "admin", "password": PASSWORD}
-        )
-        token = login.json()["data"]["token"]
-        headers = {"Authorization": f"Bearer {token}"}
+    with serving(tmp_path, plugins, ["leaver"]) as served:
+        proc, base, headers, log = served.proc, served.base, served.headers, served.output
         with httpx.Client(base_url=base, headers=headers, timeout=30) as c:
             for task in ("exits", "exits-async"):
                 r = c.post(f"/api/plugins/leaver/tasks/{task}/run")
@@ -106,7 +63,3 @@ def test_sys_exit_in_tasks_and_listeners_does_not_stop_the_host(tmp_path: Path) 
             tasks = {t["id"]: t for t in c.get("/api/plugins/leaver").json()["data"]["tasks"]}
             assert tasks["exits"]["lastError"] == "SystemExit: 4"
             assert tasks["exits-async"]["lastError"] == "KeyboardInterrupt"
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()

@@ -4,11 +4,7 @@ handlers alike."""
 
 from __future__ import annotations
 
-import json
-import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -17,7 +13,7 @@ import httpx
 import pytest
 
 from tests.plugin_helpers import write_plugin
-from tests.test_serve_process import free_port
+from tests.serve_subprocess import serving
 
 PLUGIN = """
 import asyncio
@@ -37,7 +33,6 @@ def on_load(ctx):
         (OUT / "sync").write_text("yes")
         time.sleep(3600)
 """
-PASSWORD = "a-password-for-the-shutdown-test"
 
 
 @pytest.mark.slow
@@ -45,42 +40,10 @@ def test_sigterm_answers_hanging_plugin_requests_503_json(tmp_path: Path) -> Non
     plugins = tmp_path / "plugins"
     out = write_plugin(plugins, "hang", PLUGIN) / "out"
     out.mkdir()
-    port = free_port()
-    env = {
-        **os.environ,
-        "CATALYST_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}",
-        "CATALYST_DATA_DIR": str(tmp_path / "data"),
-        "CATALYST_PLUGINS_DIR": str(plugins),
-        "CATALYST_PLUGIN_AUTO_ENABLE": json.dumps(["hang"]),
-        "CATALYST_ADMIN_PASSWORD": PASSWORD,
-        "CATALYST_LOG_FORMAT": "json",
-        "CATALYST_SHUTDOWN_GRACE_SECONDS": "1",
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "catalyst", "serve", "--port", str(port)],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
     answers: dict[str, httpx.Response | Exception] = {}
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
-            try:
-                if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "serve did not answer /api/health"
-            time.sleep(0.1)
-        login = httpx.post(
-            f"{base}/api/auth/login", json={"username": "admin", "password": PASSWORD}
-        )
-        headers = {"Authorization": f"Bearer {login.json()['data']['token']}"}
+    grace = {"CATALYST_SHUTDOWN_GRACE_SECONDS": "1"}
+    with serving(tmp_path, plugins, ["hang"], grace) as served:
+        proc, base, headers = served.proc, served.base, served.headers
 
         def call(path: str) -> None:
             try:
@@ -106,7 +69,3 @@ def test_sigterm_answers_hanging_plugin_requests_503_json(tmp_path: Path) -> Non
             assert isinstance(answer, httpx.Response), f"{path}: {answer!r}\n{log}"
             assert answer.status_code == 503, f"{path}: {answer.text}\n{log}"
             assert answer.json() == {"success": False, "error": "The host is shutting down"}
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()

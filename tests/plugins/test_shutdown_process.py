@@ -4,11 +4,8 @@
 from __future__ import annotations
 
 import contextlib
-import json
-import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -17,7 +14,7 @@ import httpx
 import pytest
 
 from tests.plugin_helpers import write_plugin
-from tests.test_serve_process import free_port
+from tests.serve_subprocess import serving
 
 PLUGIN = """
 import asyncio
@@ -42,7 +39,6 @@ def on_disable(ctx):
 def on_unload(ctx):
     (OUT / "on_unload").write_text("ran")
 """
-PASSWORD = "a-password-for-the-shutdown-test"
 EXIT_BAR = 10.0  # seconds from SIGTERM to exit: the bar of the issue
 
 
@@ -54,40 +50,8 @@ def test_sigterm_with_hanging_requests_exits_within_10_s_and_runs_on_disable(
     folder = write_plugin(plugins, "hang", PLUGIN)
     out = folder / "out"
     out.mkdir()
-    port = free_port()
-    env = {
-        **os.environ,
-        "CATALYST_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}",
-        "CATALYST_DATA_DIR": str(tmp_path / "data"),
-        "CATALYST_PLUGINS_DIR": str(plugins),
-        "CATALYST_PLUGIN_AUTO_ENABLE": json.dumps(["hang"]),
-        "CATALYST_ADMIN_PASSWORD": PASSWORD,
-        "CATALYST_LOG_FORMAT": "json",
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "catalyst", "serve", "--port", str(port)],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
-            try:
-                if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "serve did not answer /api/health"
-            time.sleep(0.1)
-        login = httpx.post(
-            f"{base}/api/auth/login", json={"username": "admin", "password": PASSWORD}
-        )
-        headers = {"Authorization": f"Bearer {login.json()['data']['token']}"}
+    with serving(tmp_path, plugins, ["hang"]) as served:
+        proc, base, headers = served.proc, served.base, served.headers
 
         def call(path: str) -> None:
             with contextlib.suppress(httpx.HTTPError):
@@ -113,7 +77,3 @@ def test_sigterm_with_hanging_requests_exits_within_10_s_and_runs_on_disable(
         assert took < EXIT_BAR, f"exit took {took:.1f} s\n{log}"
         assert (out / "on_disable").read_text() == "ran", log
         assert (out / "on_unload").read_text() == "ran", log
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
