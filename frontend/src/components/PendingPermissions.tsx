@@ -1,10 +1,10 @@
 import { useState } from "react";
 import { errorMessage } from "../lib/api";
-import { PERMISSION_DESCRIPTIONS } from "../lib/permissions";
 import { useGrantPermissions } from "../lib/queries";
 import type { PluginSummary } from "../lib/types";
 import { toast } from "../state/toasts";
 import { Icon } from "./icons";
+import { PermissionList } from "./PluginControls";
 import { Button, Dialog } from "./ui";
 
 /** The consent dialog for permissions a newer version of an enabled plugin requests. */
@@ -42,14 +42,7 @@ export function PendingConsentDialog({
         <strong>{plugin.displayName}</strong> {plugin.version} requests permissions it was not granted. It keeps running
         with its current grants until you consent:
       </p>
-      <ul className="perm-list" data-testid="pending-consent-permissions">
-        {pending.map((permission) => (
-          <li key={permission}>
-            <code>{permission}</code>
-            <span className="muted">{PERMISSION_DESCRIPTIONS[permission] ?? "Defined by the host"}</span>
-          </li>
-        ))}
-      </ul>
+      <PermissionList permissions={pending} testId="pending-consent-permissions" />
     </Dialog>
   );
 }

@@ -8,6 +8,20 @@ import { Button, Dialog, Switch } from "./ui";
 
 const TOGGLEABLE = new Set(["enabled", "disabled", "loaded"]);
 
+/** Permissions with what each allows, as the consent dialogs list them. */
+export function PermissionList({ permissions, testId }: { permissions: string[]; testId: string }) {
+  return (
+    <ul className="perm-list" data-testid={testId}>
+      {permissions.map((permission) => (
+        <li key={permission}>
+          <code>{permission}</code>
+          <span className="muted">{PERMISSION_DESCRIPTIONS[permission] ?? "Defined by the host"}</span>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
 /** The consent dialog shown before enabling: enabling grants what the plugin requests. */
 export function ConsentDialog({
   plugin,
@@ -44,14 +58,7 @@ export function ConsentDialog({
             <strong>{plugin.displayName}</strong> {plugin.version} by {plugin.author} requests these permissions.
             Enabling it grants them:
           </p>
-          <ul className="perm-list" data-testid="consent-permissions">
-            {plugin.permissions.map((permission) => (
-              <li key={permission}>
-                <code>{permission}</code>
-                <span className="muted">{PERMISSION_DESCRIPTIONS[permission] ?? "Defined by the host"}</span>
-              </li>
-            ))}
-          </ul>
+          <PermissionList permissions={plugin.permissions} testId="consent-permissions" />
         </>
       ) : (
         <p>
