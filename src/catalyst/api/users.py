@@ -75,7 +75,9 @@ def service(request: Request) -> UserService:
     async def disconnect(user_id: int) -> None:
         await services.hub.close_user(user_id, CLOSE_REAUTHENTICATE, "Account changed")
 
-    return UserService(services.db, services.sessions, disconnect=disconnect)
+    return UserService(
+        services.db, services.sessions, disconnect=disconnect, passwords=services.passwords
+    )
 
 
 Service = Annotated[UserService, Depends(service)]

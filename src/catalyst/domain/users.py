@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from catalyst import audit
 from catalyst.auth.bootstrap import ensure_roles
-from catalyst.auth.passwords import hash_password
+from catalyst.auth.passwords import PasswordWorkers, hash_password
 from catalyst.auth.sessions import SessionStore
 from catalyst.db.ids import max_id
 from catalyst.db.models import AuthSession, Role, User, user_roles
@@ -61,11 +61,19 @@ class UserService:
         sessions: SessionStore | None = None,
         *,
         disconnect: Callable[[int], Awaitable[None]] | None = None,
+        passwords: PasswordWorkers | None = None,
     ) -> None:
-        """``disconnect(user_id)`` ends the user's live connections (the host's WebSockets)."""
+        """``disconnect(user_id)`` ends the user's live connections (the host's WebSockets);
+        ``passwords`` is the host's hashing pool (the CLI, without one, hashes in a thread)."""
         self._db = db
         self._sessions = sessions
         self._disconnect = disconnect
+        self._passwords = passwords
+
+    async def _hash(self, password: str) -> str:
+        if self._passwords is not None:
+            return await self._passwords.hash(password)
+        return await asyncio.to_thread(hash_password, password)
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -98,7 +106,7 @@ class UserService:
     ) -> Created:
         check_username(username)
         chosen = password or generate_password()
-        password_hash = await asyncio.to_thread(hash_password, chosen)
+        password_hash = await self._hash(chosen)
         async with self._db() as db, db.begin():
             await _exclusive(db)
             the_role = await _role(db, role)
@@ -155,7 +163,7 @@ class UserService:
     ) -> tuple[User, str | None]:
         """Set ``password`` (or a generated one, returned); every session of the user ends."""
         chosen = password or generate_password()
-        password_hash = await asyncio.to_thread(hash_password, chosen)
+        password_hash = await self._hash(chosen)
         async with self._db() as db, db.begin():
             await _exclusive(db)
             user = await _find(db, ref)
