@@ -126,7 +126,8 @@ def _takes_request(fn: Callable[..., Any]) -> bool:
     )
 
 
-def _is_async(fn: Callable[..., Any]) -> bool:
+def is_async(fn: Callable[..., Any]) -> bool:
+    """Whether calling ``fn`` gives a coroutine to await on the loop (else: a thread's work)."""
     return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(
         getattr(fn, "__call__", None)  # noqa: B004 - callable objects with an async __call__
     )
@@ -134,13 +135,13 @@ def _is_async(fn: Callable[..., Any]) -> bool:
 
 def compile_route(spec: RouteSpec, middleware: Sequence[Middleware]) -> CompiledRoute:
     regex, convertors = compile_url(spec.url)
-    takes_request, is_async = _takes_request(spec.handler), _is_async(spec.handler)
+    takes_request, on_loop = _takes_request(spec.handler), is_async(spec.handler)
 
     async def endpoint(request: Request) -> Response:
-        return await call_route(spec.handler, takes_request, is_async, request)
+        return await call_route(spec.handler, takes_request, on_loop, request)
 
     return CompiledRoute(
-        spec, regex, convertors, takes_request, is_async, chain(middleware, endpoint)
+        spec, regex, convertors, takes_request, on_loop, chain(middleware, endpoint)
     )
 
 
@@ -223,7 +224,7 @@ def chain(middleware: Sequence[Middleware], endpoint: CallNext) -> CallNext:
 
 
 def _wrap(mw: Middleware, call_next: CallNext) -> CallNext:
-    if _is_async(mw):
+    if is_async(mw):
 
         async def run(request: Request) -> Response:
             return to_response(await mw(request, call_next))

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from catalyst.auth.sessions import Principal
+from catalyst.plugins.routing import is_async
 from catalyst.sdk.context import WebSocketClient
 
 
@@ -25,12 +26,6 @@ def client_of(client_id: str, principal: Principal) -> WebSocketClient:
         username=principal.username,
         roles=principal.roles,
         permissions=principal.permissions,
-    )
-
-
-def _is_async(fn: Callable[..., Any]) -> bool:
-    return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(
-        getattr(fn, "__call__", None)  # noqa: B004 - a callable object's async __call__
     )
 
 
@@ -46,7 +41,7 @@ class WsHandlerSpec:
 
     def __post_init__(self) -> None:
         self.positional, self.keyword_client = _shape(self.handler)
-        self.is_async = _is_async(self.handler)
+        self.is_async = is_async(self.handler)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.handler(*args, **kwargs)
