@@ -44,6 +44,7 @@ from typing import Any, Final, TypeAlias, final
 
 import structlog
 
+from catalyst.cancellation import host_cancelled
 from catalyst.log import get_logger
 
 Handler: TypeAlias = Callable[[str, Any], Awaitable[None] | None]
@@ -148,12 +149,6 @@ async def _bounded(rest: Awaitable[Any], seconds: float) -> None:
         if timeout.expired():
             raise _Expired from None
         raise
-
-
-def _cancelling() -> bool:
-    """Whether the current task is being cancelled (as opposed to a handler raising it)."""
-    task = asyncio.current_task()
-    return task is None or task.cancelling() > 0
 
 
 @final
@@ -337,7 +332,7 @@ class EventBus:
             if result is not None and inspect.isawaitable(result):
                 rest = _start(result)
         except asyncio.CancelledError as exc:
-            if _cancelling():
+            if host_cancelled(exc):
                 raise
             self._failed(sub, event, source, exc)
         except BaseException as exc:  # noqa: BLE001 - plugin code (sys.exit() too): contain it
@@ -360,7 +355,7 @@ class EventBus:
         except _Expired:
             self._failed(sub, event, source, None)
         except asyncio.CancelledError as exc:
-            if _cancelling():
+            if host_cancelled(exc):
                 raise  # the emitter is being cancelled: let it
             self._failed(sub, event, source, exc)  # the handler cancelled itself
         except BaseException as exc:  # noqa: BLE001 - plugin code (sys.exit() too): contain it

@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from catalyst.auth.deps import principal_from
+from catalyst.cancellation import host_cancelled
 from catalyst.db.outage import MESSAGE as OUTAGE
 from catalyst.db.outage import bad_input_reason, is_database_outage
 from catalyst.errors import CatalystError
@@ -103,7 +104,7 @@ class Dispatcher:
                 return _failed(table.plugin, where, path, exc)
             return _ended(table.plugin, where, call.reason or "timeout", seconds)
         except BaseException as exc:
-            if isinstance(exc, asyncio.CancelledError) and _host_cancelled():
+            if host_cancelled(exc):
                 raise
             return _refused(exc) or _failed(table.plugin, where, path, exc)
         finally:
@@ -127,12 +128,6 @@ async def _reported(
     except Exception as exc:
         plugin_error(plugin, f"route {where} failed while streaming its answer", exc, path=path)
         raise
-
-
-def _host_cancelled() -> bool:
-    """A CancelledError is the host's own (shutdown, server cancel) when our task is cancelling."""
-    task = asyncio.current_task()
-    return task is None or task.cancelling() > 0
 
 
 def _refused(exc: BaseException) -> Response | None:

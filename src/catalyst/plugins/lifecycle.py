@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from catalyst.cancellation import host_cancelled
 from catalyst.log import get_logger
 from catalyst.plugins import executor
 from catalyst.plugins.record import PluginRecord
@@ -42,14 +43,6 @@ class HookFailed(Exception):
         self.hook = hook
         self.message = f"{hook} failed: {message}"
         self.detail = detail
-
-
-def host_cancelled(exc: BaseException) -> bool:
-    """True when ``exc`` is the host cancelling the current task (not plugin code raising it)."""
-    if not isinstance(exc, asyncio.CancelledError):
-        return False
-    task = asyncio.current_task()
-    return task is not None and task.cancelling() > 0
 
 
 def describe(exc: BaseException) -> str:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+from catalyst.cancellation import host_cancelled
 from catalyst.errors import BadRequest, NotFound
 from catalyst.log import get_logger
 from catalyst.plugins import (
@@ -35,7 +36,6 @@ from catalyst.plugins.lifecycle import (
     ThreadWatch,
     call_hook,
     describe,
-    host_cancelled,
     set_state,
 )
 from catalyst.plugins.loader import import_plugin

@@ -46,6 +46,7 @@ from typing import Any, Final, TypeAlias, final
 import structlog
 from croniter import croniter
 
+from catalyst.cancellation import host_cancelled
 from catalyst.clock import Clock, SystemClock
 from catalyst.errors import InvalidTransition
 from catalyst.log import get_logger
@@ -261,7 +262,7 @@ class ScheduledTask:
             except BaseException as exc:  # plugin code: contain, log and record
                 # sys.exit() or KeyboardInterrupt in a task must not stop the host (it did);
                 # only the host's own cancellation of this run goes on.
-                if isinstance(exc, asyncio.CancelledError) and _cancelling():
+                if host_cancelled(exc):
                     raise
                 status.last_error = (
                     f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
@@ -280,11 +281,6 @@ class ScheduledTask:
         seen = self._errors.seen(exc)
         self._status.repeat_count = seen - 1
         report_failure(self.owner, self.name, exc, seen, self._log, trigger=trigger)
-
-
-def _cancelling() -> bool:
-    task = asyncio.current_task()
-    return task is None or task.cancelling() > 0
 
 
 async def _reap(

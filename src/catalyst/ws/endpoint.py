@@ -24,6 +24,7 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from catalyst import jsondepth
 from catalyst.auth.sessions import Principal
+from catalyst.cancellation import host_cancelled
 from catalyst.log import get_logger
 from catalyst.plugins import executor, watchdog
 from catalyst.plugins.instance import PluginInstance
@@ -137,8 +138,7 @@ async def _dispatch(services: Services, conn: Connection, raw: str) -> None:
         async with scope:
             await _call_handler(plugin, kind, spec, data, client)
     except (Exception, SystemExit, KeyboardInterrupt, asyncio.CancelledError) as exc:
-        task = asyncio.current_task()
-        if isinstance(exc, asyncio.CancelledError) and task is not None and task.cancelling():
+        if host_cancelled(exc):
             raise  # the host's own cancellation (shutdown, disconnect)
         # Plugin code: contained, logged (host and plugin log), answered to this client only.
         log.error("ws_handler_failed", plugin=plugin, type=kind, client=conn.id, exc_info=exc)
