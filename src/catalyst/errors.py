@@ -73,3 +73,9 @@ class TooManyRequests(CatalystError):
 
 class ServiceUnavailable(CatalystError):
     status_code = 503
+
+
+def describe(exc: BaseException) -> str:
+    """``"Type: message"``, or just ``"Type"`` when the message is empty (``KeyboardInterrupt``)."""
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

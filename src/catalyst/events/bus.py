@@ -45,6 +45,7 @@ from typing import Any, Final, TypeAlias, final
 import structlog
 
 from catalyst.cancellation import host_cancelled
+from catalyst.errors import describe
 from catalyst.log import get_logger
 
 Handler: TypeAlias = Callable[[str, Any], Awaitable[None] | None]
@@ -382,7 +383,7 @@ class EventBus:
         if exc is None:
             sub.last_error = f"TimeoutError: handler did not finish within {self.handler_timeout}s"
         else:
-            sub.last_error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            sub.last_error = describe(exc)
         self._log.error(
             "event handler timed out" if exc is None else "event handler failed",
             event_name=event,

@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from catalyst.cancellation import host_cancelled
+from catalyst.errors import describe
 from catalyst.log import get_logger
 from catalyst.plugins import executor
 from catalyst.plugins.record import PluginRecord
@@ -43,11 +44,6 @@ class HookFailed(Exception):
         self.hook = hook
         self.message = f"{hook} failed: {message}"
         self.detail = detail
-
-
-def describe(exc: BaseException) -> str:
-    text = str(exc)
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 class ThreadWatch:

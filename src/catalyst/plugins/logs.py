@@ -10,6 +10,8 @@ from typing import Any
 
 import structlog
 
+from catalyst.errors import describe
+
 DEFAULT_KEEP = 500
 #: Bounds of one record: a plugin logging megabytes (a request body, say) must neither fill the
 #: host's memory (``DEFAULT_KEEP`` records per plugin) nor push megabytes to every admin client.
@@ -149,7 +151,7 @@ def plugin_error(
     if exc is not None:
         fields = {
             **fields,
-            "error": f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__,
+            "error": describe(exc),
             "traceback": "".join(traceback.format_exception(exc)),
         }
     if logger is None:  # an unknown plugin: the host log is all there is

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from catalyst.cancellation import host_cancelled
-from catalyst.errors import BadRequest, NotFound
+from catalyst.errors import BadRequest, NotFound, describe
 from catalyst.log import get_logger
 from catalyst.plugins import (
     dependencies,
@@ -35,7 +35,6 @@ from catalyst.plugins.lifecycle import (
     StateListener,
     ThreadWatch,
     call_hook,
-    describe,
     set_state,
 )
 from catalyst.plugins.loader import import_plugin

@@ -15,10 +15,11 @@ from typing import TYPE_CHECKING
 from catalyst import audit
 from catalyst.auth.permissions import CATALOG
 from catalyst.cancellation import host_cancelled
+from catalyst.errors import describe
 from catalyst.log import get_logger
 from catalyst.plugins import dependencies, grants, persistence
 from catalyst.plugins.discovery import discover
-from catalyst.plugins.lifecycle import describe, set_state
+from catalyst.plugins.lifecycle import set_state
 from catalyst.plugins.record import PluginRecord
 from catalyst.plugins.state import PluginState, can_move
 

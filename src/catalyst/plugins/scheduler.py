@@ -48,7 +48,7 @@ from croniter import croniter
 
 from catalyst.cancellation import host_cancelled
 from catalyst.clock import Clock, SystemClock
-from catalyst.errors import InvalidTransition
+from catalyst.errors import InvalidTransition, describe
 from catalyst.log import get_logger
 from catalyst.plugins import watchdog
 from catalyst.plugins.task_errors import DistinctErrors, report_failure
@@ -264,9 +264,7 @@ class ScheduledTask:
                 # only the host's own cancellation of this run goes on.
                 if host_cancelled(exc):
                     raise
-                status.last_error = (
-                    f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-                )
+                status.last_error = describe(exc)
                 status.error_count += 1
                 self._report(exc, trigger)
             else:

@@ -12,6 +12,7 @@ from typing import Final
 
 import structlog
 
+from catalyst.errors import describe
 from catalyst.plugins.logs import plugin_error
 
 KEPT: Final = 64  # distinct errors remembered per task
@@ -49,7 +50,7 @@ def report_failure(
     message = "task failed" if first else f"task failed again (the same error {seen} times)"
     log.error(message, exc_info=exc if first else None, times=seen, **fields)
     if owner is not None:  # and in the plugin's own log stream
-        error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        error = describe(exc)
         extra = {} if first else {"error": error}
         plugin_error(
             owner,
