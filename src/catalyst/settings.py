@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     log_level: str = "info"
 
     plugin_hook_timeout: float = Field(default=10.0, gt=0)
+    #: On disable, a plugin's task runs still going get this long to finish before cancellation.
+    plugin_task_grace_seconds: float = Field(default=5.0, ge=0)
     plugin_storage_quota_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     plugin_storage_max_value_bytes: int = Field(default=1024 * 1024, ge=1024)
     #: Plugins enabled the first time they are discovered (``make run`` enables the example).

@@ -28,8 +28,8 @@ from catalyst.events.bus import EventBus
 from catalyst.plugins.config import ConfigStore
 from catalyst.plugins.context import ContextCore, PluginContext
 from catalyst.plugins.dispatcher import Dispatcher
+from catalyst.plugins.generation import Generation
 from catalyst.plugins.host import PluginHost
-from catalyst.plugins.instance import PluginInstance
 from catalyst.plugins.manager import PluginManager
 from catalyst.plugins.scheduler import Scheduler
 from catalyst.plugins.storage import StorageService
@@ -50,7 +50,7 @@ FORBIDDEN: tuple[type, ...] = (
     SessionStore,
     PluginHost,
     ContextCore,
-    PluginInstance,
+    Generation,
     ConfigStore,
     StorageService,
     ServerService,

@@ -19,24 +19,12 @@ def get_services(request: Request) -> Services:
 
 def token_from(request: Request) -> str | None:
     """The bearer token, else the session cookie."""
-    auth = request.headers.get("authorization")
-    if auth:
-        scheme, _, value = auth.partition(" ")
-        if scheme.lower() == "bearer" and value.strip():
-            return value.strip()
-    services = get_services(request)
-    return request.cookies.get(services.settings.session_cookie_name)
+    return get_services(request).principals.token_of(request)
 
 
 async def principal_from(request: Request) -> Principal | None:
     """The logged-in principal of ``request``, or None. Cached on the request."""
-    if "principal" in request.scope.get("state", {}):
-        cached: Principal | None = request.state.principal
-        return cached
-    token = token_from(request)
-    principal = await get_services(request).sessions.verify(token) if token else None
-    request.state.principal = principal
-    return principal
+    return await get_services(request).principals.of(request)
 
 
 async def current_principal(request: Request) -> Principal:

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from catalyst.db.models import Server, fits_int64
 from catalyst.errors import InvalidTransition, NotFound
-from catalyst.services import Emit
+from catalyst.types import Emit
 
 
 class ServerStatus(enum.StrEnum):

@@ -1,23 +1,22 @@
 """The ``ctx`` object each plugin receives: a sealed facade over its :class:`ContextCore`.
 
-Each method that registers something pushes a disposer onto the plugin's current ledger (see
-:mod:`catalyst.plugins.instance`) and returns a callable that removes it early.
+Each method that registers something pushes a disposer onto its generation's current scope (see
+:mod:`catalyst.plugins.registrations`) and returns a callable that removes it early.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from catalyst.plugins.context_core import ContextCore, PluginHost, Sender, Unregister
-from catalyst.plugins.instance import PluginInstance, WsHandler
+from catalyst.plugins.dbfacade import PluginDb
 from catalyst.plugins.logs import PluginLogger
+from catalyst.plugins.manifest import PluginManifest
+from catalyst.plugins.registrations import Registrations
 from catalyst.plugins.routing import Handler, Middleware
 from catalyst.plugins.sealing import HiddenSlot
-
-if TYPE_CHECKING:
-    from catalyst.plugins.dbfacade import PluginDb
-    from catalyst.plugins.manifest import PluginManifest
+from catalyst.plugins.ws_handlers import WsHandler
 
 __all__ = ["ContextCore", "PluginContext", "PluginHost", "Sender", "Unregister"]
 
@@ -31,7 +30,7 @@ class PluginContext:
 
     def __init__(
         self,
-        instance: PluginInstance,
+        instance: Registrations,
         manifest: PluginManifest,
         host: PluginHost,
         logger: PluginLogger,

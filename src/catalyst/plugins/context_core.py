@@ -3,22 +3,24 @@
 Plugin code never holds this object: :class:`catalyst.plugins.context.PluginContext` keeps it in a
 hidden slot and forwards each call.
 
-Each method that registers something pushes a disposer onto the plugin's current ledger (see
-:mod:`catalyst.plugins.instance`) and returns a callable that removes it early.
+Each method that registers something pushes a disposer onto its generation's current scope (see
+:mod:`catalyst.plugins.registrations`) and returns a callable that removes it early.
 """
 
 from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from catalyst.events.bus import validate_event_name, validate_pattern
 from catalyst.plugins import executor, watchdog
+from catalyst.plugins.dbfacade import PluginDb
 from catalyst.plugins.host import PluginHost, Sender
-from catalyst.plugins.instance import PluginInstance, TaskSpec, WsHandler
 from catalyst.plugins.logcall import PluginLogAdapter
 from catalyst.plugins.logs import PluginLogger
+from catalyst.plugins.manifest import PluginManifest
+from catalyst.plugins.registrations import Registrations, TaskSpec
 from catalyst.plugins.routing import (
     Handler,
     Middleware,
@@ -27,16 +29,12 @@ from catalyst.plugins.routing import (
     validate_route,
 )
 from catalyst.plugins.scheduler import CronSchedule
+from catalyst.plugins.ws_handlers import WsHandler, WsHandlerSpec
 from catalyst.sdk.errors import PluginPermissionError, RegistrationError
-from catalyst.ws.handlers import WsHandlerSpec
-
-if TYPE_CHECKING:
-    from catalyst.plugins.dbfacade import PluginDb
-    from catalyst.plugins.manifest import PluginManifest
+from catalyst.types import Unregister
 
 __all__ = ["BROADCAST", "ContextCore", "PluginHost", "Sender", "Unregister"]
 
-Unregister = Callable[[], None]
 #: ``ctx.send_websocket_message(BROADCAST, message)`` sends to every client.
 BROADCAST = "*"
 
@@ -57,7 +55,7 @@ class ContextCore:
 
     def __init__(
         self,
-        instance: PluginInstance,
+        instance: Registrations,
         manifest: PluginManifest,
         host: PluginHost,
         logger: PluginLogger,
@@ -107,14 +105,14 @@ class ContextCore:
             m, url, handler, permission, public, max_body_bytes=max_body_bytes, timeout=timeout
         )
         inst.routes.append(spec)
-        inst.routes_changed()
+        inst.changed()
 
         def remove() -> None:
             if spec in inst.routes:
                 inst.routes.remove(spec)
-                inst.routes_changed()
+                inst.changed()
 
-        inst.ledger().push("route", f"{m} {url}", remove)
+        inst.scope.push("route", f"{m} {url}", remove)
         return remove
 
     def register_middleware(self, middleware: Middleware) -> Unregister:
@@ -123,14 +121,14 @@ class ContextCore:
             raise RegistrationError(f"Plugin {self.name!r}: middleware is not callable")
         inst = self._instance
         inst.middleware.append(middleware)
-        inst.routes_changed()
+        inst.changed()
 
         def remove() -> None:
             if middleware in inst.middleware:
                 inst.middleware.remove(middleware)
-                inst.routes_changed()
+                inst.changed()
 
-        inst.ledger().push("middleware", getattr(middleware, "__name__", "middleware"), remove)
+        inst.scope.push("middleware", getattr(middleware, "__name__", "middleware"), remove)
         return remove
 
     # -- WebSocket ---------------------------------------------------------------------------
@@ -163,12 +161,14 @@ class ContextCore:
             )
         spec = WsHandlerSpec(handler, permission)
         inst.ws_handlers[message_type] = spec
+        inst.changed()
 
         def remove() -> None:
             if inst.ws_handlers.get(message_type) is spec:
                 del inst.ws_handlers[message_type]
+                inst.changed()
 
-        inst.ledger().push("ws", message_type, remove)
+        inst.scope.push("ws", message_type, remove)
         return remove
 
     def send_websocket_message(self, client_id: str, message: Mapping[str, Any]) -> bool:
@@ -215,7 +215,7 @@ class ContextCore:
             task_id, n = f"{label}-{n}", n + 1
         spec = TaskSpec(task_id, label, cron, handler)
         inst.tasks[task_id] = spec
-        if inst.active:
+        if inst.live:
             inst.start_task(spec)
 
         def remove() -> None:
@@ -223,7 +223,7 @@ class ContextCore:
                 del inst.tasks[task_id]
                 inst.stop_task(spec)
 
-        inst.ledger().push("task", task_id, remove)
+        inst.scope.push("task", task_id, remove)
         return task_id
 
     # -- events ------------------------------------------------------------------------------
@@ -242,7 +242,7 @@ class ContextCore:
         is_async = inspect.iscoroutinefunction(handler)
 
         async def gated(name: str, data: Any) -> None:
-            if not inst.active:
+            if not inst.live:
                 return
             args = (data, name) if two else (data,)
             if not is_async:  # a sync listener runs in the plugin's thread pool
@@ -254,7 +254,7 @@ class ContextCore:
                 await result
 
         sub = self._host.bus.subscribe(event, gated, owner=self.name)
-        inst.listener_count += 1
+        inst.listeners += 1
         disposed = False
 
         def remove() -> None:
@@ -262,9 +262,9 @@ class ContextCore:
             if not disposed:
                 disposed = True
                 sub.dispose()
-                inst.listener_count -= 1
+                inst.listeners -= 1
 
-        inst.ledger().push("listener", event, remove)
+        inst.scope.push("listener", event, remove)
         return remove
 
     async def emit(self, event: str, data: Any = None) -> None:

@@ -9,23 +9,18 @@ a change down a whole chain.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from catalyst.errors import Conflict
 from catalyst.log import get_logger
 from catalyst.plugins import dependencies
-from catalyst.plugins.lifecycle import set_state
 from catalyst.plugins.record import PluginRecord
+from catalyst.plugins.registry import PluginRegistry
 from catalyst.plugins.state import PluginState
-
-if TYPE_CHECKING:
-    from catalyst.plugins.manager import PluginManager
 
 log = get_logger("plugins.dependencies")
 S = PluginState
 
 
-def problem_of(manager: PluginManager, record: PluginRecord, *, enabled: bool) -> str | None:
+def problem_of(manager: PluginRegistry, record: PluginRecord, *, enabled: bool) -> str | None:
     """Why ``record``'s dependencies are not met now; with ``enabled``, they must be enabled."""
     manifest = record.source.manifest
     if manifest is None or not manifest.dependencies:
@@ -40,7 +35,7 @@ def problem_of(manager: PluginManager, record: PluginRecord, *, enabled: bool) -
     return dependencies.unmet(manifest.dependencies, versions, states, present=records.keys())
 
 
-def require_met(manager: PluginManager, record: PluginRecord) -> None:
+def require_met(manager: PluginRegistry, record: PluginRecord) -> None:
     """Refuse (409) to enable ``record`` unless its dependencies are met and enabled."""
     problem = problem_of(manager, record, enabled=False)
     if problem:
@@ -55,7 +50,7 @@ def require_met(manager: PluginManager, record: PluginRecord) -> None:
             )
 
 
-def require_unused(manager: PluginManager, name: str) -> None:
+def require_unused(manager: PluginRegistry, name: str) -> None:
     """Refuse (409) to disable ``name`` while enabled plugins depend on it."""
     graph = manager.graph()
     users = [d for d in dependencies.dependents(graph, name) if manager.records[d].enabled]
@@ -65,7 +60,13 @@ def require_unused(manager: PluginManager, name: str) -> None:
         )
 
 
-async def recheck(manager: PluginManager) -> None:
+async def enable_if_met(manager: PluginRegistry, record: PluginRecord) -> None:
+    """Enable at start or recovery, only when the dependencies are met and enabled."""
+    if problem_of(manager, record, enabled=True) is None:
+        await manager.enable_loaded(record)
+
+
+async def recheck(manager: PluginRegistry) -> None:
     """One pass over every plugin, dependencies first."""
     for name in dependencies.load_order(manager.graph()):
         record = manager.records.get(name)
@@ -78,30 +79,29 @@ async def recheck(manager: PluginManager) -> None:
                 await _recheck_one(manager, record)
 
 
-async def _recheck_one(manager: PluginManager, record: PluginRecord) -> None:
-    listeners = manager.state_listeners
+async def _recheck_one(manager: PluginRegistry, record: PluginRecord) -> None:
     wants = record.wants_enabled or record.state is S.ENABLED
     problem = problem_of(manager, record, enabled=wants)
     if problem:
         if record.state is S.ENABLED:
             log.warning("plugin_dependency_unmet", plugin=record.name, problem=problem)
-            await manager._disable(record, persist=False)  # keeps the wish to be enabled
-            await set_state(record, S.ERROR, listeners, error=problem, dependency=True)
+            await manager.disable_enabled(record, persist=False)  # keeps the wish to be enabled
+            await manager.set_state(record, S.ERROR, error=problem, dependency=True)
         elif record.state in (S.LOADED, S.DISABLED):
             # Missing, in error or a wrong version; or, for one that should be enabled (held back
             # at start), a dependency that is not enabled.
             hard = problem_of(manager, record, enabled=False)
             reason = hard or (problem if record.wants_enabled else None)
             if reason:
-                await set_state(record, S.ERROR, listeners, error=reason, dependency=True)
+                await manager.set_state(record, S.ERROR, error=reason, dependency=True)
         elif record.dependency_problem is not None and problem != record.error:
-            await set_state(record, S.ERROR, listeners, error=problem, dependency=True)
+            await manager.set_state(record, S.ERROR, error=problem, dependency=True)
         return
     if record.dependency_problem is not None and record.state is S.ERROR:
         log.info("plugin_dependency_met", plugin=record.name)
         if record.instance is None:
-            await manager._load(record)
+            await manager.load(record)
         else:
-            await set_state(record, S.LOADED, listeners)
+            await manager.set_state(record, S.LOADED)
     if record.wants_enabled and record.state in (S.LOADED, S.DISABLED):
-        await manager._enable(record)
+        await manager.enable_loaded(record)

@@ -3,7 +3,9 @@
 It is an ASGI middleware: a request under ``/api/plugins/<name>/...`` that is not an admin path is
 served here from the live table of that plugin, without going through FastAPI's router. Tables are
 kept in a dict that is replaced, never mutated, so a request sees either the old or the new table
-of a plugin, never half of one (enable, disable and reload swap them in one assignment).
+of a plugin, never half of one (enable, disable and reload swap them in one assignment). The same
+table carries the plugin's WebSocket handlers, which ``/ws`` looks up here too
+(:meth:`Dispatcher.table`): whether a plugin is live has one answer for HTTP and WebSocket.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from catalyst.auth.deps import principal_from
+from catalyst.auth.principals import Principals
 from catalyst.cancellation import host_cancelled
 from catalyst.db.outage import MESSAGE as OUTAGE
 from catalyst.db.outage import bad_input_reason, is_database_outage
@@ -39,26 +41,31 @@ def _error(message: str, status: int, headers: dict[str, str] | None = None) -> 
 
 
 class Dispatcher:
-    """Holds the live plugin tables; ``set``/``remove`` swap them atomically."""
+    """Holds the published plugin tables; ``publish``/``withdraw`` swap them atomically."""
 
-    def __init__(self) -> None:
+    def __init__(self, principals: Principals, *, route_timeout: float = 30.0) -> None:
         self._tables: dict[str, PluginTable] = {}
+        self.principals = principals
         #: Seconds a route may take when it sets no ``timeout`` of its own.
-        self.route_timeout: float = 30.0
+        self.route_timeout = route_timeout
         self.inflight = InFlight()
-        #: Says why a known plugin without a table does not serve (None: unknown plugin).
+        #: Says why a known plugin without a table does not serve (None: unknown plugin); the
+        #: composition root (:mod:`catalyst.services`) sets it to the plugin manager's answer.
         self.unavailable: Callable[[str], str | None] = lambda _name: None
 
-    def set(self, table: PluginTable) -> None:
+    def publish(self, table: PluginTable) -> None:
+        """Make ``table`` the one its plugin serves (HTTP and WebSocket), in one step."""
         self._tables = {**self._tables, table.plugin: table}
 
-    def remove(self, plugin: str) -> None:
+    def withdraw(self, plugin: str) -> None:
+        """``plugin`` serves nothing any more."""
         if plugin in self._tables:
             tables = dict(self._tables)
             del tables[plugin]
             self._tables = tables
 
     def table(self, plugin: str) -> PluginTable | None:
+        """The published table of ``plugin``: the one lookup for HTTP and WebSocket."""
         return self._tables.get(plugin)
 
     def route_count(self, plugin: str | None = None) -> int:
@@ -83,7 +90,7 @@ class Dispatcher:
             scope["catalyst.body_limit"] = route.spec.max_body_bytes
         call = Call(receive)
         request = Request(scope, call.receive)
-        principal = await principal_from(request)
+        principal = await self.principals.of(request)
         scope["catalyst.principal"] = principal
         if not (route.spec.public and table.public_granted):
             if principal is None:

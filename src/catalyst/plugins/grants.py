@@ -12,16 +12,14 @@ actor.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from catalyst import audit
 from catalyst.errors import BadRequest
 from catalyst.plugins import persistence
 from catalyst.plugins.record import PluginRecord
 from catalyst.plugins.state import PluginState
-
-if TYPE_CHECKING:
-    from catalyst.plugins.manager import PluginManager
 
 #: The actor of grant changes the host makes by itself (revoking what the manifest dropped).
 SYSTEM = "system:manifest"
@@ -48,7 +46,7 @@ def kept(record: PluginRecord) -> frozenset[str]:
 
 
 async def apply(
-    manager: PluginManager, record: PluginRecord, new: frozenset[str], actor: str
+    db: async_sessionmaker[AsyncSession], record: PluginRecord, new: frozenset[str], actor: str
 ) -> None:
     """Make ``new`` the grants of ``record``: persist, audit each change, re-publish routes."""
     added = sorted(new - record.granted)
@@ -56,9 +54,8 @@ async def apply(
     if not added and not removed:
         return
     record.granted = new
-    if record.instance is not None and record.instance.active:
-        manager._publish(record.instance)  # the route table carries the http.public grant
-    db = manager.services.db
+    if record.instance is not None:  # its table carries the http.public grant
+        record.instance.set_public("http.public" in new)
     await persistence.save_grants(db, record)
     if added:
         await audit.record(db, actor, "plugin.permissions.grant", record.name, permissions=added)
@@ -67,7 +64,7 @@ async def apply(
 
 
 async def change(
-    manager: PluginManager,
+    db: async_sessionmaker[AsyncSession],
     record: PluginRecord,
     grant: Iterable[str],
     revoke: Iterable[str],
@@ -84,4 +81,4 @@ async def change(
     both = sorted(grant & revoke)
     if both:
         raise BadRequest(f"Cannot both grant and revoke {', '.join(both)}")
-    await apply(manager, record, (record.granted | grant) - revoke, actor)
+    await apply(db, record, (record.granted | grant) - revoke, actor)

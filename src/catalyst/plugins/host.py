@@ -6,14 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from catalyst.events.bus import EventBus
 from catalyst.plugins.config import ConfigStore
+from catalyst.plugins.dbfacade import PluginDb
 from catalyst.plugins.storage import StorageService
-
-if TYPE_CHECKING:
-    from catalyst.plugins.dbfacade import PluginDb
 
 
 class Sender(Protocol):

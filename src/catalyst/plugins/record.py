@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from catalyst.plugins.discovery import PluginSource
-from catalyst.plugins.instance import PluginInstance
+from catalyst.plugins.generation import Generation
 from catalyst.plugins.logs import LogBuffer
 from catalyst.plugins.state import PluginState
 
@@ -36,7 +36,8 @@ class PluginRecord:
     installed_at: datetime | None = None
     wants_enabled: bool = False
     granted: frozenset[str] = frozenset()
-    instance: PluginInstance | None = None
+    #: The loaded generation (None when unloaded, or for a plugin without a backend).
+    instance: Generation | None = None
     logs: LogBuffer = field(default_factory=LogBuffer)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     #: The latest event-loop stalls the watchdog blamed on this plugin (newest last).

@@ -12,20 +12,19 @@ from __future__ import annotations
 import time
 import traceback
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, NoReturn
+from typing import NoReturn
 
 from catalyst.auth.permissions import CATALOG
 from catalyst.errors import BadRequest, NotFound
 from catalyst.log import get_logger
 from catalyst.plugins import dependencies, grants, persistence
 from catalyst.plugins.discovery import PluginSource, discover_one
-from catalyst.plugins.instance import PluginInstance
-from catalyst.plugins.lifecycle import HookFailed, set_state
+from catalyst.plugins.generation import Generation
+from catalyst.plugins.lifecycle import HookFailed
 from catalyst.plugins.record import PluginRecord
+from catalyst.plugins.registry import PluginRegistry
+from catalyst.plugins.scanning import restore_rows
 from catalyst.plugins.state import PluginState
-
-if TYPE_CHECKING:
-    from catalyst.plugins.manager import PluginManager
 
 log = get_logger("plugins.reload")
 S = PluginState
@@ -35,12 +34,14 @@ class ReloadFailed(BadRequest):
     """The new version failed; the previous one (if any) keeps serving."""
 
 
-async def reload_plugin(manager: PluginManager, name: str, actor: str = "system") -> float:
+async def reload(manager: PluginRegistry, name: str, actor: str = "system") -> float:
     """Reload ``name`` from disk; returns the duration in milliseconds. Raises ReloadFailed.
 
-    The grants stay as they were, minus permissions the new manifest no longer requests (revoked
-    and audited with ``actor``); permissions it newly requests stay pending until an admin
-    consents (:mod:`catalyst.plugins.grants`)."""
+    The steps are those of enable and disable: prepare the new generation (and run its
+    ``on_enable`` when the plugin serves), swap the published table in one step, retire the old
+    generation. The grants stay as they were, minus permissions the new manifest no longer
+    requests (revoked and audited with ``actor``); permissions it newly requests stay pending
+    until an admin consents (:mod:`catalyst.plugins.grants`)."""
     record = manager.get(name)
     async with record.lock:
         if manager.records.get(name) is not record:  # removed while we waited for the lock
@@ -48,7 +49,7 @@ async def reload_plugin(manager: PluginManager, name: str, actor: str = "system"
         started = time.perf_counter()
         source = discover_one(
             record.source.path,
-            host_version=manager.services.version,
+            host_version=manager.host_version,
             permission_catalog=CATALOG.keys(),
         )
         if not source.ok:
@@ -67,10 +68,10 @@ async def reload_plugin(manager: PluginManager, name: str, actor: str = "system"
             record.state is S.ERROR and record.wants_enabled and _deps_enabled(manager, source)
         )
         new = await _prepare(manager, record, source, should_enable)
-        _swap(manager, record, source, old, new, should_enable)
-        await grants.apply(manager, record, grants.kept(record), actor)
+        manager.swap(record, source, new, should_enable)
+        await grants.apply(manager.db, record, grants.kept(record), actor)
         if old is not None:
-            await _retire(manager, old, was_enabled)
+            await manager.retire(old, was_enabled)
         await _settle_state(manager, record, was_enabled, should_enable)
         record.reload_error = None
         elapsed = (time.perf_counter() - started) * 1000
@@ -82,13 +83,11 @@ async def reload_plugin(manager: PluginManager, name: str, actor: str = "system"
 
 
 async def _first_valid_manifest(
-    manager: PluginManager, record: PluginRecord, source: PluginSource
+    manager: PluginRegistry, record: PluginRecord, source: PluginSource
 ) -> None:
     """A plugin found with an invalid manifest had no database row (see
     :mod:`catalyst.plugins.persistence`): now that its manifest is valid it gets one, so that
     enabling, grants and config are remembered, as for a plugin found valid."""
-    from catalyst.plugins.scanning import restore_rows
-
     record.source = source  # no generation serves: nothing to keep of the invalid source
     failed = await restore_rows(manager, [record.name])
     if record.name in failed:
@@ -96,7 +95,7 @@ async def _first_valid_manifest(
 
 
 def _dependency_problem(
-    manager: PluginManager, record: PluginRecord, source: PluginSource
+    manager: PluginRegistry, record: PluginRecord, source: PluginSource
 ) -> str | None:
     if source.manifest is None:
         return None
@@ -109,7 +108,7 @@ def _dependency_problem(
     return dependencies.check(graph, versions, {}).get(record.name)
 
 
-def _deps_enabled(manager: PluginManager, source: PluginSource) -> bool:
+def _deps_enabled(manager: PluginRegistry, source: PluginSource) -> bool:
     deps = source.manifest.dependencies if source.manifest else {}
     return all(
         (other := manager.records.get(d)) is not None and other.state is S.ENABLED for d in deps
@@ -117,74 +116,38 @@ def _deps_enabled(manager: PluginManager, source: PluginSource) -> bool:
 
 
 async def _prepare(
-    manager: PluginManager, record: PluginRecord, source: PluginSource, enable: bool
-) -> PluginInstance | None:
+    manager: PluginRegistry, record: PluginRecord, source: PluginSource, enable: bool
+) -> Generation | None:
     """Build, load and (if wanted) enable the new generation without making it live."""
     assert source.manifest is not None
     if source.manifest.backend is None:
         return None
     try:
-        new = await manager._new_instance(record, source)
+        new = await manager.prepare(record, source)
     except HookFailed as exc:
         await _failed(manager, record, exc.message, exc.detail)
     if enable:
         try:
-            await manager._run_enable(new)
+            await manager.run_enable(new)
         except HookFailed as exc:
-            await new.release_all()
+            await new.retire()
             await _failed(manager, record, exc.message, exc.detail)
     return new
 
 
-def _swap(
-    manager: PluginManager,
-    record: PluginRecord,
-    source: PluginSource,
-    old: PluginInstance | None,
-    new: PluginInstance | None,
-    live: bool,
-) -> None:
-    """The switch: one step, no awaits, so no request sees a mix of generations."""
-    assert source.manifest is not None
-    record.source = source
-    manager.config.schema_changed(record.name)
-    record.instance = new
-    if old is not None:
-        old.deactivate()
-    if new is not None and live:
-        new.activate()
-        manager._publish(new)
-    else:
-        manager.dispatcher.remove(record.name)
-    record.loaded_at = datetime.now(UTC)
-
-
-async def _retire(manager: PluginManager, old: PluginInstance, was_enabled: bool) -> None:
-    """Run the old generation's exit hooks and release all it owned; failures are only logged."""
-    for hook in ("on_disable", "on_unload") if was_enabled else ("on_unload",):
-        try:
-            await manager._hook(old, hook)
-        except HookFailed as exc:
-            log.warning("old_generation_hook_failed", plugin=old.name, hook=hook, error=exc.message)
-    failed = await old.release_all()
-    if failed:
-        log.warning("old_generation_release_failed", plugin=old.name, disposers=failed)
-
-
 async def _settle_state(
-    manager: PluginManager, record: PluginRecord, was_enabled: bool, enabled_now: bool
+    manager: PluginRegistry, record: PluginRecord, was_enabled: bool, enabled_now: bool
 ) -> None:
-    listeners = manager.state_listeners
     if record.state is S.ERROR:
-        await set_state(record, S.LOADED, listeners)
+        await manager.set_state(record, S.LOADED)
     if enabled_now and not was_enabled:
         record.enabled_at = datetime.now(UTC)
-        await set_state(record, S.ENABLED, listeners)
-        await persistence.save_enabled(manager.services.db, record, True)
+        await manager.set_state(record, S.ENABLED)
+        await persistence.save_enabled(manager.db, record, True)
 
 
 async def _failed(
-    manager: PluginManager, record: PluginRecord, message: str, detail: str
+    manager: PluginRegistry, record: PluginRecord, message: str, detail: str
 ) -> NoReturn:
     """Keep the old generation, remember why, and refuse the reload (400)."""
     record.reload_error = {
@@ -194,7 +157,7 @@ async def _failed(
     }
     serving = record.instance is not None and record.state is not S.ERROR
     if not serving and record.state is not S.DISCOVERED:
-        await set_state(record, S.ERROR, manager.state_listeners, error=message, detail=detail)
+        await manager.set_state(record, S.ERROR, error=message, detail=detail)
     log.warning("plugin_reload_failed", plugin=record.name, error=message)
     await manager.host.bus.emit(
         "plugin:error", {"name": record.name, "error": message, "reload": True}, source="core"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import inspect
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 from starlette.convertors import Convertor
@@ -19,7 +19,9 @@ from starlette.responses import PlainTextResponse, Response
 
 from catalyst.api.responses import JSONResponse
 from catalyst.plugins import executor
+from catalyst.plugins.callables import is_async
 from catalyst.plugins.route_paths import compile_url, specificity
+from catalyst.plugins.ws_handlers import WsHandlerSpec
 from catalyst.sdk.errors import RegistrationError
 from catalyst.sdk.request import Request
 
@@ -126,13 +128,6 @@ def _takes_request(fn: Callable[..., Any]) -> bool:
     )
 
 
-def is_async(fn: Callable[..., Any]) -> bool:
-    """Whether calling ``fn`` gives a coroutine to await on the loop (else: a thread's work)."""
-    return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(
-        getattr(fn, "__call__", None)  # noqa: B004 - callable objects with an async __call__
-    )
-
-
 def compile_route(spec: RouteSpec, middleware: Sequence[Middleware]) -> CompiledRoute:
     regex, convertors = compile_url(spec.url)
     takes_request, on_loop = _takes_request(spec.handler), is_async(spec.handler)
@@ -147,12 +142,15 @@ def compile_route(spec: RouteSpec, middleware: Sequence[Middleware]) -> Compiled
 
 @dataclass(frozen=True, slots=True)
 class PluginTable:
-    """Everything the dispatcher needs to serve one enabled plugin. Immutable."""
+    """Everything the host needs to serve one enabled plugin, over HTTP and WebSocket.
+    Immutable: the dispatcher publishes one per live plugin and swaps it in one step."""
 
     plugin: str
     routes: tuple[CompiledRoute, ...]
     middleware: tuple[Middleware, ...]
     public_granted: bool
+    #: WebSocket handlers by message type (``plugin:<name>:<type>``).
+    ws: Mapping[str, WsHandlerSpec] = field(default_factory=dict)
 
     def find(self, method: str, path: str) -> tuple[CompiledRoute | None, dict[str, Any], bool]:
         """(route, path params, path matched for another method). Routes are tried most
@@ -173,11 +171,13 @@ def build_table(
     routes: Sequence[RouteSpec],
     middleware: Sequence[Middleware],
     public_granted: bool,
+    ws_handlers: Mapping[str, WsHandlerSpec] | None = None,
 ) -> PluginTable:
     # Static segments win over parameters whatever the registration order (stable otherwise).
     ordered = sorted(routes, key=lambda r: specificity(r.url))
     compiled = tuple(compile_route(r, middleware) for r in ordered)
-    return PluginTable(plugin, compiled, tuple(middleware), public_granted)
+    ws = dict(ws_handlers or {})
+    return PluginTable(plugin, compiled, tuple(middleware), public_granted, ws)
 
 
 def to_response(result: Any) -> Response:

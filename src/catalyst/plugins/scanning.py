@@ -10,34 +10,31 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
 
 from catalyst import audit
 from catalyst.auth.permissions import CATALOG
 from catalyst.cancellation import host_cancelled
 from catalyst.errors import describe
 from catalyst.log import get_logger
-from catalyst.plugins import dependencies, grants, persistence
+from catalyst.plugins import dependencies, dependency_recheck, grants, persistence
 from catalyst.plugins.discovery import discover
-from catalyst.plugins.lifecycle import set_state
 from catalyst.plugins.record import PluginRecord
+from catalyst.plugins.registry import PluginRegistry
 from catalyst.plugins.state import PluginState, can_move
-
-if TYPE_CHECKING:
-    from catalyst.plugins.manager import PluginManager
 
 log = get_logger("plugins.scan")
 S = PluginState
 Step = Callable[[PluginRecord], Awaitable[None]]
+Recheck = Callable[[], Awaitable[None]]
 
 
-async def rescan(manager: PluginManager) -> dict[str, list[str]]:
-    settings = manager.services.settings
+async def rescan(manager: PluginRegistry, recheck: Recheck) -> dict[str, list[str]]:
+    """Rescan; ``recheck`` re-checks all dependencies (``PluginManager.recheck_dependencies``)."""
     found = {
         s.name: s
         for s in discover(
-            settings.plugins_dir,
-            host_version=manager.services.version,
+            manager.plugins_dir,
+            host_version=manager.host_version,
             permission_catalog=CATALOG.keys(),
         )
     }
@@ -45,11 +42,11 @@ async def rescan(manager: PluginManager) -> dict[str, list[str]]:
     removed = sorted(set(manager.records) - set(found))
     gone = [manager.records.pop(name) for name in order if name in removed]
     if gone:
-        await manager.recheck_dependencies()  # dependents stop before their dependency does
+        await recheck()  # dependents stop before their dependency does
     for record in reversed(gone):
         async with record.lock:
-            await manager._unload(record, persist=False)
-        manager.dispatcher.remove(record.name)
+            await manager.unload(record, persist=False)
+        manager.dispatcher.withdraw(record.name)
         manager.config.forget(record.name)
         await manager.host.bus.emit("plugin:removed", {"name": record.name}, source="core")
     added = sorted(set(found) - set(manager.records))
@@ -58,21 +55,21 @@ async def rescan(manager: PluginManager) -> dict[str, list[str]]:
     await restore_rows(manager, added)
     await _check_dependencies(manager)
     await start_concurrently(manager, added)
-    await manager.recheck_dependencies()
+    await recheck()
     if added or removed:
         log.info("plugins_rescanned", added=added, removed=removed)
     return {"added": added, "removed": removed}
 
 
-async def restore_rows(manager: PluginManager, added: list[str]) -> dict[str, str]:
+async def restore_rows(manager: PluginRegistry, added: list[str]) -> dict[str, str]:
     """Read (or create) the database rows of the plugins ``added``; those whose row failed are
     put in error, and returned with the message."""
-    db = manager.services.db
+    db = manager.db
     result = await persistence.restore(
         db, {n: manager.records[n] for n in added}, manager.config, manager.auto_enable
     )
     for name, message in result.failed.items():
-        await set_state(manager.records[name], S.ERROR, manager.state_listeners, error=message)
+        await manager.set_state(manager.records[name], S.ERROR, error=message)
     for name in result.auto_enabled:
         granted = sorted(manager.records[name].granted)
         log.info("plugin_auto_enabled", plugin=name, granted=granted)
@@ -83,40 +80,36 @@ async def restore_rows(manager: PluginManager, added: list[str]) -> dict[str, st
     return result.failed
 
 
-async def _check_dependencies(manager: PluginManager) -> None:
+async def _check_dependencies(manager: PluginRegistry) -> None:
     records = manager.records
     versions = {n: r.source.manifest.version for n, r in records.items() if r.source.manifest}
     broken = {n: r.error or "" for n, r in records.items() if not r.source.ok}
     for record in records.values():
         if not record.source.ok and record.state is S.DISCOVERED:
-            await set_state(
-                record, S.ERROR, manager.state_listeners, error=record.source.error_message
-            )
+            await manager.set_state(record, S.ERROR, error=record.source.error_message)
     problems = dependencies.check(manager.graph(), versions, broken)
     for name, problem in problems.items():
         record = records[name]
         if record.state is S.DISCOVERED:
-            await set_state(
-                record, S.ERROR, manager.state_listeners, error=problem, dependency=True
-            )
+            await manager.set_state(record, S.ERROR, error=problem, dependency=True)
 
 
-async def start_concurrently(manager: PluginManager, names: list[str]) -> None:
+async def start_concurrently(manager: PluginRegistry, names: list[str]) -> None:
     """Load, then enable (those that want it), the plugins ``names``, in dependency order."""
 
     async def load(record: PluginRecord) -> None:
         if record.state is S.DISCOVERED:
-            await manager._load(record)
+            await manager.load(record)
 
     async def enable(record: PluginRecord) -> None:
         if record.wants_enabled and record.state is S.LOADED:
-            await manager._try_enable(record)
+            await dependency_recheck.enable_if_met(manager, record)
 
     await _in_dependency_order(manager, names, load)
     await _in_dependency_order(manager, names, enable)
 
 
-async def _in_dependency_order(manager: PluginManager, names: list[str], step: Step) -> None:
+async def _in_dependency_order(manager: PluginRegistry, names: list[str], step: Step) -> None:
     graph = manager.graph()
     wanted = set(names)
     tasks: dict[str, asyncio.Task[None]] = {}
@@ -133,7 +126,7 @@ async def _in_dependency_order(manager: PluginManager, names: list[str], step: S
 
 
 async def _after(
-    before: list[asyncio.Task[None]], manager: PluginManager, name: str, step: Step
+    before: list[asyncio.Task[None]], manager: PluginRegistry, name: str, step: Step
 ) -> None:
     if before:
         await asyncio.wait(before)
@@ -147,10 +140,8 @@ async def _after(
             if host_cancelled(exc) or not isinstance(exc, Exception | asyncio.CancelledError):
                 raise
             log.exception("plugin_start_failed", plugin=name)
-            manager.dispatcher.remove(name)
+            manager.dispatcher.withdraw(name)
             if record.instance is not None:
                 record.instance.deactivate()
             if can_move(record.state, S.ERROR):
-                await set_state(
-                    record, S.ERROR, manager.state_listeners, error=f"Start failed: {describe(exc)}"
-                )
+                await manager.set_state(record, S.ERROR, error=f"Start failed: {describe(exc)}")

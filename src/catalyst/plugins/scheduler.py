@@ -23,11 +23,13 @@ Running
       logged without traceback at its 2nd, 4th, 8th… time. The schedule goes on.
     - A sync handler runs inline on the event loop and must be quick. A plugin's sync task is
       handed over wrapped so that it runs in the plugin's thread pool (see
-      :meth:`catalyst.plugins.instance.PluginInstance.start_task`).
+      :meth:`catalyst.plugins.registrations.Registrations.start_task`).
     - ``start_now()`` starts a run and returns it without waiting (409 when one is running).
     - ``ScheduledTask.dispose()`` cancels the loop and a running handler and removes the task;
       ``await task.aclose(grace)`` also waits up to ``grace`` seconds for them to finish and logs
-      a handler that does not. ``Scheduler.stop(grace)`` stops every loop and lets running
+      a handler that does not. ``halt()`` stops firing but lets a run in progress go on, and
+      ``settle(runs, grace)`` then waits for it (a disabled plugin's tasks get that grace).
+      ``Scheduler.stop(grace)`` stops every loop and lets running
       handlers finish for up to ``grace`` seconds before cancelling them; ``start()`` resumes.
 """
 
@@ -205,6 +207,15 @@ class ScheduledTask:
         if self._run is not None:
             self._run.cancel()
 
+    def halt(self) -> asyncio.Task[None] | None:
+        """Stop firing and remove the task, letting a run in progress go on; returns that run
+        (see :func:`settle`)."""
+        run = self._run
+        self._disposed = True
+        self._scheduler._tasks.pop(self.id, None)
+        self._stop_loop()
+        return run
+
     async def aclose(self, grace: float = 5.0) -> None:
         """``dispose()``, then give the cancelled handler ``grace`` seconds to finish, or log it."""
         pending = [t for t in (self._loop, self._run) if t is not None]
@@ -293,6 +304,17 @@ async def _reap(
         log.warning("task did not stop in time", asyncio_task=task.get_name(), grace=grace)
 
 
+async def settle(runs: Iterable[asyncio.Task[None]], grace: float) -> None:
+    """Give task ``runs`` ``grace`` seconds to finish, then cancel those still going."""
+    waiting = [run for run in runs if not run.done()]
+    if not waiting:
+        return
+    _, pending = await asyncio.wait(waiting, timeout=grace)
+    for run in pending:
+        run.cancel()
+    await _reap(pending, _CANCEL_GRACE, get_logger("scheduler"))
+
+
 #: ``claim(task_key, fire_time) -> bool``: may this instance run this fire?
 Claim = Callable[[str, datetime], Awaitable[bool]]
 
@@ -361,12 +383,7 @@ class Scheduler:
         loops = [loop for task in self._tasks.values() if (loop := task._stop_loop())]
         if loops:
             await asyncio.wait(loops)
-        runs = [task._run for task in self._tasks.values() if task._run is not None]
-        if runs:
-            _, pending = await asyncio.wait(runs, timeout=grace)
-            for run in pending:
-                run.cancel()
-            await _reap(pending, _CANCEL_GRACE, self._log)
+        await settle([task._run for task in self._tasks.values() if task._run is not None], grace)
 
     def tasks(self, owner: str | None = None) -> list[ScheduledTask]:
         """Tasks in the order they were added; only ``owner``'s when given."""

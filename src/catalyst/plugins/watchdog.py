@@ -27,6 +27,7 @@ from typing import Any, Final
 
 from catalyst.log import get_logger
 from catalyst.plugins.loader import ROOT, plugin_of_module
+from catalyst.plugins.logs import plugin_error
 from catalyst.sdk.hooks import HOOKS
 
 log = get_logger("plugins.watchdog")
@@ -181,7 +182,6 @@ class Watchdog:
 
 def reporter(records: Callable[[str], Any]) -> Callable[[Stall], None]:
     """Report a stall: host log, and the plugin's log stream and record (``records(name)``)."""
-    from catalyst.plugins.logs import plugin_error
 
     def report(stall: Stall) -> None:
         if stall.plugin is None:

@@ -16,19 +16,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from watchfiles import Change, DefaultFilter, awatch
 
 from catalyst import audit
 from catalyst.errors import CatalystError
 from catalyst.log import get_logger
 from catalyst.plugins.manifest import MANIFEST_FILE
-
-if TYPE_CHECKING:
-    from catalyst.plugins.manager import PluginManager
 
 log = get_logger("plugins.watcher")
 
@@ -43,9 +41,28 @@ class _Filter(DefaultFilter):
     )
 
 
+class Plugins(Protocol):
+    """What the watcher asks of the plugin manager: its public operations only."""
+
+    @property
+    def records(self) -> Mapping[str, object]: ...
+
+    async def reload(self, name: str, actor: str = ...) -> float: ...
+
+    async def rescan(self) -> dict[str, list[str]]: ...
+
+
 class PluginWatcher:
-    def __init__(self, manager: PluginManager, root: Path, *, step_ms: int = 30) -> None:
+    def __init__(
+        self,
+        manager: Plugins,
+        db: async_sessionmaker[AsyncSession],
+        root: Path,
+        *,
+        step_ms: int = 30,
+    ) -> None:
         self.manager = manager
+        self.db = db
         self.root = root.resolve()
         self.step_ms = step_ms
         self._task: asyncio.Task[None] | None = None
@@ -53,7 +70,6 @@ class PluginWatcher:
         self._pending: set[str] = set()
         self._busy: set[str] = set()
         self._workers: set[asyncio.Task[None]] = set()
-        self.reloads = 0
 
     async def start(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
@@ -131,7 +147,6 @@ class PluginWatcher:
         try:
             if reloading:
                 await self.manager.reload(name)
-                self.reloads += 1
             elif known or exists:
                 changes = await self.manager.rescan()
                 await self._record("plugin.rescan", name, **changes)
@@ -152,6 +167,6 @@ class PluginWatcher:
 
     async def _record(self, action: str, name: str, **details: object) -> None:
         try:
-            await audit.record(self.manager.services.db, audit.WATCHER, action, name, **details)
+            await audit.record(self.db, audit.WATCHER, action, name, **details)
         except Exception:  # the database is down: the change happened all the same
             log.exception("hot_reload_audit_failed", plugin=name, action=action)

@@ -5,7 +5,9 @@ within a few seconds; otherwise the socket is closed with code 4401. Each connec
 client id in ``{"type": "welcome", "data": {"clientId": ...}}``. Messages are
 ``{"type": str, "data": any}``; ``plugin:<name>:<type>`` reaches that plugin's handler as
 ``handler(data, client_id)`` or ``handler(data, client_id, client)`` (see
-:mod:`catalyst.ws.handlers`); sync handlers run in a worker thread. Anything wrong with one
+:mod:`catalyst.plugins.ws_handlers`), found in the plugin's published table (the one the HTTP
+dispatcher serves from, :meth:`catalyst.plugins.dispatcher.Dispatcher.table`); sync handlers run
+in the plugin's thread pool. Anything wrong with one
 message — bad or too deeply nested JSON, too big, unknown type, a missing permission, a failing
 handler — gets ``{"type": "error", "data": {"message": ...}}`` to that client only and the
 connection stays up; a handler's failure also goes to the plugin's own log.
@@ -17,6 +19,7 @@ import asyncio
 import contextlib
 import functools
 import inspect
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import APIRouter, WebSocket
@@ -27,12 +30,12 @@ from catalyst.auth.sessions import Principal
 from catalyst.cancellation import host_cancelled
 from catalyst.log import get_logger
 from catalyst.plugins import executor, watchdog
-from catalyst.plugins.instance import PluginInstance
+from catalyst.plugins.dispatcher import Dispatcher
 from catalyst.plugins.logs import plugin_error
-from catalyst.plugins.manager import PluginManager
+from catalyst.plugins.record import PluginRecord
+from catalyst.plugins.ws_handlers import WsHandlerSpec, client_of
 from catalyst.sdk.context import WebSocketClient
 from catalyst.services import Services
-from catalyst.ws.handlers import WsHandlerSpec, client_of
 from catalyst.ws.hub import Connection
 
 router = APIRouter()
@@ -46,9 +49,10 @@ def error(message: str) -> dict[str, Any]:
 
 
 async def _authenticate(ws: WebSocket, services: Services) -> Principal | None:
-    token = ws.query_params.get("token") or ws.cookies.get(services.settings.session_cookie_name)
+    principals = services.principals
+    token = principals.token_of(ws)
     if token:
-        return await services.sessions.verify(token)
+        return await principals.verify(token)
     try:
         async with asyncio.timeout(AUTH_WAIT_SECONDS):
             first = await ws.receive_text()
@@ -58,7 +62,7 @@ async def _authenticate(ws: WebSocket, services: Services) -> Principal | None:
     if isinstance(message, dict) and message.get("type") == "auth":
         token = message.get("token") or (message.get("data") or {}).get("token")
         if isinstance(token, str) and token:
-            return await services.sessions.verify(token)
+            return await principals.verify(token)
     return None
 
 
@@ -123,11 +127,11 @@ async def _dispatch(services: Services, conn: Connection, raw: str) -> None:
     if kind == "auth":
         hub.send(conn.id, error("Already authenticated"))
         return
-    found = find_handler(services.plugins, kind)
+    found = find_handler(services.dispatcher, services.plugins.records, kind)
     if isinstance(found, str):
         hub.send(conn.id, error(found))
         return
-    plugin, spec, instance = found
+    plugin, spec = found
     if spec.permission is not None and not conn.principal.can(spec.permission):
         hub.send(conn.id, error(f"Permission {spec.permission!r} is required for {kind}"))
         return
@@ -145,7 +149,7 @@ async def _dispatch(services: Services, conn: Connection, raw: str) -> None:
         timeout = limit_seconds if scope.expired() else None
         reason = "timed out" if timeout else type(exc).__name__
         hub.send(conn.id, error(f"Handler for {kind} failed ({reason})"))
-        _log_to_plugin(instance, kind, conn.id, exc, timeout)
+        _log_to_plugin(plugin, kind, conn.id, exc, timeout)
 
 
 async def _call_handler(
@@ -167,7 +171,7 @@ async def _call_handler(
 
 
 def _log_to_plugin(
-    instance: PluginInstance,
+    plugin: str,
     kind: str,
     client_id: str,
     exc: BaseException,
@@ -177,29 +181,30 @@ def _log_to_plugin(
     (``GET /api/plugins/<name>/logs``, the live push, the UI)."""
     if timeout is not None:
         message = f"WebSocket handler for {kind} timed out after {timeout:g} s"
-        plugin_error(instance.name, message, host=False, type=kind, client=client_id)
+        plugin_error(plugin, message, host=False, type=kind, client=client_id)
     else:
         message = f"WebSocket handler for {kind} failed: {type(exc).__name__}: {exc}"
-        plugin_error(instance.name, message, exc, host=False, type=kind, client=client_id)
+        plugin_error(plugin, message, exc, host=False, type=kind, client=client_id)
 
 
 def find_handler(
-    plugins: PluginManager, message_type: str
-) -> tuple[str, WsHandlerSpec, PluginInstance] | str:
-    """The live handler of ``plugin:<name>:<type>`` and its plugin, or why there is none."""
+    dispatcher: Dispatcher, records: Mapping[str, PluginRecord], message_type: str
+) -> tuple[str, WsHandlerSpec] | str:
+    """The live handler of ``plugin:<name>:<type>`` and its plugin, or why there is none.
+
+    Live means in the plugin's published table; ``records`` only words the refusal."""
     prefix, _, rest = message_type.partition(":")
     name, _, kind = rest.partition(":")
     if prefix != "plugin" or not name or not kind:
         return f"Unknown message type {message_type!r}"
-    record = plugins.records.get(name)
-    if record is None:
-        return f"Unknown message type {message_type!r}: no plugin {name!r}"
-    instance = record.instance
-    if instance is None or not instance.active:
+    table = dispatcher.table(name)
+    if table is None:
+        record = records.get(name)
+        if record is None:
+            return f"Unknown message type {message_type!r}: no plugin {name!r}"
         state = record.state.value
         return f"Plugin {name!r} is not enabled (state: {state}): {message_type!r} is not handled"
-    handler = instance.ws_handlers.get(kind)
-    if handler is None:
+    spec = table.ws.get(kind)
+    if spec is None:
         return f"Unknown message type {message_type!r}: plugin {name!r} has no such handler"
-    spec = handler if isinstance(handler, WsHandlerSpec) else WsHandlerSpec(handler)
-    return name, spec, instance
+    return name, spec

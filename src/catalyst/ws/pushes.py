@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from catalyst.plugins.views import summary, ui_summary
 from catalyst.services import Services
 
 REASONS = {
@@ -28,8 +29,6 @@ REASONS = {
 
 
 def install(services: Services) -> None:
-    from catalyst.plugins.views import summary, ui_summary
-
     hub = services.hub
     manager = services.plugins
 

@@ -15,8 +15,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from catalyst.auth.sessions import Principal
-from catalyst.plugins.routing import is_async
+from catalyst.plugins.callables import is_async
 from catalyst.sdk.context import WebSocketClient
+
+#: A plugin's handler as written (see the module docstring for the shapes it may take).
+WsHandler = Callable[..., Any]
 
 
 def client_of(client_id: str, principal: Principal) -> WebSocketClient:
