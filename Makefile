@@ -46,6 +46,7 @@ run: install ui
 lint: install
 	$(UV) run --frozen ruff format --check src tests bench catalyst-plugins
 	$(UV) run --frozen ruff check src tests bench catalyst-plugins
+	$(UV) run --frozen lint-imports
 
 typecheck: install
 	$(UV) run --frozen mypy src/catalyst
