@@ -163,8 +163,6 @@ class Subscription:
         self.pattern: Final = pattern
         self.handler: Final = handler
         self.owner: Final = owner
-        self.delivered_count = 0
-        """Events handed to the handler, including the ones it failed on."""
         self.error_count = 0
         self.last_error: str | None = None
         """The most recent failure (``"ValueError: ..."``), kept after later successes."""
@@ -325,7 +323,6 @@ class EventBus:
         self, sub: Subscription, event: str, data: Any, source: str | None
     ) -> Awaitable[Any] | None:
         """Call the handler (an async one up to its first wait); return what is left to await."""
-        sub.delivered_count += 1
         began = perf_counter()
         rest: Awaitable[Any] | None = None
         try:

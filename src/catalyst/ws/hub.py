@@ -65,7 +65,6 @@ class Connection:
     progress_at: float = field(default_factory=time.monotonic)
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     dropped: bool = False
-    sent: int = 0
 
 
 class Hub:
@@ -147,7 +146,6 @@ class Hub:
                     except TimeoutError:
                         self._drop(conn, f"no progress for {self.slow_seconds:g} s")
                         return
-                    conn.sent += 1
                 conn.sending = None
                 conn.pending.popleft()
                 self._forget(conn, item)
