@@ -48,7 +48,7 @@ lint: install
 	$(UV) run --frozen ruff check src tests bench catalyst-plugins
 
 typecheck: install
-	$(UV) run --frozen mypy src/catalyst
+	$(UV) run --frozen mypy src/catalyst tests
 
 pytest: install ui
 	$(UV) run --frozen pytest

@@ -69,7 +69,7 @@ def _asyncpg_dsn(url: str, database: str | None = None) -> str:
 
 
 async def _pg_admin(sql: str) -> None:
-    import asyncpg
+    import asyncpg  # type: ignore[import-untyped]
 
     conn = await asyncpg.connect(_asyncpg_dsn(POSTGRES_URL), timeout=5)
     try:
@@ -168,7 +168,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
     plugins = tmp_path / "plugins"
     plugins.mkdir()
     return Settings(
-        _env_file=None,  # type: ignore[call-arg]  # pydantic-settings init kwarg
+        _env_file=None,
         database_url=database_url,
         data_dir=tmp_path / "data",
         plugins_dir=plugins,

@@ -116,7 +116,7 @@ def served(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
     plugins = tmp_path / "plugins"
     shutil.copytree(EXAMPLE, plugins / "example-plugin")
     settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'fuzz.db'}",
         data_dir=tmp_path / "data",
         plugins_dir=plugins,
@@ -167,7 +167,7 @@ def test_every_operation_answers_as_documented(served: tuple[str, dict[str, str]
 
             @given(case=operation.as_strategy(generation_mode=mode))
             @_fuzz_settings(EXAMPLES)
-            def fuzz(case: schemathesis.Case) -> None:
+            def fuzz(case: schemathesis.Case[Any]) -> None:
                 case.call_and_validate(headers=headers, checks=CHECKS)
 
             try:
@@ -198,11 +198,13 @@ def test_stateful_links_answer_as_documented(served: tuple[str, dict[str, str]])
     called: set[str] = set()
 
     class Workflow(machine):  # type: ignore[misc, valid-type]
-        def get_call_kwargs(self, case: schemathesis.Case) -> dict[str, Any]:
+        def get_call_kwargs(self, case: schemathesis.Case[Any]) -> dict[str, Any]:
             called.add(case.operation.label)
             return {"headers": headers}
 
-        def validate_response(self, response: Any, case: schemathesis.Case, **kwargs: Any) -> None:
+        def validate_response(
+            self, response: Any, case: schemathesis.Case[Any], **kwargs: Any
+        ) -> None:
             try:
                 case.validate_response(response, checks=CHECKS, headers=headers)
             except BaseExceptionGroup as exc:

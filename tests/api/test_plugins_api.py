@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -63,13 +64,14 @@ async def test_detail_shape(app: FastAPI) -> None:
 
 async def test_unknown_plugin_is_404_everywhere(app: FastAPI) -> None:
     c = await admin_client(app)
-    for method, path, body in [
+    calls: list[tuple[str, str, dict[str, Any] | None]] = [
         ("GET", "/api/plugins/ghost", None),
         ("POST", "/api/plugins/ghost/enable", {"enabled": True}),
         ("POST", "/api/plugins/ghost/reload", None),
         ("PUT", "/api/plugins/ghost/config", {"config": {}}),
         ("GET", "/api/plugins/ghost/logs", None),
-    ]:
+    ]
+    for method, path, body in calls:
         r = await c.request(method, path, json=body)
         assert (r.status_code, r.json()) == (404, {"success": False, "error": "Plugin not found"})
 
@@ -92,7 +94,7 @@ async def test_enabling_an_invalid_plugin_is_refused(app: FastAPI) -> None:
     assert "it is error" in r.json()["error"]
 
 
-ENDPOINTS = [
+ENDPOINTS: list[tuple[str, str, dict[str, Any] | None, str]] = [
     ("GET", "/api/plugins", None, "admin.read"),
     ("GET", "/api/plugins/example-plugin", None, "admin.read"),
     ("GET", "/api/plugins/example-plugin/logs", None, "admin.read"),

@@ -18,7 +18,14 @@ from catalyst.plugins.loader import ROOT
 from catalyst.plugins.state import PluginState
 from catalyst.settings import Settings
 from tests.live_server import Live, LiveFactory, eventually
-from tests.plugin_helpers import EXAMPLE, AppFactory, admin_client, manager_of, write_plugin
+from tests.plugin_helpers import (
+    EXAMPLE,
+    AppFactory,
+    admin_client,
+    manager_of,
+    state_of,
+    write_plugin,
+)
 
 HOT = """
 from .version import V
@@ -208,7 +215,7 @@ async def test_a_plugin_in_error_recovers_when_fixed_on_disk(
     assert (await client.get("/api/plugins/hot/v")).status_code == 503
     (folder / "backend" / "plugin.py").write_text(HOT)
     await wait_for_body(client, {"v": 7})
-    assert record.state is PluginState.ENABLED  # it was meant to be enabled
+    assert state_of(record) is PluginState.ENABLED  # it was meant to be enabled
     await client.aclose()
 
 
