@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
@@ -208,30 +208,30 @@ async def test_ctx_register_route(env: Env) -> None:
     assert (await env.get("/r/abc")).status_code == 404
 
 
-async def check_decorator(env: Env, verb: str) -> None:
-    getattr(env.ctx, verb)("/verb")(lambda r: {"verb": r.method})
-    r = await env.client.request(verb.upper(), "/api/plugins/demo/verb")
-    assert r.json() == {"verb": verb.upper()}
+async def check_decorator(env: Env, decorator: Callable[[str], Any], verb: str) -> None:
+    decorator("/verb")(lambda r: {"verb": r.method})
+    r = await env.client.request(verb, "/api/plugins/demo/verb")
+    assert r.json() == {"verb": verb}
 
 
 async def test_ctx_get(env: Env) -> None:
-    await check_decorator(env, "get")
+    await check_decorator(env, env.ctx.get, "GET")
 
 
 async def test_ctx_post(env: Env) -> None:
-    await check_decorator(env, "post")
+    await check_decorator(env, env.ctx.post, "POST")
 
 
 async def test_ctx_put(env: Env) -> None:
-    await check_decorator(env, "put")
+    await check_decorator(env, env.ctx.put, "PUT")
 
 
 async def test_ctx_patch(env: Env) -> None:
-    await check_decorator(env, "patch")
+    await check_decorator(env, env.ctx.patch, "PATCH")
 
 
 async def test_ctx_delete(env: Env) -> None:
-    await check_decorator(env, "delete")
+    await check_decorator(env, env.ctx.delete, "DELETE")
 
 
 async def test_ctx_register_middleware(env: Env) -> None:
