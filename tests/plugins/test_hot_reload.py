@@ -226,18 +226,31 @@ async def test_a_burst_of_writes_is_one_reload(
     live = await start(settings, live_factory)
     reloads: list[str] = []
     live.app.state.services.bus.subscribe("plugin:reloaded", lambda e, d: reloads.append(d["name"]))
+    watcher = live.app.state.services.watcher
+    seen: list[str] = []  # every path the watcher was told about, in order
+    handle = watcher.handle
+
+    def spy(changes: Any) -> None:
+        seen.extend(path for _, path in changes)
+        handle(changes)
+
+    watcher.handle = spy
     client = await client_for(live)
     for i in range(5):  # an editor saving several files at once
         (folder / "backend" / f"extra{i}.py").write_text(f"X = {i}\n")
     (folder / "backend" / "version.py").write_text("V = 9\n")
     await wait_for_body(client, {"v": 9})
-    await asyncio.sleep(0.3)  # nothing more is coming
-    assert reloads == ["hot"]
-    # Bytecode and editor files are ignored.
+    # Changes arrive in order: once a later save is served, the burst has had all its reloads.
+    (folder / "backend" / "version.py").write_text("V = 10\n")
+    await wait_for_body(client, {"v": 10})
+    assert reloads == ["hot", "hot"]
+    # Bytecode and editor files are ignored: the watcher never hears of them.
     (folder / "backend" / ".plugin.py.swp").write_text("x")
     (folder / "backend" / "x.pyc").write_bytes(b"x")
-    await asyncio.sleep(0.3)
-    assert reloads == ["hot"]
+    (folder / "backend" / "version.py").write_text("V = 11\n")
+    await wait_for_body(client, {"v": 11})
+    assert reloads == ["hot", "hot", "hot"]
+    assert not [p for p in seen if p.endswith((".swp", ".pyc"))]
     await client.aclose()
 
 

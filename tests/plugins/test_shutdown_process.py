@@ -31,6 +31,7 @@ def on_load(ctx):
 
     @ctx.get("/hang-sync")
     def hang_sync(request):  # a blocked worker thread must not keep the process alive
+        (OUT / "sync-started").write_text("yes")
         time.sleep(3600)
 
 def on_disable(ctx):
@@ -61,10 +62,10 @@ def test_sigterm_with_hanging_requests_exits_within_10_s_and_runs_on_disable(
         clients.append(threading.Thread(target=call, args=("/hang-sync",), daemon=True))
         for client in clients:
             client.start()
-        while not (out / "started").exists():  # a request is in the handler
+        # An async request is in its handler, and the sync one in its worker thread.
+        while not ((out / "started").exists() and (out / "sync-started").exists()):
             assert proc.poll() is None
             time.sleep(0.05)
-        time.sleep(0.3)  # let the sync request reach its worker thread too
         proc.send_signal(signal.SIGTERM)
         began = time.monotonic()
         try:
