@@ -7,12 +7,11 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from fastapi import FastAPI
 
 from catalyst.settings import Settings
-from tests.conftest import USER_PASSWORD, ClientFactory, create_user_with, login
+from tests.conftest import USER_PASSWORD, ClientFactory, create_user_with, harness_of, login
 from tests.plugin_helpers import EXAMPLE, AppFactory, admin_client, write_plugin
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixture_plugins"
@@ -209,8 +208,7 @@ async def test_frontend_files_are_served_from_the_entry_folder_only(
         assert (await c.get(f"/api/plugins/ui/frontend/{escape}")).status_code == 404, escape
     (folder / "frontend" / "link.js").symlink_to(folder / "secret.txt")
     assert (await c.get("/api/plugins/ui/frontend/link.js")).status_code == 404
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://t") as other:
+    async with harness_of(app).new_client() as other:
         assert (await other.get("/api/plugins/ui/frontend/index.js")).status_code == 401
         await create_user_with(app, "viewer", ["server.read"])  # any logged-in user may load UI
         await login(other, "viewer", USER_PASSWORD)
@@ -231,8 +229,7 @@ async def test_ui_plugin_list_for_any_user_shows_only_enabled_frontends(
     write_plugin(settings.plugins_dir, "backend-only", "")
     write_plugin(settings.plugins_dir, "broken", "raise RuntimeError('x')", files=files, **ui)
     app = await app_factory(plugin_auto_enable=["shown", "backend-only", "broken"])
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://t") as viewer:
+    async with harness_of(app).new_client() as viewer:
         assert (await viewer.get("/api/ui/plugins")).status_code == 401
         await create_user_with(app, "viewer", ["server.read"])
         await login(viewer, "viewer", USER_PASSWORD)

@@ -19,12 +19,12 @@ from fastapi import FastAPI
 
 from catalyst.auth import passwords
 from catalyst.auth.ratelimit import LoginRateLimiter
+from tests.conftest import harness_of
 from tests.plugin_helpers import AppFactory
 
 
 def client(app: FastAPI, peer: str = "10.0.0.1") -> httpx.AsyncClient:
-    transport = httpx.ASGITransport(app=app, client=(peer, 40000))
-    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+    return harness_of(app).new_client(peer=(peer, 40000))
 
 
 async def bogus_login(c: httpx.AsyncClient, **headers: str) -> httpx.Response:

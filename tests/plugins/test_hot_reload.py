@@ -16,36 +16,34 @@ import pytest
 
 from catalyst.plugins.loader import ROOT
 from catalyst.plugins.state import PluginState
+from catalyst.sdk.testing import PluginHarness
 from catalyst.settings import Settings
-from tests.live_server import Live, LiveFactory, eventually
+from tests.live_server import LiveFactory, eventually
 from tests.plugin_helpers import (
     EXAMPLE,
+    FIXTURE_PLUGINS,
     AppFactory,
     admin_client,
+    copy_fixture,
     manager_of,
     state_of,
     write_plugin,
 )
 
-HOT = """
-from .version import V
-
-def on_load(ctx):
-    ctx.get("/v")(lambda request: {"v": V})
-"""
+HOT = (FIXTURE_PLUGINS / "hot" / "backend" / "plugin.py").read_text()
 
 
 def hot_plugin(plugins: Path, version: int = 0) -> Path:
-    return write_plugin(plugins, "hot", HOT, files={"backend/version.py": f"V = {version}\n"})
+    return copy_fixture(plugins, "hot", files={"backend/version.py": f"V = {version}\n"})
 
 
-async def start(settings: Settings, live_factory: LiveFactory, *names: str) -> Live:
+async def start(settings: Settings, live_factory: LiveFactory, *names: str) -> PluginHarness:
     return await live_factory(hot_reload=True, plugin_auto_enable=list(names or ["hot"]))
 
 
-async def client_for(live: Live) -> httpx.AsyncClient:
+async def client_for(live: PluginHarness) -> httpx.AsyncClient:
     token = await live.token()
-    return httpx.AsyncClient(base_url=live.http, headers={"Authorization": f"Bearer {token}"})
+    return httpx.AsyncClient(base_url=live.url, headers={"Authorization": f"Bearer {token}"})
 
 
 async def body(client: httpx.AsyncClient, path: str = "/api/plugins/hot/v") -> Any:

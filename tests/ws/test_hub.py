@@ -40,8 +40,10 @@ class Socket:
 
 
 async def settle(hub: Hub, sock: Socket, count: int) -> None:
-    while len(sock.sent) < count:
-        await asyncio.sleep(0)
+    """Until ``sock`` got ``count`` messages (a bounded poll: the hub's sender has no event)."""
+    async with asyncio.timeout(5):
+        while len(sock.sent) < count:
+            await asyncio.sleep(0)
 
 
 async def test_a_synchronous_burst_of_1000_is_delivered_in_order() -> None:
