@@ -49,7 +49,7 @@ lint: install
 	$(UV) run --frozen lint-imports
 
 typecheck: install
-	$(UV) run --frozen mypy src/catalyst
+	$(UV) run --frozen mypy src/catalyst tests
 
 pytest: install ui
 	$(UV) run --frozen pytest

@@ -1,4 +1,4 @@
-"""Shared fixtures: a migrated database per backend, and a client factory that runs the lifespan.
+"""Shared fixtures: a migrated database per backend, and hosts started by ``PluginHarness``.
 
 Every test that takes ``database_url`` runs on SQLite, and on PostgreSQL too when it is reachable.
 With ``CI=true`` an unreachable PostgreSQL fails the run instead of skipping it.
@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,11 +20,10 @@ from fastapi import FastAPI
 from sqlalchemy import delete
 from sqlalchemy.engine import make_url
 
-from catalyst.app import create_app
-from catalyst.auth.bootstrap import create_user, ensure_admin
 from catalyst.db import migrate
-from catalyst.db.engine import create_engine, session_factory
+from catalyst.db.engine import create_engine
 from catalyst.db.models import Base
+from catalyst.sdk.testing import PluginHarness
 from catalyst.settings import Settings
 
 pytest_plugins = ["tests.live_server"]
@@ -69,7 +69,7 @@ def _asyncpg_dsn(url: str, database: str | None = None) -> str:
 
 
 async def _pg_admin(sql: str) -> None:
-    import asyncpg
+    import asyncpg  # type: ignore[import-untyped]
 
     conn = await asyncpg.connect(_asyncpg_dsn(POSTGRES_URL), timeout=5)
     try:
@@ -168,7 +168,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
     plugins = tmp_path / "plugins"
     plugins.mkdir()
     return Settings(
-        _env_file=None,  # type: ignore[call-arg]  # pydantic-settings init kwarg
+        _env_file=None,
         database_url=database_url,
         data_dir=tmp_path / "data",
         plugins_dir=plugins,
@@ -179,35 +179,58 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 
 
 ClientFactory = Callable[..., Awaitable[httpx.AsyncClient]]
+HarnessFactory = Callable[..., Awaitable[PluginHarness]]
+
+#: The harness that runs each app built by ``harness_factory``/``app_factory``.
+_HARNESSES: weakref.WeakKeyDictionary[FastAPI, PluginHarness] = weakref.WeakKeyDictionary()
+
+
+def harness_of(app: FastAPI) -> PluginHarness:
+    """The :class:`PluginHarness` running ``app`` (built by ``harness_factory``)."""
+    return _HARNESSES[app]
 
 
 @pytest.fixture
-async def app_factory(settings: Settings) -> AsyncIterator[Callable[..., Awaitable[FastAPI]]]:
-    """Builds apps and runs their lifespan; everything is shut down after the test."""
-    stack: list[Any] = []
+async def harness_factory(settings: Settings) -> AsyncIterator[HarnessFactory]:
+    """Starts hosts on the test's database and folders (``settings``, with overrides) with
+    :class:`PluginHarness`; ``live=True`` also serves them over TCP. All stop after the test."""
+    stack: list[PluginHarness] = []
 
     async def make(
-        custom: Settings | None = None, *, clock: Any = None, **overrides: Any
-    ) -> FastAPI:
-        s = custom or settings.model_copy(update=overrides)
-        app = create_app(s, clock=clock)
-        ctx = app.router.lifespan_context(app)
-        await ctx.__aenter__()
-        app.state.lifespan = ctx
-        stack.append(app)
-        return app
+        custom: Settings | None = None, *, clock: Any = None, live: bool = False, **overrides: Any
+    ) -> PluginHarness:
+        harness = PluginHarness(
+            settings=custom or settings,
+            migrate=False,
+            clock=clock,
+            live=live,
+            admin=False,
+            admin_password=ADMIN_PASSWORD,
+            **overrides,
+        )
+        await harness.__aenter__()
+        stack.append(harness)
+        _HARNESSES[harness.app] = harness
+        return harness
 
     yield make
-    for app in reversed(stack):
-        await stop_app(app)
+    for harness in reversed(stack):
+        await harness.__aexit__(None, None, None)
+
+
+@pytest.fixture
+async def app_factory(harness_factory: HarnessFactory) -> Callable[..., Awaitable[FastAPI]]:
+    """Builds apps with ``harness_factory`` and returns them; they stop after the test."""
+
+    async def make(custom: Settings | None = None, **kwargs: Any) -> FastAPI:
+        return (await harness_factory(custom, **kwargs)).app
+
+    return make
 
 
 async def stop_app(app: FastAPI) -> None:
     """Run the shutdown half of the lifespan (once), as a process exit would."""
-    ctx = getattr(app.state, "lifespan", None)
-    if ctx is not None:
-        app.state.lifespan = None
-        await ctx.__aexit__(None, None, None)
+    await harness_of(app).stop()
 
 
 @pytest.fixture
@@ -216,40 +239,27 @@ async def app(app_factory: Callable[..., Awaitable[FastAPI]]) -> FastAPI:
 
 
 @pytest.fixture
-async def client_for(app: FastAPI) -> AsyncIterator[ClientFactory]:
+def client_for(app: FastAPI) -> ClientFactory:
     """``await client_for()`` anonymous; ``client_for(permissions=[...])`` a logged-in user."""
-    clients: list[httpx.AsyncClient] = []
-    sessions = session_factory(app.state.services.engine)
+    harness = harness_of(app)
 
     async def make(
         *, admin: bool = False, permissions: list[str] | None = None
     ) -> httpx.AsyncClient:
-        client = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://testserver"
-        )
-        clients.append(client)
         if admin:
-            await ensure_admin(sessions, "admin", ADMIN_PASSWORD)
-            await login(client, "admin", ADMIN_PASSWORD)
-        elif permissions is not None:
+            return await harness.as_admin()
+        if permissions is not None:
             username = f"user-{uuid.uuid4().hex[:8]}"
             await create_user_with(app, username, permissions)
-            await login(client, username, USER_PASSWORD)
-        return client
+            return await harness.login(username, USER_PASSWORD)
+        return harness.new_client()
 
-    yield make
-    for c in clients:
-        await c.aclose()
+    return make
 
 
 async def create_user_with(app: FastAPI, username: str, permissions: list[str]) -> None:
-    from catalyst.db.models import Role
-
-    sessions = app.state.services.db
-    role_name = f"role-{uuid.uuid4().hex[:8]}"
-    async with sessions() as db, db.begin():
-        db.add(Role(name=role_name, description="test", permissions=permissions))
-    await create_user(sessions, username, USER_PASSWORD, [role_name])
+    """A user ``username`` (password ``USER_PASSWORD``) with a role holding ``permissions``."""
+    await harness_of(app).add_user(permissions, username=username, password=USER_PASSWORD)
 
 
 async def login(client: httpx.AsyncClient, username: str, password: str) -> str:

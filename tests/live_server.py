@@ -1,4 +1,5 @@
-"""A real server on a free port inside the test's event loop, for real WebSocket clients.
+"""Hosts served over a real TCP socket (``PluginHarness(live=True)``), for real WebSocket clients,
+and helpers to talk to their ``/ws``.
 
 Loaded as a pytest plugin by ``tests/conftest.py``."""
 
@@ -7,94 +8,34 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
-import socket
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
-import uvicorn
 import websockets
-from fastapi import FastAPI
 
-from catalyst.app import create_app
-from catalyst.auth.bootstrap import ensure_admin
+from catalyst.sdk.testing import PluginHarness
 from catalyst.settings import Settings
-from tests.conftest import ADMIN_PASSWORD, create_user_with
+from tests.conftest import HarnessFactory
 from tests.plugin_helpers import EXAMPLE
 
-
-@dataclass
-class Live:
-    app: FastAPI
-    port: int
-
-    @property
-    def http(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def ws(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/ws"
-
-    async def token(self, username: str = "admin", password: str = ADMIN_PASSWORD) -> str:
-        import httpx
-
-        async with httpx.AsyncClient(base_url=self.http) as c:
-            r = await c.post("/api/auth/login", json={"username": username, "password": password})
-            r.raise_for_status()
-            return str(r.json()["data"]["token"])
-
-    async def user_token(self, permissions: list[str]) -> str:
-        import uuid
-
-        name = f"u-{uuid.uuid4().hex[:6]}"
-        await create_user_with(self.app, name, permissions)
-        return await self.token(name, "user-password-for-tests")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-LiveFactory = Callable[..., Awaitable[Live]]
+LiveFactory = Callable[..., Awaitable[PluginHarness]]
 
 
 @pytest.fixture
-async def live_factory(settings: Settings) -> AsyncIterator[LiveFactory]:
-    servers: list[tuple[uvicorn.Server, asyncio.Task[None]]] = []
+def live_factory(harness_factory: HarnessFactory) -> LiveFactory:
+    """``await live_factory(**settings_overrides)``: a host on a free port, its admin created."""
 
-    async def start(**overrides: Any) -> Live:
-        app = create_app(settings.model_copy(update=overrides))
-        port = free_port()
-        config = uvicorn.Config(
-            app,
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-            lifespan="on",
-            ws="websockets-sansio",
-        )
-        server = uvicorn.Server(config)
-        task = asyncio.create_task(server.serve())
-        servers.append((server, task))
-        for _ in range(300):
-            if server.started:
-                break
-            await asyncio.sleep(0.02)
-        await ensure_admin(app.state.services.db, "admin", ADMIN_PASSWORD)
-        return Live(app, port)
+    async def start(**overrides: Any) -> PluginHarness:
+        harness = await harness_factory(live=True, **overrides)
+        await harness.create_admin()
+        return harness
 
-    yield start
-    for server, task in servers:
-        server.should_exit = True
-        await asyncio.wait_for(task, 15)
+    return start
 
 
 @pytest.fixture
-async def live(settings: Settings, live_factory: LiveFactory) -> Live:
+async def live(settings: Settings, live_factory: LiveFactory) -> PluginHarness:
     shutil.copytree(EXAMPLE, settings.plugins_dir / "example-plugin")
     return await live_factory(plugin_auto_enable=["example-plugin"])
 
@@ -116,15 +57,16 @@ async def receive_type(
                 return message
 
 
-async def connect(live: Live, token: str) -> websockets.ClientConnection:
-    ws = await websockets.connect(f"{live.ws}?token={token}")
+async def connect(live: PluginHarness, token: str) -> websockets.ClientConnection:
+    ws = await websockets.connect(f"{live.ws_url}?token={token}")
     welcome = await receive(ws)
     assert welcome["type"] == "welcome"
     return ws
 
 
 async def eventually(check: Callable[[], bool], wait: float = 5.0) -> None:
-    """Wait (real time) until ``check()`` is true; fail after ``wait`` seconds."""
+    """Wait (real time) until ``check()`` is true; fail after ``wait`` seconds (a bounded poll of
+    a condition that has no event to wait on)."""
     deadline = asyncio.get_running_loop().time() + wait
     while not check():
         if asyncio.get_running_loop().time() > deadline:

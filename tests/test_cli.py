@@ -44,18 +44,18 @@ def test_create_admin_generates_a_password_once() -> None:
 
 
 def test_secret_key_is_generated_once_and_kept(tmp_path: Path) -> None:
-    s = Settings(_env_file=None, data_dir=tmp_path / "d")  # type: ignore[call-arg]
+    s = Settings(_env_file=None, data_dir=tmp_path / "d")
     key = s.resolved_secret_key()
     assert len(key) > 40
     assert s.resolved_secret_key() == key
     assert (tmp_path / "d" / "secret_key").stat().st_mode & 0o777 == 0o600
-    assert Settings(_env_file=None, secret_key="given").resolved_secret_key() == "given"  # type: ignore[call-arg]
+    assert Settings(_env_file=None, secret_key="given").resolved_secret_key() == "given"
 
 
 def test_settings_read_catalyst_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CATALYST_PORT", "4321")
     monkeypatch.setenv("CATALYST_REDIS_URL", "redis://127.0.0.1:6379/1")
-    s = Settings(_env_file=None)  # type: ignore[call-arg]
+    s = Settings(_env_file=None)
     assert s.port == 4321
     assert s.redis_url == "redis://127.0.0.1:6379/1"
     assert str(s.database_url).startswith("sqlite+aiosqlite:///")

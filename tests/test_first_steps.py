@@ -19,8 +19,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.live_server import free_port
 from tests.test_docs_commands import ROOT, shell_commands
+from tests.test_serve_process import free_port
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from catalyst import __version__
 from catalyst.db.engine import create_engine
-from tests.conftest import IN_CI
+from tests.conftest import IN_CI, harness_of
 from tests.plugin_helpers import AppFactory
 
 
@@ -37,7 +37,7 @@ REDIS_URL = os.environ.get("CATALYST_TEST_REDIS_URL", "redis://127.0.0.1:6379/0"
 async def test_health_reports_redis_when_configured(app_factory: AppFactory) -> None:
     """Against the real Redis: required under CI=true, skipped elsewhere when it is down."""
     app = await app_factory(redis_url=REDIS_URL)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+    async with harness_of(app).new_client() as c:
         data = (await c.get("/api/health")).json()["data"]
     if data["redis"] != "ok":
         message = f"Redis at {REDIS_URL} is unreachable"
@@ -50,7 +50,7 @@ async def test_health_reports_redis_when_configured(app_factory: AppFactory) -> 
 async def test_health_stays_ok_when_redis_is_down(app_factory: AppFactory) -> None:
     """Nothing needs Redis yet: its outage is reported, and no probe takes the instance out."""
     app = await app_factory(redis_url="redis://127.0.0.1:1/0")
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+    async with harness_of(app).new_client() as c:
         r = await c.get("/api/health")
         ready = await c.get("/readyz")
     assert r.status_code == 200

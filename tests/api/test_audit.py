@@ -14,7 +14,7 @@ from catalyst.db.models import AuditLog
 from catalyst.settings import Settings
 from tests.conftest import ClientFactory
 from tests.live_server import LiveFactory
-from tests.plugin_helpers import write_plugin
+from tests.plugin_helpers import copy_fixture
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -125,22 +125,14 @@ async def test_api_changes_show_up_with_their_actor(admin: httpx.AsyncClient) ->
     assert data["items"][0]["actor"] == "admin"
 
 
-HOT = """
-from .version import V
-
-def on_load(ctx):
-    ctx.get("/v")(lambda request: {"v": V})
-"""
-
-
 async def test_watcher_reloads_are_audited_with_success_and_failure(
     settings: Settings, live_factory: LiveFactory
 ) -> None:
-    folder = write_plugin(settings.plugins_dir, "hot", HOT, files={"backend/version.py": "V = 1\n"})
+    folder = copy_fixture(settings.plugins_dir, "hot", files={"backend/version.py": "V = 1\n"})
     live = await live_factory(hot_reload=True, plugin_auto_enable=["hot"])
     token = await live.token()
     async with httpx.AsyncClient(
-        base_url=live.http, headers={"Authorization": f"Bearer {token}"}
+        base_url=live.url, headers={"Authorization": f"Bearer {token}"}
     ) as client:
 
         async def watcher_entries() -> list[dict[str, Any]]:
@@ -164,7 +156,7 @@ async def test_watcher_reloads_are_audited_with_success_and_failure(
         assert "SyntaxError" in failed["details"]["error"]
 
         # A new folder is picked up by a rescan, audited too.
-        write_plugin(settings.plugins_dir, "fresh", HOT, files={"backend/version.py": "V = 0\n"})
+        copy_fixture(settings.plugins_dir, "hot", "fresh")
         async with asyncio.timeout(10):
             while not (
                 found := (await fetch(client, actor=WATCHER, action="plugin.rescan"))["items"]

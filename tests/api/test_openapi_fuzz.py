@@ -10,18 +10,13 @@ bounded number of examples and no example database.
 
 from __future__ import annotations
 
-import asyncio
 import shutil
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import schemathesis
-import uvicorn
 from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis.errors import Unsatisfiable
@@ -33,14 +28,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from catalyst.app import create_app
-from catalyst.auth.bootstrap import ensure_admin
-from catalyst.db import migrate
-from catalyst.db.engine import create_engine, session_factory
-from catalyst.settings import Settings
-from tests.conftest import ADMIN_PASSWORD
-from tests.live_server import free_port
 from tests.plugin_helpers import EXAMPLE
+from tests.threaded_harness import ThreadedHarness
 
 pytestmark = pytest.mark.slow
 
@@ -72,41 +61,6 @@ def _fuzz_settings(examples: int) -> hypothesis_settings:
     )
 
 
-class ThreadedServer:
-    """The app served by uvicorn on its own event loop in a thread."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.port = free_port()
-        config = uvicorn.Config(
-            create_app(settings),
-            host="127.0.0.1",
-            port=self.port,
-            log_level="warning",
-            lifespan="on",
-            proxy_headers=False,
-            ws="websockets-sansio",
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def __enter__(self) -> ThreadedServer:
-        self.thread.start()
-        deadline = time.monotonic() + 30
-        while not self.server.started:  # uvicorn offers no event to wait on across threads
-            assert self.thread.is_alive(), "server stopped while starting"
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.02)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(30)
-
-
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
     """(base URL, admin bearer headers) of a real server with the example plugin enabled.
@@ -115,34 +69,13 @@ def served(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
     """
     plugins = tmp_path / "plugins"
     shutil.copytree(EXAMPLE, plugins / "example-plugin")
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'fuzz.db'}",
-        data_dir=tmp_path / "data",
+    with ThreadedHarness(
         plugins_dir=plugins,
-        secret_key="fuzz-secret",
-        log_format="json",
         log_level="critical",
         plugin_auto_enable=["example-plugin"],
         login_max_attempts_per_address=10**6,
-    )
-
-    async def prepare() -> None:
-        engine = create_engine(settings.database_url)
-        try:
-            await migrate.upgrade(engine)
-            await ensure_admin(session_factory(engine), "admin", ADMIN_PASSWORD)
-        finally:
-            await engine.dispose()
-
-    asyncio.run(prepare())
-    with ThreadedServer(settings) as server:
-        r = httpx.post(
-            f"{server.base}/api/auth/login",
-            json={"username": "admin", "password": ADMIN_PASSWORD},
-        )
-        r.raise_for_status()
-        yield server.base, {"Authorization": f"Bearer {r.json()['data']['token']}"}
+    ) as server:
+        yield server.base, {"Authorization": f"Bearer {server.token}"}
 
 
 def _load(base: str) -> Any:
@@ -167,7 +100,7 @@ def test_every_operation_answers_as_documented(served: tuple[str, dict[str, str]
 
             @given(case=operation.as_strategy(generation_mode=mode))
             @_fuzz_settings(EXAMPLES)
-            def fuzz(case: schemathesis.Case) -> None:
+            def fuzz(case: schemathesis.Case[Any]) -> None:
                 case.call_and_validate(headers=headers, checks=CHECKS)
 
             try:
@@ -198,11 +131,13 @@ def test_stateful_links_answer_as_documented(served: tuple[str, dict[str, str]])
     called: set[str] = set()
 
     class Workflow(machine):  # type: ignore[misc, valid-type]
-        def get_call_kwargs(self, case: schemathesis.Case) -> dict[str, Any]:
+        def get_call_kwargs(self, case: schemathesis.Case[Any]) -> dict[str, Any]:
             called.add(case.operation.label)
             return {"headers": headers}
 
-        def validate_response(self, response: Any, case: schemathesis.Case, **kwargs: Any) -> None:
+        def validate_response(
+            self, response: Any, case: schemathesis.Case[Any], **kwargs: Any
+        ) -> None:
             try:
                 case.validate_response(response, checks=CHECKS, headers=headers)
             except BaseExceptionGroup as exc:

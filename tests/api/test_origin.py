@@ -7,10 +7,10 @@ import pytest
 import websockets
 from fastapi import FastAPI
 
-from catalyst.auth.bootstrap import ensure_admin
+from catalyst.sdk.testing import PluginHarness
 from catalyst.settings import Settings
-from tests.conftest import ADMIN_PASSWORD
-from tests.live_server import Live, LiveFactory, receive
+from tests.conftest import ADMIN_PASSWORD, harness_of
+from tests.live_server import LiveFactory, receive
 from tests.plugin_helpers import AppFactory, write_plugin
 
 EVIL = "https://evil.example"
@@ -33,8 +33,9 @@ async def app(settings: Settings, app_factory: AppFactory) -> FastAPI:
 @pytest.fixture
 async def browser(app: FastAPI) -> httpx.AsyncClient:
     """A client that holds only the session cookie, as a browser does."""
-    await ensure_admin(app.state.services.db, "admin", ADMIN_PASSWORD)
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+    harness = harness_of(app)
+    await harness.create_admin()
+    client = harness.new_client()
     r = await client.post("/api/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD})
     assert r.status_code == 200
     assert "authorization" not in client.headers
@@ -111,12 +112,12 @@ async def test_login_from_a_foreign_origin_is_403(anon: httpx.AsyncClient) -> No
 async def test_ws_handshake_from_a_foreign_origin_is_refused(
     settings: Settings, live_factory: LiveFactory
 ) -> None:
-    live: Live = await live_factory()
+    live: PluginHarness = await live_factory()
     token = await live.token()
     cookie = {"Cookie": f"{settings.session_cookie_name}={token}"}
     with pytest.raises(websockets.InvalidStatus) as refused:
-        await websockets.connect(live.ws, origin=EVIL, additional_headers=cookie)  # type: ignore[arg-type]
+        await websockets.connect(live.ws_url, origin=EVIL, additional_headers=cookie)  # type: ignore[arg-type]
     assert refused.value.response.status_code == 403
     own = f"http://127.0.0.1:{live.port}"
-    async with websockets.connect(live.ws, origin=own, additional_headers=cookie) as ws:  # type: ignore[arg-type]
+    async with websockets.connect(live.ws_url, origin=own, additional_headers=cookie) as ws:  # type: ignore[arg-type]
         assert (await receive(ws))["type"] == "welcome"

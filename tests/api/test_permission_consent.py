@@ -15,7 +15,7 @@ from sqlalchemy import select
 from catalyst.db.models import AuditLog
 from catalyst.plugins.state import PluginState
 from catalyst.settings import Settings
-from tests.conftest import stop_app
+from tests.conftest import harness_of, stop_app
 from tests.live_server import LiveFactory
 from tests.plugin_helpers import AppFactory, admin_client, manager_of, manifest, write_plugin
 
@@ -28,7 +28,7 @@ V2 = (
 
 
 def anonymous(app: FastAPI) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+    return harness_of(app).new_client()
 
 
 def rewrite(folder: Path, code: str, permissions: list[str]) -> None:
@@ -135,8 +135,8 @@ async def test_a_file_save_adding_http_public_grants_nothing(
     live = await live_factory(hot_reload=True, plugin_auto_enable=["pub"])
     token = await live.token()
     async with (
-        httpx.AsyncClient(base_url=live.http, headers={"Authorization": f"Bearer {token}"}) as c,
-        httpx.AsyncClient(base_url=live.http) as anon,
+        httpx.AsyncClient(base_url=live.url, headers={"Authorization": f"Bearer {token}"}) as c,
+        httpx.AsyncClient(base_url=live.url) as anon,
     ):
         rewrite(folder, V2, ["http.public", "server.write"])
         async with asyncio.timeout(10):  # the watcher reloads the new version

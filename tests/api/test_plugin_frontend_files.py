@@ -11,17 +11,15 @@ import pytest
 from fastapi import FastAPI
 
 from catalyst.settings import Settings
-from tests.conftest import USER_PASSWORD, create_user_with, login
+from tests.conftest import USER_PASSWORD, create_user_with, harness_of
 from tests.plugin_helpers import AppFactory, admin_client, write_plugin
 
 SECRET_MANIFEST = {"apiToken": {"type": "secret", "default": "s3cret-default"}}
 
 
 async def viewer_client(app: FastAPI) -> httpx.AsyncClient:
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
     await create_user_with(app, "viewer", ["server.read"])
-    await login(client, "viewer", USER_PASSWORD)
-    return client
+    return await harness_of(app).login("viewer", USER_PASSWORD)
 
 
 def assert_json_404(response: httpx.Response, asked: str) -> None:

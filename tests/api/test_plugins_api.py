@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
-import httpx
 import pytest
 from fastapi import FastAPI
 
 from catalyst.settings import Settings
-from tests.conftest import USER_PASSWORD, ClientFactory, create_user_with, login
+from tests.conftest import USER_PASSWORD, ClientFactory, create_user_with, harness_of, login
 from tests.plugin_helpers import EXAMPLE, AppFactory, admin_client, write_plugin
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixture_plugins"
@@ -63,13 +63,14 @@ async def test_detail_shape(app: FastAPI) -> None:
 
 async def test_unknown_plugin_is_404_everywhere(app: FastAPI) -> None:
     c = await admin_client(app)
-    for method, path, body in [
+    calls: list[tuple[str, str, dict[str, Any] | None]] = [
         ("GET", "/api/plugins/ghost", None),
         ("POST", "/api/plugins/ghost/enable", {"enabled": True}),
         ("POST", "/api/plugins/ghost/reload", None),
         ("PUT", "/api/plugins/ghost/config", {"config": {}}),
         ("GET", "/api/plugins/ghost/logs", None),
-    ]:
+    ]
+    for method, path, body in calls:
         r = await c.request(method, path, json=body)
         assert (r.status_code, r.json()) == (404, {"success": False, "error": "Plugin not found"})
 
@@ -92,7 +93,7 @@ async def test_enabling_an_invalid_plugin_is_refused(app: FastAPI) -> None:
     assert "it is error" in r.json()["error"]
 
 
-ENDPOINTS = [
+ENDPOINTS: list[tuple[str, str, dict[str, Any] | None, str]] = [
     ("GET", "/api/plugins", None, "admin.read"),
     ("GET", "/api/plugins/example-plugin", None, "admin.read"),
     ("GET", "/api/plugins/example-plugin/logs", None, "admin.read"),
@@ -207,8 +208,7 @@ async def test_frontend_files_are_served_from_the_entry_folder_only(
         assert (await c.get(f"/api/plugins/ui/frontend/{escape}")).status_code == 404, escape
     (folder / "frontend" / "link.js").symlink_to(folder / "secret.txt")
     assert (await c.get("/api/plugins/ui/frontend/link.js")).status_code == 404
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://t") as other:
+    async with harness_of(app).new_client() as other:
         assert (await other.get("/api/plugins/ui/frontend/index.js")).status_code == 401
         await create_user_with(app, "viewer", ["server.read"])  # any logged-in user may load UI
         await login(other, "viewer", USER_PASSWORD)
@@ -229,8 +229,7 @@ async def test_ui_plugin_list_for_any_user_shows_only_enabled_frontends(
     write_plugin(settings.plugins_dir, "backend-only", "")
     write_plugin(settings.plugins_dir, "broken", "raise RuntimeError('x')", files=files, **ui)
     app = await app_factory(plugin_auto_enable=["shown", "backend-only", "broken"])
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://t") as viewer:
+    async with harness_of(app).new_client() as viewer:
         assert (await viewer.get("/api/ui/plugins")).status_code == 401
         await create_user_with(app, "viewer", ["server.read"])
         await login(viewer, "viewer", USER_PASSWORD)

@@ -8,6 +8,7 @@ import httpx
 from fastapi import FastAPI
 
 from catalyst.db.engine import create_engine
+from tests.conftest import harness_of
 from tests.plugin_helpers import AppFactory
 
 
@@ -19,7 +20,7 @@ def closed_port() -> int:
 
 
 def client(app: FastAPI) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
+    return harness_of(app).new_client()
 
 
 async def test_probes_answer_without_login(anon: httpx.AsyncClient) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
-from tests.conftest import ClientFactory, login
+from tests.conftest import ClientFactory, harness_of
 
 
 async def create(admin: httpx.AsyncClient, username: str, role: str, **extra: Any) -> Any:
@@ -18,23 +18,17 @@ async def create(admin: httpx.AsyncClient, username: str, role: str, **extra: An
 
 
 async def client_as(app: FastAPI, username: str, password: str) -> httpx.AsyncClient:
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
-    await login(client, username, password)
-    return client
+    return await harness_of(app).login(username, password)
 
 
 async def me_status(app: FastAPI, token: str) -> int:
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
-    ) as c:
-        r = await c.get("/api/auth/me", headers={"Authorization": f"Bearer {token}"})
+    async with harness_of(app).new_client(token) as c:
+        r = await c.get("/api/auth/me")
         return r.status_code
 
 
 async def try_login(app: FastAPI, username: str, password: str) -> int:
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
-    ) as c:
+    async with harness_of(app).new_client() as c:
         r = await c.post("/api/auth/login", json={"username": username, "password": password})
         return r.status_code
 

@@ -8,12 +8,13 @@ import httpx
 import pytest
 import websockets
 
-from tests.live_server import Live, connect, receive
+from catalyst.sdk.testing import PluginHarness
+from tests.live_server import connect, receive
 
 
-async def admin_client(live: Live) -> httpx.AsyncClient:
+async def admin_client(live: PluginHarness) -> httpx.AsyncClient:
     token = await live.token()
-    return httpx.AsyncClient(base_url=live.http, headers={"Authorization": f"Bearer {token}"})
+    return httpx.AsyncClient(base_url=live.url, headers={"Authorization": f"Bearer {token}"})
 
 
 async def drain(ws: websockets.ClientConnection) -> None:
@@ -28,7 +29,7 @@ async def closed_with(ws: websockets.ClientConnection) -> int | None:
     return closed.value.rcvd.code if closed.value.rcvd else None
 
 
-async def test_disable_and_role_change_close_the_accounts_sockets(live: Live) -> None:
+async def test_disable_and_role_change_close_the_accounts_sockets(live: PluginHarness) -> None:
     async with await admin_client(live) as admin:
         r = await admin.post("/api/users", json={"username": "wes", "role": "operator"})
         assert r.status_code == 201
@@ -41,7 +42,7 @@ async def test_disable_and_role_change_close_the_accounts_sockets(live: Live) ->
         other = await connect(live, await live.token())  # the admin's own socket stays open
         assert (await admin.put(f"/api/users/{uid}/role", json={"role": "viewer"})).is_success
         assert await closed_with(ws) == 4401
-        again = await websockets.connect(f"{live.ws}?token={token}")
+        again = await websockets.connect(f"{live.ws_url}?token={token}")
         welcome = await receive(again)
         assert "server.write" not in welcome["data"]["user"]["permissions"]
         assert welcome["data"]["user"]["roles"] == ["viewer"]
@@ -49,7 +50,7 @@ async def test_disable_and_role_change_close_the_accounts_sockets(live: Live) ->
         # Disabling: closed at once, and the session cannot open a new one.
         assert (await admin.post(f"/api/users/{uid}/disable")).is_success
         assert await closed_with(again) == 4401
-        refused = await websockets.connect(f"{live.ws}?token={token}")
+        refused = await websockets.connect(f"{live.ws_url}?token={token}")
         assert await closed_with(refused) == 4401
         await other.ping()
         await other.close()

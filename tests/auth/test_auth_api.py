@@ -2,13 +2,12 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from catalyst.auth.bootstrap import ensure_admin
-from tests.conftest import ADMIN_PASSWORD, ClientFactory
+from tests.conftest import ADMIN_PASSWORD, ClientFactory, harness_of
 
 
 @pytest.fixture
 async def with_admin(app: FastAPI) -> None:
-    await ensure_admin(app.state.services.db, "admin", ADMIN_PASSWORD)
+    await harness_of(app).create_admin()  # "admin" / ADMIN_PASSWORD
 
 
 @pytest.mark.usefixtures("with_admin")

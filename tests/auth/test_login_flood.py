@@ -10,7 +10,7 @@ import secrets
 import threading
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 import pytest
@@ -19,12 +19,12 @@ from fastapi import FastAPI
 
 from catalyst.auth import passwords
 from catalyst.auth.ratelimit import LoginRateLimiter
+from tests.conftest import harness_of
 from tests.plugin_helpers import AppFactory
 
 
 def client(app: FastAPI, peer: str = "10.0.0.1") -> httpx.AsyncClient:
-    transport = httpx.ASGITransport(app=app, client=(peer, 40000))
-    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+    return harness_of(app).new_client(peer=(peer, 40000))
 
 
 async def bogus_login(c: httpx.AsyncClient, **headers: str) -> httpx.Response:
@@ -79,12 +79,12 @@ def test_forwarded_allow_ips_is_a_comma_list_of_networks(monkeypatch: pytest.Mon
 
     monkeypatch.setenv("CATALYST_FORWARDED_ALLOW_IPS", "10.0.0.1, 192.168.0.0/16")
     monkeypatch.setenv("CATALYST_ALLOWED_ORIGINS", "https://panel.example.com")
-    s = Settings(_env_file=None)  # type: ignore[call-arg]
+    s = Settings(_env_file=None)
     assert s.forwarded_allow_ips == ["10.0.0.1", "192.168.0.0/16"]
     assert s.allowed_origins == ["https://panel.example.com"]
     monkeypatch.setenv("CATALYST_FORWARDED_ALLOW_IPS", "not-an-ip")
     with pytest.raises(ValidationError):
-        Settings(_env_file=None)  # type: ignore[call-arg]
+        Settings(_env_file=None)
 
 
 class BlockingHasher(PasswordHasher):
@@ -97,7 +97,7 @@ class BlockingHasher(PasswordHasher):
         self.finished = threading.Event()
         self.threads: list[int] = []
 
-    def verify(self, hash: str | bytes, password: str | bytes) -> bool:
+    def verify(self, hash: str | bytes, password: str | bytes) -> Literal[True]:
         self.threads.append(threading.get_ident())
         self.entered.set()
         self.release.wait(timeout=5)  # without the fix this blocks the loop, then lets go
@@ -120,7 +120,7 @@ async def running(app: FastAPI) -> AsyncIterator[Callable[..., asyncio.Task[Any]
     tasks: list[asyncio.Task[Any]] = []
 
     def start(coro: Any) -> asyncio.Task[Any]:
-        task = asyncio.ensure_future(coro)
+        task: asyncio.Task[Any] = asyncio.ensure_future(coro)
         tasks.append(task)
         return task
 

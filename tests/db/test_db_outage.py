@@ -19,6 +19,7 @@ from sqlalchemy.exc import DBAPIError
 from catalyst.db.engine import DbTimeouts, create_engine
 from catalyst.db.outage import is_database_outage
 from catalyst.settings import Settings
+from tests.conftest import harness_of
 from tests.db.tcp_proxy import TcpProxy
 from tests.plugin_helpers import AppFactory, admin_client, write_plugin
 
@@ -63,7 +64,7 @@ async def _requests_during_outage(
     assert (await used.get("/api/servers")).status_code == 200
     assert (await used.post("/api/plugins/hello/count")).status_code == 200
     fresh = await admin_client(app)  # its session is first looked up during the outage
-    anon = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
+    anon = harness_of(app).new_client()
     return used, fresh, anon
 
 

@@ -36,7 +36,8 @@ def async_recorder(into: Received) -> Any:
 
 
 async def test_exact_pattern_gets_only_that_event() -> None:
-    bus, got = EventBus(), []
+    bus = EventBus()
+    got: Received = []
     bus.subscribe("server:started", recorder(got))
     for name in ["server:started", "server:stopped", "server:started:x", "server", "started"]:
         await bus.emit(name, 1)
@@ -44,7 +45,8 @@ async def test_exact_pattern_gets_only_that_event() -> None:
 
 
 async def test_prefix_wildcard_matches_whole_segments_only() -> None:
-    bus, got = EventBus(), []
+    bus = EventBus()
+    got: Received = []
     bus.subscribe("server:*", recorder(got))
     names = ["server:started", "server:a:b", "servers:x", "plugin:enabled", "server", "xserver:y"]
     for name in names:
@@ -53,7 +55,8 @@ async def test_prefix_wildcard_matches_whole_segments_only() -> None:
 
 
 async def test_nested_prefix_wildcard() -> None:
-    bus, got = EventBus(), []
+    bus = EventBus()
+    got: Received = []
     bus.subscribe("example-plugin:task:*", recorder(got))
     for name in ["example-plugin:task:done", "example-plugin:task", "example-plugin:other:x"]:
         await bus.emit(name)
@@ -61,7 +64,8 @@ async def test_nested_prefix_wildcard() -> None:
 
 
 async def test_star_gets_everything() -> None:
-    bus, got = EventBus(), []
+    bus = EventBus()
+    got: Received = []
     bus.subscribe("*", recorder(got))
     for name in ["server:started", "plugin:enabled", "my_event", "a:b:c"]:
         await bus.emit(name, name)
@@ -69,15 +73,21 @@ async def test_star_gets_everything() -> None:
 
 
 async def test_each_matching_subscription_gets_the_event_once_in_subscription_order() -> None:
-    bus, order = EventBus(), []
+    bus = EventBus()
+    order: list[str] = []
     for pattern in ["*", "server:started", "server:*", "plugin:*", "server:started"]:
-        bus.subscribe(pattern, lambda e, d, p=pattern: order.append(p))
+
+        def note(e: str, d: Any, p: str = pattern) -> None:
+            order.append(p)
+
+        bus.subscribe(pattern, note)
     await bus.emit("server:started")
     assert order == ["*", "server:started", "server:*", "server:started"]
 
 
 async def test_subscribing_after_an_emit_is_seen_by_the_next_emit() -> None:
-    bus, got = EventBus(), []
+    bus = EventBus()
+    got: Received = []
     await bus.emit("a:b")  # caches the (empty) route for "a:b"
     bus.subscribe("a:*", recorder(got))
     await bus.emit("a:b")
@@ -107,7 +117,11 @@ async def test_matching_agrees_with_a_reference_implementation(
     bus = EventBus()
     got: list[tuple[int, str]] = []
     for i, pattern in enumerate(patterns):
-        bus.subscribe(pattern, lambda e, d, i=i: got.append((i, e)))
+
+        def note(e: str, d: Any, i: int = i) -> None:
+            got.append((i, e))
+
+        bus.subscribe(pattern, note)
     for name in names:
         await bus.emit(name)
     expected = [(i, n) for n in names for i, p in enumerate(patterns) if reference_match(p, n)]
@@ -156,7 +170,8 @@ async def test_invalid_patterns_are_rejected_at_subscribe(pattern: str, message:
     ],
 )
 async def test_invalid_event_names_are_rejected_at_emit(name: str, message: str) -> None:
-    bus, got = EventBus(), []
+    bus = EventBus()
+    got: Received = []
     bus.subscribe("*", recorder(got))
     with pytest.raises(ValueError, match=message):
         await bus.emit(name)
@@ -187,7 +202,9 @@ async def test_wrong_types_are_rejected() -> None:
 
 
 async def test_sync_and_async_handlers_both_receive_event_and_data() -> None:
-    bus, sync_got, async_got = EventBus(), [], []
+    bus = EventBus()
+    sync_got: Received = []
+    async_got: Received = []
     bus.subscribe("plugin:enabled", recorder(sync_got))
     bus.subscribe("plugin:enabled", async_recorder(async_got))
     await bus.emit("plugin:enabled", {"name": "example"})
@@ -195,18 +212,25 @@ async def test_sync_and_async_handlers_both_receive_event_and_data() -> None:
 
 
 async def test_single_async_subscriber_is_awaited_before_emit_returns() -> None:
-    bus, got = EventBus(), []
+    bus = EventBus()
+    got: Received = []
     bus.subscribe("a", async_recorder(got))
     await bus.emit("a", 1)
     assert got == [("a", 1)]  # the handler suspended once, and emit still waited for it
 
 
 async def test_a_handler_returning_a_plain_awaitable_is_awaited() -> None:
-    bus, done = EventBus(), []
+    bus = EventBus()
+    done: list[Any] = []
 
     def handler(event: str, data: Any) -> asyncio.Future[None]:
         fut = asyncio.get_running_loop().create_future()
-        asyncio.get_running_loop().call_soon(lambda: (done.append(data), fut.set_result(None)))
+
+        def finish() -> None:
+            done.append(data)
+            fut.set_result(None)
+
+        asyncio.get_running_loop().call_soon(finish)
         return fut
 
     bus.subscribe("a", handler)
@@ -269,7 +293,9 @@ async def test_a_pattern_gets_every_matching_event() -> None:
 
 @pytest.mark.parametrize("kind", ["sync", "async"])
 async def test_a_failing_handler_is_contained_counted_and_logged(kind: str) -> None:
-    bus, before, after = EventBus(), [], []
+    bus = EventBus()
+    before: Received = []
+    after: Received = []
 
     def sync_boom(event: str, data: Any) -> None:
         raise RuntimeError("boom")
@@ -297,7 +323,8 @@ async def test_a_failing_handler_is_contained_counted_and_logged(kind: str) -> N
 
 @pytest.mark.parametrize("others", [0, 1])
 async def test_a_handler_that_times_out_is_contained(others: int) -> None:
-    bus, got = EventBus(handler_timeout=0.05), []
+    bus = EventBus(handler_timeout=0.05)
+    got: Received = []
     never = asyncio.Event()
 
     async def hangs(event: str, data: Any) -> None:
@@ -394,7 +421,8 @@ async def test_a_sync_handler_that_blocks_the_loop_is_logged(
 
 
 async def test_dispose_is_idempotent_and_stops_delivery() -> None:
-    bus, got = EventBus(), []
+    bus = EventBus()
+    got: Received = []
     sub = bus.subscribe("a", recorder(got))
     await bus.emit("a", 1)
     sub.dispose()
@@ -450,7 +478,8 @@ async def test_counts_and_listings_by_owner() -> None:
 
 async def test_the_route_cache_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(bus_module, "_ROUTE_CACHE_MAX", 3)
-    bus, got = EventBus(), []
+    bus = EventBus()
+    got: Received = []
     bus.subscribe("*", recorder(got))
     for i in range(10):
         await bus.emit(f"e{i}")
@@ -474,7 +503,8 @@ class FakePublisher:
 
 async def test_publisher_is_called_once_per_emit_and_not_for_deliver_local() -> None:
     publisher = FakePublisher()
-    bus, got = EventBus(publisher=publisher), []
+    bus = EventBus(publisher=publisher)
+    got: Received = []
     bus.subscribe("*", recorder(got))
     await bus.emit("server:started", {"id": 1}, source="core")
     await bus.emit("nobody:listens")
@@ -505,7 +535,8 @@ async def test_a_bridge_echo_does_not_loop() -> None:
 
 async def test_a_failing_publisher_is_logged_and_local_delivery_goes_on() -> None:
     publisher = FakePublisher(fail=True)
-    bus, got = EventBus(publisher=publisher), []
+    bus = EventBus(publisher=publisher)
+    got: Received = []
     bus.subscribe("a", recorder(got))
     with capture_logs() as logs:
         await bus.emit("a", 1)
@@ -517,7 +548,8 @@ async def test_a_hanging_publisher_times_out() -> None:
     async def hangs(event: str, data: Any, source: str | None) -> None:
         await asyncio.Event().wait()
 
-    bus, got = EventBus(handler_timeout=0.05, publisher=hangs), []
+    bus = EventBus(handler_timeout=0.05, publisher=hangs)
+    got: Received = []
     bus.subscribe("a", recorder(got))
     with capture_logs() as logs:
         await bus.emit("a", 1)

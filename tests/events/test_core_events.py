@@ -10,8 +10,9 @@ import pytest
 from fastapi import FastAPI
 
 from catalyst.clock import FakeClock
+from catalyst.sdk.testing import PluginHarness
 from catalyst.settings import Settings
-from tests.live_server import Live, connect, eventually, receive
+from tests.live_server import connect, eventually, receive
 from tests.plugin_helpers import EXAMPLE, AppFactory, admin_client, manager_of
 
 
@@ -150,7 +151,7 @@ async def test_run_task_now_through_the_api(app: FastAPI) -> None:
     assert (await c.post("/api/plugins/example-plugin/tasks/five-minute/run")).status_code == 404
 
 
-async def test_state_changes_are_pushed_to_admin_clients(live: Live) -> None:
+async def test_state_changes_are_pushed_to_admin_clients(live: PluginHarness) -> None:
     admin = await connect(live, await live.token())
     viewer = await connect(live, await live.user_token(["server.read"]))
     await manager_of(live.app).disable("example-plugin")
@@ -174,7 +175,7 @@ async def test_state_changes_are_pushed_to_admin_clients(live: Live) -> None:
     }
     import httpx
 
-    async with httpx.AsyncClient(base_url=live.http) as http:
+    async with httpx.AsyncClient(base_url=live.url) as http:
         token = await live.token()
         await http.post(
             "/api/servers",
@@ -188,7 +189,7 @@ async def test_state_changes_are_pushed_to_admin_clients(live: Live) -> None:
     await viewer.close()
 
 
-async def test_users_without_admin_read_get_only_what_the_ui_needs(live: Live) -> None:
+async def test_users_without_admin_read_get_only_what_the_ui_needs(live: PluginHarness) -> None:
     viewer = await connect(live, await live.user_token(["server.read"]))
     manager = manager_of(live.app)
     await manager.disable("example-plugin")

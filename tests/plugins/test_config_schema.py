@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from hypothesis import given
@@ -15,6 +15,8 @@ from catalyst.auth.permissions import CATALOG
 from catalyst.plugins.config_schema import (
     SECRET_MASK,
     ConfigField,
+    ConfigType,
+    SelectOption,
     effective_config,
     masked,
     schema_json,
@@ -281,8 +283,8 @@ def fields(draw: st.DrawFn) -> ConfigField:
         draw(st.lists(st.text(max_size=5), min_size=1, max_size=4)) if kind == "select" else None
     )
     return ConfigField(
-        type=kind,
-        options=options,
+        type=cast(ConfigType, kind),
+        options=cast(list[str | SelectOption] | None, options),
         min=draw(bounds),
         max=draw(bounds),
         required=draw(st.booleans()),

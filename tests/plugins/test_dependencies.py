@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from catalyst.plugins import dependencies
 from catalyst.plugins.state import PluginState
 from catalyst.settings import Settings
@@ -44,8 +48,8 @@ def test_check_reports_missing_mismatch_cycle_and_propagates() -> None:
 async def test_enable_order_cascade_refusals_and_errors(
     settings: Settings,
     app_factory: AppFactory,
-    tmp_path,
-    monkeypatch,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     log = tmp_path / "order.log"
     monkeypatch.setenv("ORDER_LOG", str(log))

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import shutil
 
-import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
 from catalyst.db.models import AuditLog
 from catalyst.settings import Settings
-from tests.conftest import stop_app
+from tests.conftest import harness_of, stop_app
 from tests.plugin_helpers import EXAMPLE, AppFactory, admin_client, manager_of
 
 
@@ -90,8 +89,7 @@ async def test_storage_is_isolated_from_other_plugins(app: FastAPI) -> None:
 
 async def test_the_demo_routes_are_public_and_the_rest_needs_a_login(app: FastAPI) -> None:
     """The seed's first steps: `curl .../hello`, `/stats` and `POST /echo` without a login."""
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://localhost:3000") as anon:
+    async with harness_of(app).new_client() as anon:
         hello = await anon.get("/api/plugins/example-plugin/hello")
         assert (hello.status_code, hello.json()["message"]) == (
             200,
@@ -132,8 +130,7 @@ async def test_public_routes_need_the_grant(settings: Settings, app_factory: App
     shutil.copytree(EXAMPLE, settings.plugins_dir / "example-plugin")
     app = await app_factory()
     assert manager_of(app).get("example-plugin").granted == frozenset()
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://t") as anon:
+    async with harness_of(app).new_client() as anon:
         assert (await anon.get("/api/plugins/example-plugin/hello")).status_code == 503
         admin = await admin_client(app)
         r = await admin.post("/api/plugins/example-plugin/enable", json={"enabled": True})

@@ -16,29 +16,34 @@ import pytest
 
 from catalyst.plugins.loader import ROOT
 from catalyst.plugins.state import PluginState
+from catalyst.sdk.testing import PluginHarness
 from catalyst.settings import Settings
-from tests.live_server import Live, LiveFactory, eventually
-from tests.plugin_helpers import EXAMPLE, AppFactory, admin_client, manager_of, write_plugin
+from tests.live_server import LiveFactory, eventually
+from tests.plugin_helpers import (
+    EXAMPLE,
+    FIXTURE_PLUGINS,
+    AppFactory,
+    admin_client,
+    copy_fixture,
+    manager_of,
+    state_of,
+    write_plugin,
+)
 
-HOT = """
-from .version import V
-
-def on_load(ctx):
-    ctx.get("/v")(lambda request: {"v": V})
-"""
+HOT = (FIXTURE_PLUGINS / "hot" / "backend" / "plugin.py").read_text()
 
 
 def hot_plugin(plugins: Path, version: int = 0) -> Path:
-    return write_plugin(plugins, "hot", HOT, files={"backend/version.py": f"V = {version}\n"})
+    return copy_fixture(plugins, "hot", files={"backend/version.py": f"V = {version}\n"})
 
 
-async def start(settings: Settings, live_factory: LiveFactory, *names: str) -> Live:
+async def start(settings: Settings, live_factory: LiveFactory, *names: str) -> PluginHarness:
     return await live_factory(hot_reload=True, plugin_auto_enable=list(names or ["hot"]))
 
 
-async def client_for(live: Live) -> httpx.AsyncClient:
+async def client_for(live: PluginHarness) -> httpx.AsyncClient:
     token = await live.token()
-    return httpx.AsyncClient(base_url=live.http, headers={"Authorization": f"Bearer {token}"})
+    return httpx.AsyncClient(base_url=live.url, headers={"Authorization": f"Bearer {token}"})
 
 
 async def body(client: httpx.AsyncClient, path: str = "/api/plugins/hot/v") -> Any:
@@ -208,7 +213,7 @@ async def test_a_plugin_in_error_recovers_when_fixed_on_disk(
     assert (await client.get("/api/plugins/hot/v")).status_code == 503
     (folder / "backend" / "plugin.py").write_text(HOT)
     await wait_for_body(client, {"v": 7})
-    assert record.state is PluginState.ENABLED  # it was meant to be enabled
+    assert state_of(record) is PluginState.ENABLED  # it was meant to be enabled
     await client.aclose()
 
 
@@ -219,18 +224,31 @@ async def test_a_burst_of_writes_is_one_reload(
     live = await start(settings, live_factory)
     reloads: list[str] = []
     live.app.state.services.bus.subscribe("plugin:reloaded", lambda e, d: reloads.append(d["name"]))
+    watcher = live.app.state.services.watcher
+    seen: list[str] = []  # every path the watcher was told about, in order
+    handle = watcher.handle
+
+    def spy(changes: Any) -> None:
+        seen.extend(path for _, path in changes)
+        handle(changes)
+
+    watcher.handle = spy
     client = await client_for(live)
     for i in range(5):  # an editor saving several files at once
         (folder / "backend" / f"extra{i}.py").write_text(f"X = {i}\n")
     (folder / "backend" / "version.py").write_text("V = 9\n")
     await wait_for_body(client, {"v": 9})
-    await asyncio.sleep(0.3)  # nothing more is coming
-    assert reloads == ["hot"]
-    # Bytecode and editor files are ignored.
+    # Changes arrive in order: once a later save is served, the burst has had all its reloads.
+    (folder / "backend" / "version.py").write_text("V = 10\n")
+    await wait_for_body(client, {"v": 10})
+    assert reloads == ["hot", "hot"]
+    # Bytecode and editor files are ignored: the watcher never hears of them.
     (folder / "backend" / ".plugin.py.swp").write_text("x")
     (folder / "backend" / "x.pyc").write_bytes(b"x")
-    await asyncio.sleep(0.3)
-    assert reloads == ["hot"]
+    (folder / "backend" / "version.py").write_text("V = 11\n")
+    await wait_for_body(client, {"v": 11})
+    assert reloads == ["hot", "hot", "hot"]
+    assert not [p for p in seen if p.endswith((".swp", ".pyc"))]
     await client.aclose()
 
 

@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from catalyst.plugins.state import PluginState
 from catalyst.settings import Settings
 from tests.conftest import stop_app
-from tests.plugin_helpers import AppFactory, admin_client, manager_of, write_plugin
+from tests.plugin_helpers import AppFactory, admin_client, manager_of, state_of, write_plugin
 
 RECORDING = """
 calls = []
@@ -84,15 +84,15 @@ async def test_ownership_counts_through_every_transition(
     assert counts(app, "rec") == LOADED
     for _ in range(3):  # re-enabling never duplicates anything
         await manager.enable("rec")
-        assert record.state is PluginState.ENABLED
+        assert state_of(record) is PluginState.ENABLED
         assert counts(app, "rec") == ENABLED
         await manager.disable("rec")
-        assert record.state is PluginState.DISABLED
+        assert state_of(record) is PluginState.DISABLED
         assert counts(app, "rec") == LOADED
     module = record.instance.module  # type: ignore[union-attr]
     assert module.calls == ["load"] + ["enable", "disable"] * 3
     await manager.stop()
-    assert record.state is PluginState.UNLOADED
+    assert state_of(record) is PluginState.UNLOADED
     assert record.instance is None
     assert app.state.services.bus.count("rec") == 0
     assert module.calls[-1] == "unload"

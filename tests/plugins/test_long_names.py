@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from catalyst.db.models import Plugin
-from catalyst.plugins import scanning
+from catalyst.plugins import discovery, scanning
 from catalyst.plugins.discovery import PluginSource
 from catalyst.plugins.manifest import validate_manifest
 from catalyst.plugins.state import PluginState
@@ -75,7 +75,7 @@ async def test_one_plugins_database_failure_is_its_own(
         write_plugin(
             settings.plugins_dir, name, "def on_load(ctx):\n    ctx.get('/x')(lambda r: 1)\n"
         )
-    real = scanning.discover
+    real = discovery.discover
 
     def discover(*args: object, **kwargs: object) -> list[PluginSource]:
         found = real(*args, **kwargs)  # type: ignore[arg-type]

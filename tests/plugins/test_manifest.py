@@ -23,7 +23,7 @@ FIXTURES = Path(__file__).parent.parent / "fixture_plugins"
 HOST = "1.0.0"
 
 
-def base_manifest(name: str = "my-plugin", **overrides: Any) -> dict[str, Any]:
+def base_manifest(name: str | None = "my-plugin", **overrides: Any) -> dict[str, Any]:
     raw: dict[str, Any] = {
         "name": name,
         "version": "1.0.0",

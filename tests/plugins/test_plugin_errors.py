@@ -107,7 +107,7 @@ async def test_an_invalid_status_or_header_is_a_json_500_over_a_real_connection(
     live = await live_factory(plugin_auto_enable=["errs"])
     token = await live.token()
     async with httpx.AsyncClient(
-        base_url=live.http, headers={"Authorization": f"Bearer {token}"}
+        base_url=live.url, headers={"Authorization": f"Bearer {token}"}
     ) as c:
         r = await c.get(f"/api/plugins/errs{path}")
         assert r.status_code == 500

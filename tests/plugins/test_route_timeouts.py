@@ -100,7 +100,8 @@ async def test_a_bad_timeout_option_is_refused_at_registration(app: FastAPI) -> 
 
     ctx = manager_of(app).get("hanging").instance.ctx  # type: ignore[union-attr]
     assert ctx is not None
-    for bad in (0, -1, "5", True):
+    bad_timeouts: tuple[Any, ...] = (0, -1, "5", True)
+    for bad in bad_timeouts:
         with pytest.raises(RegistrationError, match="timeout must be a positive number"):
             ctx.register_route("GET", "/bad", lambda: None, timeout=bad)
 

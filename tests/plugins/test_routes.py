@@ -7,7 +7,7 @@ from fastapi import FastAPI
 
 from catalyst.sdk import RegistrationError
 from catalyst.settings import Settings
-from tests.conftest import ClientFactory, create_user_with, login
+from tests.conftest import ClientFactory, create_user_with, harness_of, login
 from tests.plugin_helpers import AppFactory, admin_client, manager_of, write_plugin
 
 ROUTES = """
@@ -178,9 +178,7 @@ async def test_public_routes_need_declared_and_granted_http_public(
     detail = (await c.get("/api/plugins/open")).json()["data"]
     assert detail["permissions"] == ["http.public"]
     assert detail["grantedPermissions"] == ["http.public"]
-    import httpx
-
-    anon = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
+    anon = harness_of(app).new_client()
     r = await anon.get("/api/plugins/open/open")
     assert (r.status_code, r.json()) == (200, {"user": None})
     # Without the grant the same route needs a login again.

@@ -281,9 +281,16 @@ async def test_run_now_runs_and_waits(scheduler: Scheduler, clock: FakeClock) ->
 
 async def test_run_now_while_running_is_skipped_and_counted(scheduler: Scheduler) -> None:
     release = asyncio.Event()
-    task = scheduler.add("0 0 1 1 *", release.wait)
+
+    started = asyncio.Event()
+
+    async def hold() -> None:
+        started.set()
+        await release.wait()
+
+    task = scheduler.add("0 0 1 1 *", hold)
     first = asyncio.create_task(task.run_now())
-    await asyncio.sleep(0)
+    await started.wait()
     assert task.status.running
     with capture_logs() as logs:
         await task.run_now()  # returns at once

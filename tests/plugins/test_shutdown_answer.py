@@ -12,33 +12,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.plugin_helpers import write_plugin
+from tests.plugin_helpers import copy_fixture
 from tests.serve_subprocess import serving
-
-PLUGIN = """
-import asyncio
-import pathlib
-import time
-
-OUT = pathlib.Path(__file__).resolve().parents[1] / "out"
-
-def on_load(ctx):
-    @ctx.get("/hang", timeout=300)
-    async def hang(request):
-        (OUT / "async").write_text("yes")
-        await asyncio.sleep(3600)
-
-    @ctx.get("/hang-sync", timeout=300)
-    def hang_sync(request):
-        (OUT / "sync").write_text("yes")
-        time.sleep(3600)
-"""
 
 
 @pytest.mark.slow
 def test_sigterm_answers_hanging_plugin_requests_503_json(tmp_path: Path) -> None:
     plugins = tmp_path / "plugins"
-    out = write_plugin(plugins, "hang", PLUGIN) / "out"
+    out = copy_fixture(plugins, "hang") / "out"
     out.mkdir()
     answers: dict[str, httpx.Response | Exception] = {}
     grace = {"CATALYST_SHUTDOWN_GRACE_SECONDS": "1"}

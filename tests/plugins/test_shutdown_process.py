@@ -13,32 +13,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.plugin_helpers import write_plugin
+from tests.plugin_helpers import copy_fixture
 from tests.serve_subprocess import serving
 
-PLUGIN = """
-import asyncio
-import pathlib
-import time
-
-OUT = pathlib.Path(__file__).resolve().parents[1] / "out"
-
-def on_load(ctx):
-    @ctx.get("/hang")
-    async def hang(request):
-        (OUT / "started").write_text("yes")
-        await asyncio.sleep(3600)
-
-    @ctx.get("/hang-sync")
-    def hang_sync(request):  # a blocked worker thread must not keep the process alive
-        time.sleep(3600)
-
-def on_disable(ctx):
-    (OUT / "on_disable").write_text("ran")
-
-def on_unload(ctx):
-    (OUT / "on_unload").write_text("ran")
-"""
 EXIT_BAR = 10.0  # seconds from SIGTERM to exit: the bar of the issue
 
 
@@ -47,7 +24,7 @@ def test_sigterm_with_hanging_requests_exits_within_10_s_and_runs_on_disable(
     tmp_path: Path,
 ) -> None:
     plugins = tmp_path / "plugins"
-    folder = write_plugin(plugins, "hang", PLUGIN)
+    folder = copy_fixture(plugins, "hang")
     out = folder / "out"
     out.mkdir()
     with serving(tmp_path, plugins, ["hang"]) as served:
@@ -61,10 +38,10 @@ def test_sigterm_with_hanging_requests_exits_within_10_s_and_runs_on_disable(
         clients.append(threading.Thread(target=call, args=("/hang-sync",), daemon=True))
         for client in clients:
             client.start()
-        while not (out / "started").exists():  # a request is in the handler
+        # An async request is in its handler, and the sync one in its worker thread.
+        while not ((out / "async").exists() and (out / "sync").exists()):
             assert proc.poll() is None
             time.sleep(0.05)
-        time.sleep(0.3)  # let the sync request reach its worker thread too
         proc.send_signal(signal.SIGTERM)
         began = time.monotonic()
         try:

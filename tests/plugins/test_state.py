@@ -18,15 +18,18 @@ async def test_every_pair_of_states_follows_the_table(
     )
     object.__setattr__(record, "state", current)
     seen: list[tuple[PluginState, PluginState]] = []
-    listeners = [lambda r, old, new: seen.append((old, new))]
+
+    def listen(r: PluginRecord, old: PluginState, new: PluginState) -> None:
+        seen.append((old, new))
+
     if target in TRANSITIONS[current]:
-        await set_state(record, target, listeners, error="boom")  # type: ignore[list-item]
+        await set_state(record, target, [listen], error="boom")
         assert record.state is target
         assert seen == [(current, target)]
         assert record.error == ("boom" if target is PluginState.ERROR else None)
     else:
         with pytest.raises(InvalidTransition, match=f"it is {current.value}, but needs to be"):
-            await set_state(record, target, listeners)  # type: ignore[list-item]
+            await set_state(record, target, [listen])
         # A refusal changed nothing and told nobody.
         assert record.state is current
         assert seen == []

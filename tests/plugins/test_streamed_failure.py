@@ -30,7 +30,7 @@ async def test_a_failure_while_streaming_is_in_the_plugins_log(
     write_plugin(settings.plugins_dir, "streamer", CODE)
     live = await live_factory(plugin_auto_enable=["streamer"])
     headers = {"Authorization": f"Bearer {await live.token()}"}
-    async with httpx.AsyncClient(base_url=live.http, headers=headers, timeout=30) as http:
+    async with httpx.AsyncClient(base_url=live.url, headers=headers, timeout=30) as http:
         with contextlib.suppress(httpx.HTTPError):  # cut: its status line was already sent
             await http.get("/api/plugins/streamer/stream")
         params = {"level": "error"}

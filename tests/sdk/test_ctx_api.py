@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
@@ -77,9 +77,19 @@ async def env(settings: Settings, app_factory: AppFactory) -> AsyncIterator[Env]
 class FakeSocket:
     def __init__(self) -> None:
         self.sent: list[str] = []
+        self.arrived = asyncio.Event()
 
     async def send(self, text: str) -> None:
         self.sent.append(text)
+        self.arrived.set()
+
+    async def received(self, count: int) -> list[str]:
+        """The messages sent to this socket, once there are ``count`` of them."""
+        async with asyncio.timeout(5):
+            while len(self.sent) < count:
+                self.arrived.clear()
+                await self.arrived.wait()
+        return self.sent
 
     async def close(self, code: int, reason: str) -> None:
         self.sent.append(f"closed {code}")
@@ -91,11 +101,6 @@ def connect(app: FastAPI, user_id: int, permissions: frozenset[str]) -> tuple[st
         Principal(user_id, f"u{user_id}", (), permissions), sock.send, sock.close
     )
     return conn.id, sock
-
-
-async def drain() -> None:
-    for _ in range(5):
-        await asyncio.sleep(0)
 
 
 # -- identity ----------------------------------------------------------------------------------
@@ -208,30 +213,30 @@ async def test_ctx_register_route(env: Env) -> None:
     assert (await env.get("/r/abc")).status_code == 404
 
 
-async def check_decorator(env: Env, verb: str) -> None:
-    getattr(env.ctx, verb)("/verb")(lambda r: {"verb": r.method})
-    r = await env.client.request(verb.upper(), "/api/plugins/demo/verb")
-    assert r.json() == {"verb": verb.upper()}
+async def check_decorator(env: Env, decorator: Callable[[str], Any], verb: str) -> None:
+    decorator("/verb")(lambda r: {"verb": r.method})
+    r = await env.client.request(verb, "/api/plugins/demo/verb")
+    assert r.json() == {"verb": verb}
 
 
 async def test_ctx_get(env: Env) -> None:
-    await check_decorator(env, "get")
+    await check_decorator(env, env.ctx.get, "GET")
 
 
 async def test_ctx_post(env: Env) -> None:
-    await check_decorator(env, "post")
+    await check_decorator(env, env.ctx.post, "POST")
 
 
 async def test_ctx_put(env: Env) -> None:
-    await check_decorator(env, "put")
+    await check_decorator(env, env.ctx.put, "PUT")
 
 
 async def test_ctx_patch(env: Env) -> None:
-    await check_decorator(env, "patch")
+    await check_decorator(env, env.ctx.patch, "PATCH")
 
 
 async def test_ctx_delete(env: Env) -> None:
-    await check_decorator(env, "delete")
+    await check_decorator(env, env.ctx.delete, "DELETE")
 
 
 async def test_ctx_register_middleware(env: Env) -> None:
@@ -276,9 +281,8 @@ async def test_ctx_send_websocket_message(env: Env) -> None:
     assert env.ctx.send_websocket_message(client_id, {"type": "t", "data": 1}) is True
     assert env.ctx.send_websocket_message("nobody", {"type": "t"}) is False
     assert env.ctx.send_websocket_message("*", {"type": "all"}) is True  # the seed's broadcast
-    await drain()
-    assert sock.sent == ['{"type":"t","data":1}', '{"type":"all"}']
-    assert other.sent == ['{"type":"all"}']
+    assert await sock.received(2) == ['{"type":"t","data":1}', '{"type":"all"}']
+    assert await other.received(1) == ['{"type":"all"}']
 
 
 async def test_ctx_send_to_user(env: Env) -> None:
@@ -286,7 +290,9 @@ async def test_ctx_send_to_user(env: Env) -> None:
     _, a2 = connect(env.app, 1, frozenset())
     _, b = connect(env.app, 2, frozenset())
     assert env.ctx.send_to_user(1, {"type": "t"}) == 2
-    await drain()
+    await a1.received(1)
+    await a2.received(1)
+    # b's message would have been queued before theirs: it has none.
     assert (len(a1.sent), len(a2.sent), len(b.sent)) == (1, 1, 0)
 
 
@@ -295,9 +301,8 @@ async def test_ctx_broadcast(env: Env) -> None:
     _, viewer = connect(env.app, 2, frozenset({"server.read"}))
     assert env.ctx.broadcast({"type": "all"}) == 2
     assert env.ctx.broadcast({"type": "admins"}, permission="admin.read") == 1
-    await drain()
-    assert len(admin.sent) == 2
-    assert viewer.sent == ['{"type":"all"}']
+    assert len(await admin.received(2)) == 2
+    assert await viewer.received(1) == ['{"type":"all"}']
 
 
 # -- tasks and events --------------------------------------------------------------------------

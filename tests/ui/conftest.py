@@ -53,8 +53,9 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def page(browser: Browser, ui_server: Server) -> Iterator[Page]:
-    """A logged-in admin page, shared by the tests of one module (they run in order)."""
+    """A logged-in admin page of its own for each test (fresh context, on the dashboard), so that
+    each test stands alone and runs in any order."""
     with logged_in_page(browser, ui_server, ADMIN_USER, ADMIN_PASSWORD) as page:
         yield page

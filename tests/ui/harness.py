@@ -1,14 +1,10 @@
-"""A real Catalyst process for the UI tests and the screenshot script, and how to run Chromium."""
+"""A real Catalyst server for the UI tests and the screenshot script, and how to run Chromium."""
 
 from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,6 +12,8 @@ from pathlib import Path
 
 import httpx
 from playwright.sync_api import Browser, Page, expect
+
+from tests.threaded_harness import ThreadedHarness
 
 ROOT = Path(__file__).resolve().parents[2]
 DIST = ROOT / "frontend" / "dist"
@@ -34,22 +32,11 @@ ADMIN_USER = "admin"
 ADMIN_PASSWORD = "ui-tests-admin-password"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @dataclass
 class Server:
     base: str
-    proc: subprocess.Popen[bytes]
     workdir: Path
-    log: Path
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")[-8000:]
+    host: ThreadedHarness
 
     @contextmanager
     def client(self) -> Iterator[httpx.Client]:
@@ -68,7 +55,8 @@ def running_server(
     plugins: tuple[str, ...] = ("broken-frontend",),
     auto_enable: tuple[str, ...] = ("example-plugin", "broken-frontend"),
 ) -> Iterator[Server]:
-    """Serve a fresh Catalyst (temp SQLite, temp plugins folder) with the built UI."""
+    """Serve a fresh Catalyst (a live PluginHarness in a thread: temp SQLite, temp plugins
+    folder) with the built UI; the admin is ``ADMIN_USER``/``ADMIN_PASSWORD``."""
     workdir = Path(tempfile.mkdtemp(prefix="catalyst-ui-"))
     plugins_dir = workdir / "plugins"
     plugins_dir.mkdir()
@@ -78,54 +66,16 @@ def running_server(
         if not source.is_dir():  # the backend tests' fixtures serve the screenshots too
             source = ROOT / "tests" / "fixture_plugins" / name
         shutil.copytree(source, plugins_dir / name)
-    port = free_port()
-    env = {
-        **os.environ,
-        "CATALYST_DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'catalyst.db'}",
-        "CATALYST_DATA_DIR": str(workdir / "data"),
-        "CATALYST_PLUGINS_DIR": str(plugins_dir),
-        "CATALYST_ADMIN_USERNAME": ADMIN_USER,
-        "CATALYST_ADMIN_PASSWORD": ADMIN_PASSWORD,
-        "CATALYST_PLUGIN_AUTO_ENABLE": "[" + ",".join(f'"{p}"' for p in auto_enable) + "]",
-        "CATALYST_HOT_RELOAD": "false",
-        "CATALYST_LOG_FORMAT": "json",
-        "CATALYST_SECRET_KEY": "ui-tests-secret-key-0123456789",
-    }
-    env.pop("CATALYST_REDIS_URL", None)
-    log = workdir / "server.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                *("-m", "catalyst", "serve", "--host", "127.0.0.1", "--port", str(port)),
-            ],
-            env=env,
-            cwd=ROOT,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    server = Server(f"http://127.0.0.1:{port}", proc, workdir, log)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"catalyst serve exited early:\n{server.output()}")
-            try:
-                if httpx.get(f"{server.base}/api/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"catalyst serve did not start in 30 s:\n{server.output()}")
-            time.sleep(0.1)
-        yield server
+        with ThreadedHarness(
+            plugins_dir=plugins_dir,
+            admin_password=ADMIN_PASSWORD,
+            plugin_auto_enable=list(auto_enable),
+            hot_reload=False,
+            redis_url=None,
+        ) as host:
+            yield Server(host.base, workdir, host)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
         shutil.rmtree(workdir, ignore_errors=True)
 
 

@@ -1,7 +1,7 @@
 """The admin UI in Debian's Chromium against a real Catalyst process.
 
-The tests share one logged-in page and run in file order, each leaving the example plugin
-enabled for the next.
+Each test gets its own logged-in page and leaves the shared server as it found it (the example
+plugin enabled, its config and files as shipped), so it runs alone and in any order.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from playwright.sync_api import Locator, Page, expect
 from tests.ui.harness import Server
 
 pytestmark = pytest.mark.slow
+
+GREETING = "Hello from the example plugin!"
 
 
 def plugin_row(page: Page, name: str) -> Locator:
@@ -53,7 +55,7 @@ def test_login_and_the_list_shows_the_plugins(page: Page) -> None:
 def test_the_example_tab_renders_and_ping_gets_a_pong(page: Page) -> None:
     example_tab_link(page).click()
     tab = page.locator('[data-testid="plugin-tab"][data-plugin="example-plugin"]')
-    expect(tab.get_by_test_id("example-greeting")).to_have_text("Hello from the example plugin!")
+    expect(tab.get_by_test_id("example-greeting")).to_have_text(GREETING)
     expect(tab.get_by_test_id("example-stats")).to_contain_text("Requests")
     tab.get_by_label("Message").fill("from playwright")
     tab.get_by_role("button", name="Send").click()
@@ -135,14 +137,19 @@ def test_config_form_saves_the_greeting_and_shows_field_errors(
     plugin_row(page, "example-plugin").get_by_role("link", name="Details").click()
     form = page.get_by_role("form", name="Plugin configuration")
     greeting = form.get_by_label("Greeting")
-    expect(greeting).to_have_value("Hello from the example plugin!")
+    expect(greeting).to_have_value(GREETING)
     expect(form.get_by_label("API token")).to_have_attribute("type", "password")
     greeting.fill("Hello from Playwright")
     form.get_by_role("button", name="Save changes").click()
-    expect(form.get_by_role("status")).to_have_text("Saved.")
-    with ui_server.client() as api:
-        hello = api.get("/api/plugins/example-plugin/hello").json()
-    assert hello["message"] == "Hello from Playwright"
+    try:
+        expect(form.get_by_role("status")).to_have_text("Saved.")
+        with ui_server.client() as api:
+            hello = api.get("/api/plugins/example-plugin/hello").json()
+        assert hello["message"] == "Hello from Playwright"
+    finally:  # the other tests see the shipped greeting
+        with ui_server.client() as api:
+            config = {"config": {"greeting": GREETING}}
+            assert api.put("/api/plugins/example-plugin/config", json=config).is_success
 
     form.get_by_label("Echo limit (bytes)").fill("5")
     form.get_by_role("button", name="Save changes").click()

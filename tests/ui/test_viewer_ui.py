@@ -2,37 +2,29 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from catalyst.auth.bootstrap import create_user
-from catalyst.db.engine import create_engine, session_factory
-from catalyst.db.models import Role
 from tests.ui.harness import Server, logged_in_page
 
 pytestmark = pytest.mark.slow
 VIEWER, VIEWER_PASSWORD = "viewer", "viewer-password-for-ui-tests"
 
 
-async def _add_viewer(server: Server) -> None:
-    engine = create_engine(f"sqlite+aiosqlite:///{server.workdir / 'catalyst.db'}")
-    sessions = session_factory(engine)
-    async with sessions() as db, db.begin():
-        db.add(Role(name="ui-viewer", description="UI test", permissions=["server.read"]))
-    await create_user(sessions, VIEWER, VIEWER_PASSWORD, ["ui-viewer"])
-    await engine.dispose()
-
-
 @pytest.fixture(scope="module")
-def viewer_page(browser: Browser, ui_server: Server) -> Iterator[Page]:
-    # Playwright's sync API keeps an event loop running in this thread: use another one.
-    with ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, _add_viewer(ui_server)).result()
-    with logged_in_page(browser, ui_server, VIEWER, VIEWER_PASSWORD) as page:
+def viewer(ui_server: Server) -> str:
+    ui_server.host.call(
+        lambda h: h.add_user(["server.read"], username=VIEWER, password=VIEWER_PASSWORD)
+    )
+    return VIEWER
+
+
+@pytest.fixture
+def viewer_page(browser: Browser, ui_server: Server, viewer: str) -> Iterator[Page]:
+    """The viewer's own page for each test, on the dashboard."""
+    with logged_in_page(browser, ui_server, viewer, VIEWER_PASSWORD) as page:
         yield page
 
 

@@ -36,7 +36,7 @@ async def test_megabyte_log_records_are_cut_and_drop_no_admin(
     token = await live.token()
     admins = [await connect(live, token) for _ in range(3)]
     headers = {"Authorization": f"Bearer {token}"}
-    async with httpx.AsyncClient(base_url=live.http, headers=headers, timeout=30) as http:
+    async with httpx.AsyncClient(base_url=live.url, headers=headers, timeout=30) as http:
         assert (await http.get("/api/plugins/chatty/chatty")).json() == {"logged": 20}
         assert (await http.get("/api/plugins/chatty/fail")).status_code == 500
         records = (await http.get("/api/plugins/chatty/logs?limit=500")).json()["data"]

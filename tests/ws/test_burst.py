@@ -9,8 +9,9 @@ import httpx
 import websockets
 from websockets.exceptions import ConnectionClosed
 
+from catalyst.sdk.testing import PluginHarness
 from catalyst.settings import Settings
-from tests.live_server import Live, LiveFactory, connect, eventually, receive, receive_type
+from tests.live_server import LiveFactory, connect, eventually, receive, receive_type
 from tests.plugin_helpers import write_plugin
 
 CHATTY = """
@@ -31,7 +32,9 @@ def on_enable(ctx):
 """
 
 
-async def chatty(settings: Settings, live_factory: LiveFactory, **overrides: object) -> Live:
+async def chatty(
+    settings: Settings, live_factory: LiveFactory, **overrides: object
+) -> PluginHarness:
     write_plugin(settings.plugins_dir, "chatty", CHATTY)
     return await live_factory(plugin_auto_enable=["chatty"], **overrides)
 
@@ -53,7 +56,7 @@ async def test_a_burst_of_1000_pushes_drops_no_healthy_client(
     live = await chatty(settings, live_factory)
     token = await live.token()
     clients = [await connect(live, token) for _ in range(5)]
-    async with httpx.AsyncClient(base_url=live.http) as http:
+    async with httpx.AsyncClient(base_url=live.url) as http:
         r = await http.post(
             "/api/plugins/chatty/burst",
             json={"n": 1000},
@@ -84,9 +87,9 @@ async def test_a_burst_from_a_sync_handler_thread_arrives_in_order(
     await watcher.close()
 
 
-async def stalled_client(live: Live, token: str) -> websockets.ClientConnection:
+async def stalled_client(live: PluginHarness, token: str) -> websockets.ClientConnection:
     """A client that never reads (and takes no compression, so the data really is large)."""
-    return await websockets.connect(f"{live.ws}?token={token}", max_queue=1, compression=None)
+    return await websockets.connect(f"{live.ws_url}?token={token}", max_queue=1, compression=None)
 
 
 async def test_a_stalled_client_is_dropped_by_time_and_the_others_lose_nothing(

@@ -8,13 +8,14 @@ import pytest
 import websockets
 from websockets.exceptions import ConnectionClosed
 
+from catalyst.sdk.testing import PluginHarness
 from catalyst.settings import Settings
-from tests.live_server import Live, LiveFactory, connect, receive, receive_type
+from tests.live_server import LiveFactory, connect, receive, receive_type
 from tests.plugin_helpers import manager_of, write_plugin
 
 
-async def test_unauthenticated_connection_is_closed_with_a_reason(live: Live) -> None:
-    async with websockets.connect(f"{live.ws}?token=wrong") as ws:
+async def test_unauthenticated_connection_is_closed_with_a_reason(live: PluginHarness) -> None:
+    async with websockets.connect(f"{live.ws_url}?token=wrong") as ws:
         with pytest.raises(ConnectionClosed) as info:
             await receive(ws)
     assert info.value.rcvd is not None
@@ -22,18 +23,18 @@ async def test_unauthenticated_connection_is_closed_with_a_reason(live: Live) ->
     assert "Authentication required" in info.value.rcvd.reason
 
 
-async def test_first_message_auth_and_cookie_auth(live: Live) -> None:
+async def test_first_message_auth_and_cookie_auth(live: PluginHarness) -> None:
     token = await live.token()
-    async with websockets.connect(live.ws) as ws:
+    async with websockets.connect(live.ws_url) as ws:
         await ws.send(json.dumps({"type": "auth", "token": token}))
         assert (await receive(ws))["type"] == "welcome"
     headers = {"Cookie": f"catalyst_session={token}"}
-    async with websockets.connect(live.ws, additional_headers=headers) as ws:
+    async with websockets.connect(live.ws_url, additional_headers=headers) as ws:
         welcome = await receive(ws)
         assert welcome["data"]["user"]["username"] == "admin"
 
 
-async def test_welcome_ping_pong_and_client_ids(live: Live) -> None:
+async def test_welcome_ping_pong_and_client_ids(live: PluginHarness) -> None:
     token = await live.token()
     a = await connect(live, token)
     b = await connect(live, token)
@@ -59,7 +60,7 @@ async def test_welcome_ping_pong_and_client_ids(live: Live) -> None:
     ],
 )
 async def test_bad_messages_get_an_error_and_the_connection_stays_up(
-    live: Live, raw: str, fragment: str
+    live: PluginHarness, raw: str, fragment: str
 ) -> None:
     ws = await connect(live, await live.token())
     await ws.send(raw)
@@ -70,7 +71,7 @@ async def test_bad_messages_get_an_error_and_the_connection_stays_up(
     await ws.close()
 
 
-async def test_oversize_message(live: Live) -> None:
+async def test_oversize_message(live: PluginHarness) -> None:
     ws = await connect(live, await live.token())
     await ws.send(json.dumps({"type": "ping", "data": "x" * 70_000}))
     reply = await receive_type(ws, "error")
@@ -119,7 +120,7 @@ async def test_handler_exception_is_contained(
     await b.close()
 
 
-async def test_disabled_plugin_handlers_stop_receiving(live: Live) -> None:
+async def test_disabled_plugin_handlers_stop_receiving(live: PluginHarness) -> None:
     ws = await connect(live, await live.token())
     await manager_of(live.app).disable("example-plugin")
     await ws.send(json.dumps({"type": "plugin:example-plugin:ping"}))
@@ -134,7 +135,7 @@ async def test_disabled_plugin_handlers_stop_receiving(live: Live) -> None:
     await ws.close()
 
 
-async def test_send_to_client_user_and_broadcast_with_permission(live: Live) -> None:
+async def test_send_to_client_user_and_broadcast_with_permission(live: PluginHarness) -> None:
     admin = await connect(live, await live.token())
     viewer_token = await live.user_token(["server.read"])
     viewer1 = await connect(live, viewer_token)
@@ -172,7 +173,7 @@ async def test_a_slow_client_is_dropped_and_others_keep_receiving(
     fast = await connect(live, token)
     # A client that never reads (and takes no compression, so the data really is large): its
     # socket buffers fill, then its queue reaches its memory bound, then the hub drops it.
-    slow = await websockets.connect(f"{live.ws}?token={token}", max_queue=1, compression=None)
+    slow = await websockets.connect(f"{live.ws_url}?token={token}", max_queue=1, compression=None)
     hub = live.app.state.services.hub
     payload = {"type": "flood", "data": "x" * 60_000}
     sent = received = 0

@@ -40,8 +40,10 @@ class Socket:
 
 
 async def settle(hub: Hub, sock: Socket, count: int) -> None:
-    while len(sock.sent) < count:
-        await asyncio.sleep(0)
+    """Until ``sock`` got ``count`` messages (a bounded poll: the hub's sender has no event)."""
+    async with asyncio.timeout(5):
+        while len(sock.sent) < count:
+            await asyncio.sleep(0)
 
 
 async def test_a_synchronous_burst_of_1000_is_delivered_in_order() -> None:
@@ -111,13 +113,14 @@ async def test_a_queued_update_is_replaced_by_a_newer_one_with_the_same_key() ->
     hub.broadcast({"type": "u", "data": "b"}, coalesce="p:b")
     hub.broadcast({"type": "u", "data": 3}, coalesce="p:a")
     sock.resume()
-    await settle(hub, sock, 4)
-    await asyncio.sleep(0)
+    hub.broadcast({"type": "end"})  # the queue is in order: once it arrives, all before it did
+    await settle(hub, sock, 5)
     assert sock.sent == [
         '{"type":"first"}',
         '{"type":"log","data":1}',
         '{"type":"u","data":"b"}',
         '{"type":"u","data":3}',
+        '{"type":"end"}',
     ]
 
 

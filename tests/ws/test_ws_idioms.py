@@ -11,8 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
+from catalyst.sdk.testing import PluginHarness
 from catalyst.settings import Settings
-from tests.live_server import Live, LiveFactory, connect, receive_type
+from tests.live_server import LiveFactory, connect, receive_type
 from tests.plugin_helpers import manager_of, write_plugin
 
 IDIOMS = """
@@ -73,7 +74,7 @@ def on_enable(ctx):
 """
 
 
-async def idioms(settings: Settings, live_factory: LiveFactory, **overrides: Any) -> Live:
+async def idioms(settings: Settings, live_factory: LiveFactory, **overrides: Any) -> PluginHarness:
     write_plugin(settings.plugins_dir, "idioms", IDIOMS)
     live = await live_factory(plugin_auto_enable=["idioms"], **overrides)
     assert manager_of(live.app).get("idioms").enabled, manager_of(live.app).get("idioms").error
@@ -173,7 +174,7 @@ async def test_a_blocking_sync_handler_does_not_hold_up_the_loop(
     ],
 )
 async def test_hostile_json_is_an_error_and_closes_nothing(
-    live: Live, raw: str, fragment: str | None
+    live: PluginHarness, raw: str, fragment: str | None
 ) -> None:
     ws = await connect(live, await live.token())
     await ws.send(raw.encode("utf-8", "surrogatepass") if "\ud800" in raw else raw)
@@ -185,8 +186,8 @@ async def test_hostile_json_is_an_error_and_closes_nothing(
     await ws.close()
 
 
-async def plugin_logs(live: Live, token: str) -> list[dict[str, Any]]:
-    async with httpx.AsyncClient(base_url=live.http) as http:
+async def plugin_logs(live: PluginHarness, token: str) -> list[dict[str, Any]]:
+    async with httpx.AsyncClient(base_url=live.url) as http:
         r = await http.get("/api/plugins/idioms/logs", headers={"Authorization": f"Bearer {token}"})
     records: list[dict[str, Any]] = r.json()["data"]
     return records
@@ -218,11 +219,13 @@ async def test_handler_failures_go_to_the_plugins_own_log(
     await ws.close()
 
 
-async def test_a_deeply_nested_first_message_is_refused_like_any_bad_auth(live: Live) -> None:
+async def test_a_deeply_nested_first_message_is_refused_like_any_bad_auth(
+    live: PluginHarness,
+) -> None:
     import websockets
     from websockets.exceptions import ConnectionClosed
 
-    async with websockets.connect(live.ws) as ws:
+    async with websockets.connect(live.ws_url) as ws:
         await ws.send("[" * 60_000)
         with pytest.raises(ConnectionClosed) as info:
             await ws.recv()
