@@ -36,7 +36,7 @@ async def test_snippet_loads_and_serves(
         assert (r.status_code, r.json()) == (201, {"echo": {"a": 1}})
     elif name == "websocket":
         assert record.instance is not None
-        assert record.instance.ws_handlers["restart"].permission == "server.write"  # type: ignore[attr-defined]
+        assert record.instance.ws_handlers["restart"].permission == "server.write"
     else:
         r = await c.get("/api/plugins/doc/probe")
         assert float(r.headers["X-Time-Ms"]) >= 0

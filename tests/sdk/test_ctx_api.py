@@ -268,7 +268,7 @@ async def test_ctx_on_websocket_message(env: Env) -> None:
     with pytest.raises(RegistrationError, match="without ':'"):
         env.ctx.on_websocket_message("a:b", lambda d, c: None)
     env.ctx.on_websocket_message("guarded", lambda d, c, client: None, permission="server.write")
-    assert inst.ws_handlers["guarded"].permission == "server.write"  # type: ignore[attr-defined]
+    assert inst.ws_handlers["guarded"].permission == "server.write"
     for bad in ("", " server.write", 5):
         with pytest.raises(RegistrationError, match="must be a permission name"):
             env.ctx.on_websocket_message("bad", lambda d, c: None, permission=bad)  # type: ignore[arg-type]
