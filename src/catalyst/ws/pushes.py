@@ -28,7 +28,7 @@ REASONS = {
 
 
 def install(services: Services) -> None:
-    from catalyst.plugins.views import summary, ui_summary
+    from catalyst.api.plugin_views import summary, ui_summary
 
     hub = services.hub
     manager = services.plugins
@@ -40,8 +40,9 @@ def install(services: Services) -> None:
         name = data.get("name")
         record = manager.records.get(name) if isinstance(name, str) else None
         live = record is not None and event != "plugin:removed"
-        full = summary(record) if live and record else None
-        reduced = ui_summary(record) if live and record else None
+        full = summary(record).model_dump(mode="json") if live and record else None
+        shown = ui_summary(record) if live and record else None
+        reduced = shown.model_dump(mode="json") if shown else None
         for plugin, audience in (
             (full, {"permission": "admin.read"}),
             (reduced, {"unless": "admin.read"}),

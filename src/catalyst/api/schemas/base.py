@@ -1,0 +1,76 @@
+"""The base of every answer model: camelCase JSON keys, and the one success envelope.
+
+A model's fields are snake_case in Python and camelCase on the wire (``loaded_at`` →
+``loadedAt``); models are built from Python names or from the wire names alike. Routes declare
+``response_model=Envelope[...]``, so ``/openapi.json`` (and ``frontend/src/lib/types.ts``,
+generated from it) show every answer's shape.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Generic, TypeVar, cast
+
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
+from pydantic.alias_generators import to_camel
+
+T = TypeVar("T")
+
+#: A JSON number the host hands on as it is: an integer stays an integer (``5``, not ``5.0``).
+Number = int | float
+
+
+def absent(value: Any) -> bool:
+    """For ``exclude_if``: a key whose value is None is left out of the answer."""
+    return value is None
+
+
+class WireModel(BaseModel):
+    """camelCase on the wire, snake_case in Python."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True
+    )
+
+
+class SparseModel(WireModel):
+    """A model whose optional keys are in the answer only when they were given (even as null):
+    for answers whose keys depend on the case, e.g. a task's run status once it is scheduled."""
+
+    @model_serializer(mode="wrap")
+    def _given_keys_only(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        fields = type(self).model_fields
+        given = {fields[name].alias or name for name in self.model_fields_set}
+        required = {f.alias or name for name, f in fields.items() if f.is_required()}
+        return {key: value for key, value in data.items() if key in given or key in required}
+
+
+def _success_required(schema: dict[str, Any]) -> None:
+    schema["required"] = ["success", *schema.get("required", [])]
+
+
+class Envelope(WireModel, Generic[T]):
+    """``{"success": true, "data": ..., "message": ...}``; ``data`` and ``message`` are left out
+    when there is none. (Errors answer ``{"success": false, "error": "..."}``: the
+    ``ErrorEnvelope`` of ``/openapi.json``.)"""
+
+    model_config = ConfigDict(json_schema_extra=_success_required)
+
+    success: bool = True
+    data: T = Field(default=cast(Any, None), exclude_if=absent)
+    message: str | None = Field(default=None, exclude_if=absent)
+
+    @classmethod
+    def model_parametrized_name(cls, params: tuple[Any, ...]) -> str:
+        """``Envelope[list[PluginSummary]]`` is named ``PluginSummaryListEnvelope``."""
+        return "".join(_name(p) for p in params) + "Envelope"
+
+
+def _name(param: Any) -> str:
+    args = getattr(param, "__args__", ())
+    origin = getattr(param, "__origin__", None)
+    if origin is list and args:
+        return _name(args[0]) + "List"
+    if param is type(None) or param is None:
+        return "Empty"
+    return str(getattr(param, "__name__", param))
