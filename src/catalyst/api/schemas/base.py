@@ -59,18 +59,3 @@ class Envelope(WireModel, Generic[T]):
     success: bool = True
     data: T = Field(default=cast(Any, None), exclude_if=absent)
     message: str | None = Field(default=None, exclude_if=absent)
-
-    @classmethod
-    def model_parametrized_name(cls, params: tuple[Any, ...]) -> str:
-        """``Envelope[list[PluginSummary]]`` is named ``PluginSummaryListEnvelope``."""
-        return "".join(_name(p) for p in params) + "Envelope"
-
-
-def _name(param: Any) -> str:
-    args = getattr(param, "__args__", ())
-    origin = getattr(param, "__origin__", None)
-    if origin is list and args:
-        return _name(args[0]) + "List"
-    if param is type(None) or param is None:
-        return "Empty"
-    return str(getattr(param, "__name__", param))
