@@ -14,7 +14,7 @@ from catalyst.plugins.state import PluginState
 
 router = APIRouter(prefix="/api/catalog", tags=["catalog"], default_response_class=JSONResponse)
 
-_CATALOG = Envelope(
+_CATALOG: Envelope[Catalog] = Envelope(
     data=Catalog(
         permissions=[PermissionInfo(name=k, description=v) for k, v in CATALOG.items()],
         plugin_states=list(PluginState),
