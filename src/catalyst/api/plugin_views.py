@@ -80,6 +80,9 @@ def _summary_fields(record: PluginRecord) -> dict[str, Any]:
 
 
 def summary(record: PluginRecord, warning: str | None = None) -> PluginSummary:
+    """The list item; ``warning`` (why ``on_disable`` failed) only on the answer to a disable."""
+    if warning is None:
+        return PluginSummary(**_summary_fields(record))
     return PluginSummary(**_summary_fields(record), warning=warning)
 
 

@@ -8,7 +8,7 @@ generated from it) show every answer's shape.
 
 from __future__ import annotations
 
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 from pydantic.alias_generators import to_camel
@@ -24,6 +24,13 @@ def absent(value: Any) -> bool:
     return value is None
 
 
+def omitted() -> Any:
+    """The default of a key that is in the answer only when it has a value: declare the field
+    with its value's type (``min: Number = omitted()``), so the schema says "absent or a
+    number", never null."""
+    return Field(default=None, exclude_if=absent)
+
+
 class WireModel(BaseModel):
     """camelCase on the wire, snake_case in Python."""
 
@@ -36,8 +43,10 @@ class SparseModel(WireModel):
     """A model whose optional keys are in the answer only when they were given (even as null):
     for answers whose keys depend on the case, e.g. a task's run status once it is scheduled."""
 
+    # No return annotation on purpose: with one, Pydantic would describe the answer by it
+    # (``Any``) instead of by the fields.
     @model_serializer(mode="wrap")
-    def _given_keys_only(self, handler: SerializerFunctionWrapHandler) -> Any:
+    def _given_keys_only(self, handler: SerializerFunctionWrapHandler):  # type: ignore[no-untyped-def]
         data = handler(self)
         fields = type(self).model_fields
         given = {fields[name].alias or name for name in self.model_fields_set}
@@ -57,5 +66,5 @@ class Envelope(WireModel, Generic[T]):
     model_config = ConfigDict(json_schema_extra=_success_required)
 
     success: bool = True
-    data: T = Field(default=cast(Any, None), exclude_if=absent)
+    data: T = omitted()
     message: str | None = Field(default=None, exclude_if=absent)

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field, RootModel
 
-from catalyst.api.schemas.base import Number, SparseModel, WireModel, absent
+from catalyst.api.schemas.base import Number, SparseModel, WireModel, omitted
 from catalyst.plugins.config_schema import ConfigType
 from catalyst.plugins.state import PluginState
 
@@ -71,7 +71,7 @@ class PluginSummary(WireModel):
     has_frontend: bool
     frontend_entry: str | None
     #: Only on the answer to a disable whose ``on_disable`` failed (disabled all the same).
-    warning: str | None = Field(default=None, exclude_if=absent)
+    warning: str = omitted()
 
 
 class PluginReloaded(PluginSummary):
@@ -94,9 +94,9 @@ class ConfigFieldSchema(WireModel):
     default: Any
     required: bool
     secret: bool
-    options: list[ConfigOption] | None = Field(default=None, exclude_if=absent)
-    min: Number | None = Field(default=None, exclude_if=absent)
-    max: Number | None = Field(default=None, exclude_if=absent)
+    options: list[ConfigOption] = omitted()
+    min: Number = omitted()
+    max: Number = omitted()
 
 
 class ConfigSchema(RootModel[dict[str, ConfigFieldSchema]]):
@@ -108,7 +108,7 @@ class PluginRoute(WireModel):
     url: str
     permission: str | None
     public: bool
-    timeout: Number | None = Field(default=None, exclude_if=absent)
+    timeout: Number = omitted()
 
 
 class PluginTask(SparseModel):
