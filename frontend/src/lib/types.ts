@@ -1555,13 +1555,6 @@ export interface components {
              */
             data?: unknown;
         };
-        /** SuccessEnvelope */
-        SuccessEnvelope: {
-            /** @enum {boolean} */
-            success: true;
-            data?: unknown;
-            message?: string;
-        };
         /**
          * User
          * @description The signed-in user (``/api/auth/me``).
@@ -1662,7 +1655,6 @@ export type ServerCreate = components['schemas']['ServerCreate'];
 export type ServerList = components['schemas']['ServerList'];
 export type ServersUpdated = components['schemas']['ServersUpdated'];
 export type SocketMessage = components['schemas']['SocketMessage'];
-export type SuccessEnvelope = components['schemas']['SuccessEnvelope'];
 export type User = components['schemas']['User'];
 export type UserCreate = components['schemas']['UserCreate'];
 export type $defs = Record<string, never>;

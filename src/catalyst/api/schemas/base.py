@@ -8,7 +8,7 @@ generated from it) show every answer's shape.
 
 from __future__ import annotations
 
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 from pydantic.alias_generators import to_camel
@@ -68,3 +68,14 @@ class Envelope(WireModel, Generic[T]):
     success: bool = True
     data: T = omitted()
     message: str | None = Field(default=None, exclude_if=absent)
+
+
+class ErrorEnvelope(BaseModel):
+    """``{"success": false, "error": "..."}``, with ``errors`` (why each field was refused) only
+    where there are such (config validation)."""
+
+    model_config = ConfigDict(json_schema_extra=_success_required)
+
+    success: Literal[False] = False
+    error: str
+    errors: dict[str, str] = omitted()
