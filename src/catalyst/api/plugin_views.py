@@ -27,6 +27,7 @@ from catalyst.plugins.grants import pending
 from catalyst.plugins.manager import PluginManager
 from catalyst.plugins.record import PluginRecord
 from catalyst.plugins.scheduler import TaskStatus
+from catalyst.plugins.watchdog import Stall
 
 
 def _iso(when: datetime | None) -> str | None:
@@ -141,6 +142,16 @@ def task(task_id: str, name: str, cron: str, status: TaskStatus | None) -> Plugi
     )
 
 
+def stall(blocked: Stall) -> PluginStall:
+    return PluginStall(
+        time=blocked.at,
+        duration_ms=round(blocked.duration * 1000),
+        kind=blocked.kind,
+        name=blocked.name,
+        function=blocked.function,
+    )
+
+
 def detail(manager: PluginManager, record: PluginRecord) -> PluginDetail:
     manifest = record.source.manifest
     schema = manifest.config if manifest else {}
@@ -175,5 +186,5 @@ def detail(manager: PluginManager, record: PluginRecord) -> PluginDetail:
         },
         error_detail=record.error_detail,
         counts=instance.counts() if instance else {},
-        stalls=[PluginStall.model_validate(s) for s in record.stalls],
+        stalls=[stall(s) for s in record.stalls],
     )
