@@ -1,5 +1,10 @@
 """The JSON answer class of the API, and the error envelope (success answers are the response
-models of :mod:`catalyst.api.schemas`, in :class:`~catalyst.api.schemas.base.Envelope`)."""
+models of :mod:`catalyst.api.schemas`, in :class:`~catalyst.api.schemas.base.Envelope`).
+
+The API's routers set ``default_response_class=JSONResponse`` (this one): FastAPI then dumps a
+route's model to JSON-ready Python and this class renders it, as every answer was rendered before
+the models (``json.dumps`` spacing and number format, the lone-surrogate fallback below), instead
+of its own direct-to-bytes path."""
 
 from __future__ import annotations
 
