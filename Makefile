@@ -66,5 +66,9 @@ clean:
 screenshots: install ui
 	$(UV) run --frozen python -m tests.ui.screenshots
 
+# frontend/src/lib/types.ts from the API's OpenAPI document (tests/test_generated_types.py checks it)
+types: install frontend/node_modules/.installed
+	$(UV) run --frozen python scripts/gen_types.py
+
 bench: install
 	$(UV) run --frozen python bench/route_overhead.py

@@ -9,7 +9,17 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from catalyst import __version__
-from catalyst.api import audit, auth, db_errors, health, input_guard, plugins, servers, users
+from catalyst.api import (
+    audit,
+    auth,
+    catalog,
+    db_errors,
+    health,
+    input_guard,
+    plugins,
+    servers,
+    users,
+)
 from catalyst.api.exception_handlers import UnhandledErrorMiddleware, install_exception_handlers
 from catalyst.api.ui import mount_ui
 from catalyst.clock import Clock
@@ -74,6 +84,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(users.router)
     app.include_router(users.roles_router)
     app.include_router(audit.router)
+    app.include_router(catalog.router)
     app.include_router(plugins.router)
     app.include_router(plugins.ui_router)
     app.include_router(endpoint.router)

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from structlog.testing import capture_logs
 
+from catalyst.api import plugin_views
 from catalyst.clock import FakeClock, SystemClock
 from catalyst.errors import InvalidTransition
 from catalyst.plugins.scheduler import CronSchedule, Scheduler
@@ -348,7 +349,7 @@ async def test_status_durations_and_json(scheduler: Scheduler, clock: FakeClock)
     status = task.status
     assert status.last_duration is not None
     assert 0.015 <= status.last_duration < 1.0
-    assert status.to_json() == {
+    assert plugin_views.task(status.id, status.name, status.cron, status).model_dump() == {
         "id": task.id,
         "name": "slowish",
         "cron": "*/5 * * * *",

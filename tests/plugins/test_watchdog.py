@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from catalyst.api import plugin_views
 from catalyst.settings import Settings
 from tests.plugin_helpers import AppFactory, admin_client, manager_of, write_plugin
 
@@ -38,12 +39,12 @@ GUARD = 20.0
 
 
 async def stalls_after(app: FastAPI, name: str, count: int) -> list[dict[str, Any]]:
-    """Wait (bounded) until ``name`` has at least ``count`` stalls recorded."""
+    """Wait (bounded) until ``name`` has ``count`` stalls recorded; as the API shows them."""
     record = manager_of(app).get(name)
     async with asyncio.timeout(GUARD):
         while len(record.stalls) < count:
             await asyncio.sleep(0.02)
-    return list(record.stalls)
+    return [plugin_views.stall(s).model_dump(mode="json") for s in record.stalls]
 
 
 async def test_a_blocking_async_route_is_recorded_logged_and_named(

@@ -15,9 +15,12 @@ import { errorMessage } from "../lib/api";
 import { errorHeadline, pluginTitle } from "../lib/format";
 import { usePluginList, useRescanPlugins } from "../lib/queries";
 import { Link, navigate, useSearchParams } from "../lib/router";
-import { PLUGIN_STATUSES, type PluginSummary } from "../lib/types";
+import type { PluginStatus, PluginSummary } from "../lib/types";
 import { usePluginModule } from "../plugins/hooks";
 import { toast } from "../state/toasts";
+
+/** The status filter's choices, in the order it offers them (every state of `GET /api/catalog`). */
+const PLUGIN_STATUSES: readonly PluginStatus[] = ["enabled", "disabled", "loaded", "error", "discovered", "unloaded"];
 
 export function filterPlugins(plugins: PluginSummary[], search: string, status: string): PluginSummary[] {
   const words = search.toLowerCase().split(/\s+/).filter(Boolean);

@@ -9,33 +9,23 @@ the answer's ``nextCursor`` as ``cursor`` for the next older page; ``total`` cou
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse
 from sqlalchemy import ColumnElement, func, or_, select
 
-from catalyst.api.responses import ok
+from catalyst.api.responses import JSONResponse
+from catalyst.api.schemas.audit import AuditEntry, AuditPage
+from catalyst.api.schemas.base import Envelope
 from catalyst.auth.deps import get_services, require
 from catalyst.auth.sessions import Principal
 from catalyst.db.ids import max_id
 from catalyst.db.models import AuditLog
 from catalyst.errors import BadRequest
 
-router = APIRouter(prefix="/api/audit", tags=["audit"])
+router = APIRouter(prefix="/api/audit", tags=["audit"], default_response_class=JSONResponse)
 Reader = Annotated[Principal, Depends(require("admin.read"))]
 MAX_LIMIT = 200
-
-
-def entry_json(row: AuditLog) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "actor": row.actor,
-        "action": row.action,
-        "target": row.target,
-        "details": row.details,
-        "createdAt": row.created_at.isoformat(),
-    }
 
 
 def _utc(value: datetime) -> datetime:
@@ -89,7 +79,7 @@ async def list_audit(
     until: Annotated[datetime | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
     cursor: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
-) -> JSONResponse:
+) -> Envelope[AuditPage]:
     """Newest first; ``nextCursor`` is null on the last page."""
     where = filters(actor, action, target, since, until)
     page = list(where)
@@ -106,10 +96,6 @@ async def list_audit(
         )
     more = len(rows) > limit
     rows = rows[:limit]
-    return ok(
-        {
-            "items": [entry_json(r) for r in rows],
-            "total": total,
-            "nextCursor": rows[-1].id if more and rows else None,
-        }
-    )
+    page_items = [AuditEntry.of(r) for r in rows]
+    cursor_after = rows[-1].id if more and rows else None
+    return Envelope(data=AuditPage(items=page_items, total=total, next_cursor=cursor_after))

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from catalyst.api.responses import ok
+from catalyst.api.responses import JSONResponse
+from catalyst.api.schemas.base import Envelope
+from catalyst.api.schemas.users import LoginResult, User
 from catalyst.auth.deps import CurrentPrincipal, get_services, token_from
 from catalyst.auth.sessions import principal_of
 from catalyst.errors import NotAuthenticated
 from catalyst.http.forwarded import client_host
 
-router = APIRouter(prefix="/api/auth", tags=["auth"])
+router = APIRouter(prefix="/api/auth", tags=["auth"], default_response_class=JSONResponse)
 
 
 class LoginBody(BaseModel):
@@ -28,7 +29,7 @@ def client_address(request: Request) -> str:
 
 
 @router.post("/login")
-async def login(body: LoginBody, request: Request) -> JSONResponse:
+async def login(body: LoginBody, request: Request, response: Response) -> Envelope[LoginResult]:
     """Limited per client address and per username; the password is checked off the loop."""
     services = get_services(request)
     client = client_address(request)
@@ -41,7 +42,6 @@ async def login(body: LoginBody, request: Request) -> JSONResponse:
     token = await services.sessions.issue(user)
     principal = principal_of(user)
     await services.emit("user:login", {"user": {"id": user.id, "username": user.username}})
-    response = ok({"token": token, "user": principal.public()})
     settings = services.settings
     response.set_cookie(
         settings.session_cookie_name,
@@ -52,20 +52,19 @@ async def login(body: LoginBody, request: Request) -> JSONResponse:
         secure=settings.session_cookie_secure,
         path="/",
     )
-    return response
+    return Envelope(data=LoginResult(token=token, user=User.of(principal)))
 
 
 @router.post("/logout")
-async def logout(request: Request) -> JSONResponse:
+async def logout(request: Request, response: Response) -> Envelope[None]:
     services = get_services(request)
     token = token_from(request)
     if token:
         await services.sessions.revoke(token)
-    response = ok(message="Logged out")
     response.delete_cookie(services.settings.session_cookie_name, path="/")
-    return response
+    return Envelope(message="Logged out")
 
 
 @router.get("/me")
-async def me(principal: CurrentPrincipal) -> JSONResponse:
-    return ok(principal.public())
+async def me(principal: CurrentPrincipal) -> Envelope[User]:
+    return Envelope(data=User.of(principal))

@@ -12,36 +12,46 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Literal
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from sqlalchemy import text
 
 from catalyst.api.db_errors import MESSAGE as DB_DOWN
-from catalyst.api.responses import fail, ok
+from catalyst.api.responses import JSONResponse, fail
+from catalyst.api.schemas.base import Envelope
+from catalyst.api.schemas.health import Health, Liveness, Readiness
 from catalyst.auth.deps import get_services
 from catalyst.services import Services
 
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"], default_response_class=JSONResponse)
 
 
 @router.get("/livez")
-async def livez() -> JSONResponse:
+async def livez() -> Envelope[Liveness]:
     """The process is alive and its event loop answers."""
-    return ok({"status": "alive"})
+    return Envelope(data=Liveness(status="alive"))
 
 
-@router.get("/readyz", responses={503: {"description": "The database did not answer in time"}})
-async def readyz(request: Request) -> JSONResponse:
+@router.get(
+    "/readyz",
+    response_model=Envelope[Readiness],
+    responses={503: {"description": "The database did not answer in time"}},
+)
+async def readyz(request: Request) -> JSONResponse | Envelope[Readiness]:
     """Ready for traffic: the database answered within the readiness timeout."""
     if await _database_status(get_services(request)) != "ok":
         return fail(DB_DOWN, 503, {"Retry-After": "5"})
-    return ok({"status": "ready", "database": "ok"})
+    return Envelope(data=Readiness(status="ready", database="ok"))
 
 
-@router.get("/api/health", responses={503: {"description": "The database is unreachable"}})
+@router.get(
+    "/api/health",
+    response_model=Envelope[Health],
+    responses={503: {"description": "The database is unreachable", "model": Envelope[Health]}},
+)
 async def health(request: Request) -> JSONResponse:
     services = get_services(request)
     database, redis = await asyncio.gather(
@@ -49,20 +59,18 @@ async def health(request: Request) -> JSONResponse:
         _redis_status(services.settings.redis_url, services.settings.readiness_timeout),
     )
     healthy = database == "ok"
-    body = {
-        "success": healthy,
-        "data": {
-            "status": "ok" if healthy else "degraded",
-            "version": services.version,
-            "database": database,
-            "redis": redis,
-            "uptime": round(time.monotonic() - services.started_at, 3),
-        },
-    }
+    report = Health(
+        status="ok" if healthy else "degraded",
+        version=services.version,
+        database=database,
+        redis=redis,
+        uptime=round(time.monotonic() - services.started_at, 3),
+    )
+    body = Envelope(success=healthy, data=report).model_dump(mode="json")
     return JSONResponse(body, status_code=200 if healthy else 503)
 
 
-async def _database_status(services: Services) -> str:
+async def _database_status(services: Services) -> Literal["ok", "unreachable"]:
     """``ok``, or ``unreachable`` when ``SELECT 1`` failed or took over the readiness timeout."""
     try:
         async with asyncio.timeout(services.settings.readiness_timeout):
@@ -73,7 +81,7 @@ async def _database_status(services: Services) -> str:
     return "ok"
 
 
-async def _redis_status(url: str | None, seconds: float) -> str:
+async def _redis_status(url: str | None, seconds: float) -> Literal["ok", "down", "disabled"]:
     """``disabled`` (single instance), ``ok`` or ``down``."""
     if not url:
         return "disabled"

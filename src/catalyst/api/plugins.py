@@ -7,20 +7,30 @@ import mimetypes
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from catalyst import audit as audit_log
-from catalyst.api.responses import ok
+from catalyst.api import plugin_views as views
+from catalyst.api.responses import JSONResponse
+from catalyst.api.schemas.base import Envelope
+from catalyst.api.schemas.plugins import (
+    LogRecord,
+    PluginDetail,
+    PluginReloaded,
+    PluginSummary,
+    PluginTask,
+    RescanChanges,
+)
 from catalyst.auth.deps import CurrentPrincipal, get_services, require
 from catalyst.auth.sessions import Principal
 from catalyst.errors import BadRequest, InvalidTransition, NotFound, ServiceUnavailable
-from catalyst.plugins import frontend_files, views
+from catalyst.plugins import frontend_files
 from catalyst.plugins.manager import PluginManager
 from catalyst.services import Services
 
-router = APIRouter(prefix="/api/plugins", tags=["plugins"])
-ui_router = APIRouter(prefix="/api/ui", tags=["plugins"])
+router = APIRouter(prefix="/api/plugins", tags=["plugins"], default_response_class=JSONResponse)
+ui_router = APIRouter(prefix="/api/ui", tags=["plugins"], default_response_class=JSONResponse)
 Reader = Annotated[Principal, Depends(require("admin.read"))]
 Writer = Annotated[Principal, Depends(require("admin.write"))]
 RUN_NOW_WAIT = 2.0  # seconds run-now waits for the run before answering "still running"
@@ -63,26 +73,26 @@ async def audit(
 
 
 @router.get("")
-async def list_plugins(plugins: Manager, _: Reader) -> JSONResponse:
-    return ok([views.summary(r) for _, r in sorted(plugins.records.items())])
+async def list_plugins(plugins: Manager, _: Reader) -> Envelope[list[PluginSummary]]:
+    return Envelope(data=[views.summary(r) for _, r in sorted(plugins.records.items())])
 
 
 @router.post("/rescan")
-async def rescan(plugins: Manager, services: ServicesDep, who: Writer) -> JSONResponse:
+async def rescan(plugins: Manager, services: ServicesDep, who: Writer) -> Envelope[RescanChanges]:
     changes = await plugins.rescan()
     await audit(services, who, "plugin.rescan", "*", **changes)
-    return ok(changes, message="Plugins rescanned")
+    return Envelope(data=RescanChanges.model_validate(changes), message="Plugins rescanned")
 
 
 @router.get("/{name}")
-async def get_plugin(name: str, plugins: Manager, _: Reader) -> JSONResponse:
-    return ok(views.detail(plugins, plugins.get(name)))
+async def get_plugin(name: str, plugins: Manager, _: Reader) -> Envelope[PluginDetail]:
+    return Envelope(data=views.detail(plugins, plugins.get(name)))
 
 
 @router.post("/{name}/enable")
 async def enable_plugin(
     name: str, body: EnableBody, plugins: Manager, services: ServicesDep, who: Writer
-) -> JSONResponse:
+) -> Envelope[PluginSummary]:
     """Enable (granting, by the admin's consent, every permission it requests) or disable."""
     warning = None
     if body.enabled:
@@ -91,43 +101,42 @@ async def enable_plugin(
         warning = await plugins.disable(name)
     await audit(services, who, "plugin.enable" if body.enabled else "plugin.disable", name)
     word = "enabled" if body.enabled else "disabled"
-    data = views.summary(plugins.get(name))
+    data = views.summary(plugins.get(name), warning=warning or None)
     if warning:  # disabled all the same; say what went wrong
-        data["warning"] = warning
-        return ok(data, message=f"Plugin disabled, but its {warning}")
-    return ok(data, message=f"Plugin {word} successfully")
+        return Envelope(data=data, message=f"Plugin disabled, but its {warning}")
+    return Envelope(data=data, message=f"Plugin {word} successfully")
 
 
 @router.post("/{name}/permissions")
 async def change_permissions(
     name: str, body: PermissionsBody, plugins: Manager, who: Writer
-) -> JSONResponse:
+) -> Envelope[PluginSummary]:
     """Grant (consent to) permissions the plugin requests, e.g. its ``pendingPermissions``
     after a new version asked for more, or revoke some; each change is audited."""
     if not body.grant and not body.revoke:
         raise BadRequest("Name at least one permission to grant or revoke")
     await plugins.change_permissions(name, body.grant, body.revoke, who.username)
-    return ok(views.summary(plugins.get(name)), message="Plugin permissions updated")
+    return Envelope(data=views.summary(plugins.get(name)), message="Plugin permissions updated")
 
 
 @router.post("/{name}/reload")
 async def reload_plugin(
     name: str, plugins: Manager, services: ServicesDep, who: Writer
-) -> JSONResponse:
+) -> Envelope[PluginReloaded]:
     duration = await plugins.reload(name, who.username)
     await audit(services, who, "plugin.reload", name, durationMs=round(duration, 2))
-    data = {**views.summary(plugins.get(name)), "durationMs": round(duration, 2)}
-    return ok(data, message="Plugin reloaded successfully")
+    data = views.reloaded(plugins.get(name), round(duration, 2))
+    return Envelope(data=data, message="Plugin reloaded successfully")
 
 
 @router.put("/{name}/config")
 async def update_config(
     name: str, body: ConfigBody, plugins: Manager, services: ServicesDep, who: Writer
-) -> JSONResponse:
+) -> Envelope[dict[str, Any]]:
     changed = await plugins.update_config(name, body.config)
     await audit(services, who, "plugin.config", name, keys=sorted(changed))
     config = views.config_values(plugins, plugins.get(name))
-    return ok(config, message="Plugin configuration updated")
+    return Envelope(data=config, message="Plugin configuration updated")
 
 
 @router.get("/{name}/logs")
@@ -138,14 +147,15 @@ async def plugin_logs(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     since: Annotated[int, Query(ge=0)] = 0,
     level: Annotated[str | None, Query(pattern="^(debug|info|warning|error)$")] = None,
-) -> JSONResponse:
-    return ok(plugins.get(name).logs.tail(limit, since, level))
+) -> Envelope[list[LogRecord]]:
+    records = plugins.get(name).logs.tail(limit, since, level)
+    return Envelope(data=[LogRecord.model_validate(r) for r in records])
 
 
 @router.post("/{name}/tasks/{task_id}/run")
 async def run_task(
     name: str, task_id: str, plugins: Manager, services: ServicesDep, who: Writer
-) -> JSONResponse:
+) -> Envelope[PluginTask]:
     record = plugins.get(name)
     spec = record.instance.tasks.get(task_id) if record.instance else None
     if spec is None:
@@ -158,8 +168,8 @@ async def run_task(
     # Answer promptly: a quick task has finished by then, a long one goes on after the answer.
     done, _ = await asyncio.wait([run], timeout=RUN_NOW_WAIT)
     # the task as GET /api/plugins/{name} lists it: its plugin-level id, not the scheduler's
-    data = {**live.status.to_json(), "id": spec.id, "name": spec.name, "cron": spec.cron}
-    return ok(data, message="Task ran" if done else "Task started; it is still running")
+    data = views.task(spec.id, spec.name, spec.cron, live.status)
+    return Envelope(data=data, message="Task ran" if done else "Task started; it is still running")
 
 
 _TYPES = {".js": "text/javascript", ".mjs": "text/javascript", ".css": "text/css"}
@@ -187,7 +197,7 @@ async def plugin_frontend_file(
 
 
 @ui_router.get("/plugins")
-async def ui_plugins(plugins: Manager, _: CurrentPrincipal) -> JSONResponse:
+async def ui_plugins(plugins: Manager, _: CurrentPrincipal) -> Envelope[list[PluginSummary]]:
     """For any logged-in user: the enabled plugins whose browser modules the UI should load."""
     found = (views.ui_summary(r) for _, r in sorted(plugins.records.items()))
-    return ok([item for item in found if item is not None])
+    return Envelope(data=[item for item in found if item is not None])

@@ -1,4 +1,10 @@
-"""The JSON envelope every API answer uses."""
+"""The JSON answer class of the API, and the error envelope (success answers are the response
+models of :mod:`catalyst.api.schemas`, in :class:`~catalyst.api.schemas.base.Envelope`).
+
+The API's routers set ``default_response_class=JSONResponse`` (this one): FastAPI then dumps a
+route's model to JSON-ready Python and this class renders it, as every answer was rendered before
+the models (``json.dumps`` spacing and number format, the lone-surrogate fallback below), instead
+of its own direct-to-bytes path."""
 
 from __future__ import annotations
 
@@ -6,6 +12,8 @@ import json
 from typing import Any
 
 from fastapi.responses import JSONResponse as _StarletteJSON
+
+from catalyst.api.schemas.base import ErrorEnvelope
 
 
 class JSONResponse(_StarletteJSON):
@@ -21,16 +29,7 @@ class JSONResponse(_StarletteJSON):
             return text.encode("ascii")
 
 
-def ok(data: Any = None, message: str | None = None, status_code: int = 200) -> JSONResponse:
-    body: dict[str, Any] = {"success": True}
-    if data is not None:
-        body["data"] = data
-    if message is not None:
-        body["message"] = message
-    return JSONResponse(body, status_code=status_code)
-
-
 def fail(error: str, status_code: int, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse(
-        {"success": False, "error": error}, status_code=status_code, headers=headers
-    )
+    """The error envelope (:class:`ErrorEnvelope`)."""
+    body = ErrorEnvelope(error=error).model_dump()
+    return JSONResponse(body, status_code=status_code, headers=headers)

@@ -5,16 +5,17 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from catalyst.api.bounds import INT64_MAX, Id
-from catalyst.api.responses import ok
+from catalyst.api.responses import JSONResponse
+from catalyst.api.schemas.base import Envelope
+from catalyst.api.schemas.servers import Server, ServerList
 from catalyst.auth.deps import get_services, require
 from catalyst.auth.sessions import Principal
-from catalyst.domain.servers import ServerService, server_json
+from catalyst.domain.servers import ServerService
 
-router = APIRouter(prefix="/api/servers", tags=["servers"])
+router = APIRouter(prefix="/api/servers", tags=["servers"], default_response_class=JSONResponse)
 
 
 class ServerCreate(BaseModel):
@@ -41,33 +42,33 @@ async def list_servers(
     _: Reader,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=INT64_MAX)] = 0,
-) -> JSONResponse:
+) -> Envelope[ServerList]:
     rows, total = await svc.list(limit=limit, offset=offset)
-    return ok({"items": [server_json(s) for s in rows], "total": total})
+    return Envelope(data=ServerList(items=[Server.of(s) for s in rows], total=total))
 
 
 @router.post("", status_code=201)
-async def create_server(body: ServerCreate, svc: Service, user: Writer) -> JSONResponse:
+async def create_server(body: ServerCreate, svc: Service, user: Writer) -> Envelope[Server]:
     server = await svc.create(name=body.name, game=body.game, node=body.node, owner_id=user.user_id)
-    return ok(server_json(server), status_code=201)
+    return Envelope(data=Server.of(server))
 
 
 @router.get("/{server_id}")
-async def get_server(server_id: Id, svc: Service, _: Reader) -> JSONResponse:
-    return ok(server_json(await svc.get(server_id)))
+async def get_server(server_id: Id, svc: Service, _: Reader) -> Envelope[Server]:
+    return Envelope(data=Server.of(await svc.get(server_id)))
 
 
 @router.delete("/{server_id}")
-async def delete_server(server_id: Id, svc: Service, _: Writer) -> JSONResponse:
+async def delete_server(server_id: Id, svc: Service, _: Writer) -> Envelope[None]:
     await svc.delete(server_id)
-    return ok(message="Server deleted")
+    return Envelope(message="Server deleted")
 
 
 @router.post("/{server_id}/start")
-async def start_server(server_id: Id, svc: Service, _: Writer) -> JSONResponse:
-    return ok(server_json(await svc.start(server_id)), message="Server started")
+async def start_server(server_id: Id, svc: Service, _: Writer) -> Envelope[Server]:
+    return Envelope(data=Server.of(await svc.start(server_id)), message="Server started")
 
 
 @router.post("/{server_id}/stop")
-async def stop_server(server_id: Id, svc: Service, _: Writer) -> JSONResponse:
-    return ok(server_json(await svc.stop(server_id)), message="Server stopped")
+async def stop_server(server_id: Id, svc: Service, _: Writer) -> Envelope[Server]:
+    return Envelope(data=Server.of(await svc.stop(server_id)), message="Server stopped")

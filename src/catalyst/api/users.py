@@ -6,20 +6,27 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from catalyst.api.responses import ok
+from catalyst.api.responses import JSONResponse
+from catalyst.api.schemas.base import Envelope
+from catalyst.api.schemas.users import (
+    Account,
+    AccountList,
+    AccountWithPassword,
+    RoleInfo,
+    RoleList,
+)
 from catalyst.auth.deps import get_services, require
 from catalyst.auth.permissions import CATALOG
 from catalyst.auth.sessions import Principal
 from catalyst.db.models import User
-from catalyst.domain.roles import ROLE_CATALOG, Actor, role_json, user_json
+from catalyst.domain.roles import ROLE_CATALOG, Actor
 from catalyst.domain.users import UserService
 from catalyst.errors import BadRequest
 
-router = APIRouter(prefix="/api/users", tags=["users"])
-roles_router = APIRouter(prefix="/api/roles", tags=["users"])
+router = APIRouter(prefix="/api/users", tags=["users"], default_response_class=JSONResponse)
+roles_router = APIRouter(prefix="/api/roles", tags=["users"], default_response_class=JSONResponse)
 
 Name = Annotated[str, Field(min_length=1, max_length=64)]
 Password = Annotated[str, Field(min_length=8, max_length=1024)]
@@ -89,8 +96,8 @@ def actor(who: Principal) -> Actor:
     return Actor(who.username, who.permissions)
 
 
-def _with_password(user: User, password: str | None) -> dict[str, object]:
-    return {"user": user_json(user), "password": password}
+def _with_password(user: User, password: str | None) -> AccountWithPassword:
+    return AccountWithPassword(user=Account.of(user), password=password)
 
 
 @router.get("")
@@ -99,63 +106,65 @@ async def list_users(
     _: Reader,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=2**31)] = 0,
-) -> JSONResponse:
+) -> Envelope[AccountList]:
     rows, total = await svc.list_users(limit=limit, offset=offset)
-    return ok({"items": [user_json(u) for u in rows], "total": total})
+    return Envelope(data=AccountList(items=[Account.of(u) for u in rows], total=total))
 
 
 @router.post("", status_code=201)
-async def create_user(body: UserCreate, svc: Service, who: Writer) -> JSONResponse:
+async def create_user(body: UserCreate, svc: Service, who: Writer) -> Envelope[AccountWithPassword]:
     created = await svc.create_user(actor(who), body.username, body.role, body.password)
-    return ok(
-        _with_password(created.user, created.password),
+    return Envelope(
+        data=_with_password(created.user, created.password),
         message=f"User {body.username} created",
-        status_code=201,
     )
 
 
 @router.get("/{user_id}")
-async def get_user(user_id: UserId, svc: Service, _: Reader) -> JSONResponse:
-    return ok(user_json(await svc.get_user(user_id)))
+async def get_user(user_id: UserId, svc: Service, _: Reader) -> Envelope[Account]:
+    return Envelope(data=Account.of(await svc.get_user(user_id)))
 
 
 @router.put("/{user_id}/role")
-async def set_role(user_id: UserId, body: RoleChange, svc: Service, who: Writer) -> JSONResponse:
+async def set_role(
+    user_id: UserId, body: RoleChange, svc: Service, who: Writer
+) -> Envelope[Account]:
     user = await svc.set_role(actor(who), user_id, body.role)
-    return ok(user_json(user), message=f"{user.username} is now {body.role}")
+    return Envelope(data=Account.of(user), message=f"{user.username} is now {body.role}")
 
 
 @router.post("/{user_id}/disable")
-async def disable_user(user_id: UserId, svc: Service, who: Writer) -> JSONResponse:
+async def disable_user(user_id: UserId, svc: Service, who: Writer) -> Envelope[Account]:
     user = await svc.set_enabled(actor(who), user_id, False)
-    return ok(user_json(user), message=f"{user.username} disabled")
+    return Envelope(data=Account.of(user), message=f"{user.username} disabled")
 
 
 @router.post("/{user_id}/enable")
-async def enable_user(user_id: UserId, svc: Service, who: Writer) -> JSONResponse:
+async def enable_user(user_id: UserId, svc: Service, who: Writer) -> Envelope[Account]:
     user = await svc.set_enabled(actor(who), user_id, True)
-    return ok(user_json(user), message=f"{user.username} enabled")
+    return Envelope(data=Account.of(user), message=f"{user.username} enabled")
 
 
 @router.post("/{user_id}/password")
 async def reset_password(
     user_id: UserId, svc: Service, who: Writer, body: PasswordReset | None = None
-) -> JSONResponse:
+) -> Envelope[AccountWithPassword]:
     given = body.password if body is not None else None
     user, generated = await svc.reset_password(actor(who), user_id, given)
-    return ok(_with_password(user, generated), message=f"Password of {user.username} reset")
+    message = f"Password of {user.username} reset"
+    return Envelope(data=_with_password(user, generated), message=message)
 
 
 @roles_router.get("")
-async def list_roles(svc: Service, _: Reader) -> JSONResponse:
-    roles = [role_json(role, users) for role, users in await svc.list_roles()]
-    return ok({"items": roles, "catalog": ROLE_CATALOG})
+async def list_roles(svc: Service, _: Reader) -> Envelope[RoleList]:
+    roles = [RoleInfo.of(role, users) for role, users in await svc.list_roles()]
+    return Envelope(data=RoleList(items=roles, catalog=ROLE_CATALOG))
 
 
 @roles_router.post("", status_code=201)
-async def create_role(body: RoleCreate, svc: Service, who: Writer) -> JSONResponse:
+async def create_role(body: RoleCreate, svc: Service, who: Writer) -> Envelope[RoleInfo]:
     role = await svc.create_role(actor(who), body.name, body.description, body.permissions)
-    return ok(role_json(role), message=f"Role {role.name} created", status_code=201)
+    return Envelope(data=RoleInfo.of(role), message=f"Role {role.name} created")
 
 
 @roles_router.patch("/{name}")
@@ -164,10 +173,10 @@ async def update_role(
     body: RoleUpdate,
     svc: Service,
     who: Writer,
-) -> JSONResponse:
+) -> Envelope[RoleInfo]:
     if body.description is None and body.permissions is None:
         raise BadRequest("Nothing to change: give description and/or permissions")
     role = await svc.update_role(
         actor(who), name, description=body.description, permissions=body.permissions
     )
-    return ok(role_json(role), message=f"Role {role.name} updated")
+    return Envelope(data=RoleInfo.of(role), message=f"Role {role.name} updated")

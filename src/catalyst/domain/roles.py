@@ -15,7 +15,7 @@ from typing import Any, Final
 
 from catalyst.auth.bootstrap import BUILTIN_ROLES
 from catalyst.auth.permissions import CATALOG, has_permission
-from catalyst.db.models import Role, User
+from catalyst.db.models import User
 from catalyst.errors import BadRequest, PermissionDenied
 
 #: Role names: lower-case letters, digits, ``.``, ``_`` and ``-``; 1 to 64 characters.
@@ -96,18 +96,6 @@ def check_username(username: str) -> str:
 
 def is_admin(user: User) -> bool:
     return user.is_active and ADMIN_GRANT in user.permissions
-
-
-def role_json(role: Role, users: int | None = None) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "name": role.name,
-        "description": role.description,
-        "permissions": list(role.permissions),
-        "builtin": is_builtin(role.name),
-    }
-    if users is not None:
-        data["users"] = users
-    return data
 
 
 def user_json(user: User) -> dict[str, Any]:

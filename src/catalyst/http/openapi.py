@@ -4,10 +4,10 @@ FastAPI documents a 422 with its own error model for every operation that valida
 API answers such errors ``400`` with its envelope ``{"success": false, "error": "..."}`` (see
 ``api/exception_handlers.py``). :func:`install_openapi` rewrites the generated document once:
 every 422 becomes a 400 with the envelope, every operation documents its other errors (401, 403,
-404, 405, 409, 413, 429, 503 …) as a ``default`` response with the envelope, and routes that
-answer ``JSONResponse`` (built by ``api.responses.ok``) document the success envelope;
-those answering files say so. Operations that need a login name the bearer token and the session
-cookie as their security; links say which call may follow another.
+404, 405, 409, 413, 429, 503 …) as a ``default`` response with the envelope (the success answers
+are documented by the routes' response models, ``api/schemas``); those answering files say so.
+Operations that need a login name the bearer token and the session cookie as their security;
+links say which call may follow another.
 """
 
 from __future__ import annotations
@@ -16,11 +16,10 @@ import typing
 from typing import Any, Final
 
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import FileResponse, Response
 from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 
 ERROR: Final = "ErrorEnvelope"
-SUCCESS: Final = "SuccessEnvelope"
 
 _SCHEMAS: Final[dict[str, Any]] = {
     ERROR: {
@@ -35,16 +34,6 @@ _SCHEMAS: Final[dict[str, Any]] = {
                 "additionalProperties": {"type": "string"},
                 "description": "Why each field was refused (config validation)",
             },
-        },
-    },
-    SUCCESS: {
-        "title": SUCCESS,
-        "type": "object",
-        "required": ["success"],
-        "properties": {
-            "success": {"type": "boolean", "enum": [True]},
-            "data": {},
-            "message": {"type": "string"},
         },
     },
 }
@@ -142,12 +131,6 @@ def _answers(route: RouteContext) -> type[Response] | None:
     return returned if isinstance(returned, type) and issubclass(returned, Response) else None
 
 
-def _success_content(answers: type[Response]) -> dict[str, Any]:
-    if issubclass(answers, JSONResponse):
-        return {"application/json": {"schema": {"$ref": f"#/components/schemas/{SUCCESS}"}}}
-    return {"*/*": {"schema": {"type": "string", "format": "binary"}}}  # files
-
-
 def rewrite(schema: dict[str, Any], app: FastAPI, cookie_name: str) -> dict[str, Any]:
     schemes = security_schemes(cookie_name)
     answers = {
@@ -171,12 +154,14 @@ def rewrite(schema: dict[str, Any], app: FastAPI, cookie_name: str) -> dict[str,
                 responses["400"] = _json(ERROR, "Invalid request: a parameter or the body")
             responses["default"] = _json(ERROR, "Any other error, in the error envelope")
             returned = answers.get((path, method))
-            if returned is None:
+            if returned is None or not issubclass(returned, FileResponse):
                 continue
             for status, response in responses.items():
                 ok = response.get("content", {}).get("application/json")
                 if status.startswith("2") and ok is not None and not ok.get("schema"):
-                    response["content"] = _success_content(returned)
+                    response["content"] = {
+                        "*/*": {"schema": {"type": "string", "format": "binary"}}
+                    }
     schemas = schema.setdefault("components", {}).setdefault("schemas", {})
     schemas.pop("HTTPValidationError", None)
     schemas.pop("ValidationError", None)

@@ -12,6 +12,7 @@ from catalyst.plugins.discovery import PluginSource
 from catalyst.plugins.generation import Generation
 from catalyst.plugins.logs import LogBuffer
 from catalyst.plugins.state import PluginState
+from catalyst.plugins.watchdog import Stall
 
 
 @dataclass(eq=False)
@@ -41,7 +42,7 @@ class PluginRecord:
     logs: LogBuffer = field(default_factory=LogBuffer)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     #: The latest event-loop stalls the watchdog blamed on this plugin (newest last).
-    stalls: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=20))
+    stalls: deque[Stall] = field(default_factory=lambda: deque(maxlen=20))
     _writable: bool = field(default=True, repr=False)
 
     def __post_init__(self) -> None:

@@ -43,7 +43,7 @@ import re
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 from time import perf_counter
-from typing import Any, Final, TypeAlias, final
+from typing import Final, TypeAlias, final
 
 import structlog
 from croniter import croniter
@@ -90,10 +90,6 @@ class CronSchedule:
         return f"CronSchedule({self.expr!r})"
 
 
-def _iso(when: datetime | None) -> str | None:
-    return when.isoformat() if when is not None else None
-
-
 @dataclasses.dataclass(slots=True)
 class TaskStatus:
     """A snapshot of one task's state, as shown by the admin API."""
@@ -118,25 +114,6 @@ class TaskStatus:
     repeat_count: int = 0
     """How many times the latest failure's error (same type, message, place) came before."""
     running: bool = False
-
-    def to_json(self) -> dict[str, Any]:
-        """camelCase keys and ISO 8601 timestamps."""
-        return {
-            "id": self.id,
-            "name": self.name,
-            "cron": self.cron,
-            "owner": self.owner,
-            "nextRun": _iso(self.next_run),
-            "lastRun": _iso(self.last_run),
-            "lastDuration": self.last_duration,
-            "lastError": self.last_error,
-            "runCount": self.run_count,
-            "skippedCount": self.skipped_count,
-            "claimedElsewhere": self.claimed_elsewhere,
-            "errorCount": self.error_count,
-            "repeatCount": self.repeat_count,
-            "running": self.running,
-        }
 
 
 @final

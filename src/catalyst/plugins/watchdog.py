@@ -70,15 +70,6 @@ class Stall:
         where = f" in {self.function}" if self.function else ""
         return f"{what or 'plugin code'}{where} blocked the event loop for {self.duration:.2f} s"
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "time": self.at,
-            "durationMs": round(self.duration * 1000),
-            "kind": self.kind,
-            "name": self.name,
-            "function": self.function,
-        }
-
 
 def _location(frame: FrameType) -> str:
     code = frame.f_code
@@ -193,7 +184,7 @@ def reporter(records: Callable[[str], Any]) -> Callable[[Stall], None]:
             return
         record = records(stall.plugin)
         if record is not None:
-            record.stalls.append(stall.to_json())
+            record.stalls.append(stall)
         plugin_error(
             stall.plugin,
             stall.describe(),

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from catalyst.plugins.views import summary, ui_summary
+from catalyst.api.plugin_views import summary, ui_summary
 from catalyst.services import Services
 
 REASONS = {
@@ -39,8 +39,9 @@ def install(services: Services) -> None:
         name = data.get("name")
         record = manager.records.get(name) if isinstance(name, str) else None
         live = record is not None and event != "plugin:removed"
-        full = summary(record) if live and record else None
-        reduced = ui_summary(record) if live and record else None
+        full = summary(record).model_dump(mode="json") if live and record else None
+        shown = ui_summary(record) if live and record else None
+        reduced = shown.model_dump(mode="json") if shown else None
         for plugin, audience in (
             (full, {"permission": "admin.read"}),
             (reduced, {"unless": "admin.read"}),
