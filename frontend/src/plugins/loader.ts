@@ -46,13 +46,13 @@ function isComponent(value: unknown): value is PluginComponent {
   // A function component or class, or an exotic one (memo, forwardRef, lazy) which is an object.
   return (
     typeof value === "function" ||
-    (typeof value === "object" && value !== null && "$$typeof" in (value as object))
+    (typeof value === "object" && value !== null && "$$typeof" in (value))
   );
 }
 
 function stringList(value: unknown): string[] | undefined {
   if (value === undefined) return undefined;
-  if (Array.isArray(value) && value.every((v) => typeof v === "string")) return value as string[];
+  if (Array.isArray(value) && value.every((v) => typeof v === "string")) return value;
   return undefined;
 }
 
@@ -142,15 +142,18 @@ export interface SyncOptions {
 }
 
 /**
- * Bring the loaded modules in line with the plugin list: import the modules of plugins that
+ * Bring the loaded modules in line with `plugins` (the plugin list): import the modules of plugins that
  * newly contribute (or were reloaded: a new `loadedAt`), and drop those of plugins that were
  * disabled, failed or removed. Resolves when every import it started has settled.
  */
-export async function syncPluginModules(options: SyncOptions = {}): Promise<void> {
+export async function syncPluginModules(
+  plugins: readonly PluginSummary[],
+  options: SyncOptions = {},
+): Promise<void> {
   const importer = options.importer ?? browserImporter;
   const resolveEntry = options.resolveEntry ?? apiEntryResolver;
   const store = usePluginStore.getState();
-  const wanted = new Map(store.plugins.filter(wantsFrontend).map((p) => [p.name, p]));
+  const wanted = new Map(plugins.filter(wantsFrontend).map((p) => [p.name, p]));
 
   for (const name of Object.keys(store.modules)) {
     if (!wanted.has(name)) store.removeModule(name);

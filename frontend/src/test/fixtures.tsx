@@ -1,5 +1,6 @@
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
-import type { ReactNode } from "react";
+import { useEffect, useState, type ReactNode } from "react";
+import { keys } from "../lib/queries";
 import { SocketProvider } from "../live/SocketContext";
 import { CatalystSocket } from "../live/socket";
 import type { PluginSummary, User } from "../lib/types";
@@ -36,13 +37,22 @@ export function newQueryClient(): QueryClient {
   return new QueryClient({ defaultOptions: { queries: { retry: false }, mutations: { retry: false } } });
 }
 
+/** Put `plugins` in the cache as the plugin list of every audience, as if fetched (and never stale). */
+export function seedPlugins(client: QueryClient, plugins: PluginSummary[]): void {
+  for (const audience of ["admin", "ui"] as const) {
+    client.setQueryDefaults(keys.pluginList(audience), { staleTime: Infinity });
+    client.setQueryData(keys.pluginList(audience), plugins);
+  }
+}
+
+/** The host's providers around `children`, with `plugins` as the cached plugin list. */
 export function Host({
   children,
   plugins,
   importer,
   user = admin,
   socket = new CatalystSocket(),
-  client = newQueryClient(),
+  client,
 }: {
   children: ReactNode;
   plugins: PluginSummary[];
@@ -51,10 +61,16 @@ export function Host({
   socket?: CatalystSocket;
   client?: QueryClient;
 }) {
+  const [queryClient] = useState(() => {
+    const created = client ?? newQueryClient();
+    seedPlugins(created, plugins);
+    return created;
+  });
+  useEffect(() => seedPlugins(queryClient, plugins), [queryClient, plugins]);
   return (
-    <QueryClientProvider client={client}>
+    <QueryClientProvider client={queryClient}>
       <SocketProvider socket={socket}>
-        <PluginProvider socket={socket} user={user} plugins={plugins} importer={importer}>
+        <PluginProvider socket={socket} user={user} importer={importer}>
           {children}
         </PluginProvider>
       </SocketProvider>
