@@ -1,4 +1,4 @@
-import { useEffect, useState, type ReactNode } from "react";
+import { useState, type ReactNode } from "react";
 import { useSocketStatus } from "../live/SocketContext";
 import { hasPermission } from "../lib/permissions";
 import { NavLink, usePathname } from "../lib/router";
@@ -127,9 +127,11 @@ function Sidebar({ onNavigate }: { onNavigate: () => void }) {
 }
 
 export function Layout({ children }: { children: ReactNode }) {
-  const [open, setOpen] = useState(false);
+  // The navigation drawer is open on the page it was opened on: moving to another page closes it.
   const pathname = usePathname();
-  useEffect(() => setOpen(false), [pathname]);
+  const [openOn, setOpenOn] = useState<string | null>(null);
+  const open = openOn === pathname;
+  const setOpen = (next: boolean) => setOpenOn(next ? pathname : null);
   return (
     <div className={`shell ${open ? "shell--nav-open" : ""}`}>
       <a className="skip-link" href="#main">
@@ -146,7 +148,7 @@ export function Layout({ children }: { children: ReactNode }) {
             className="icon-btn topbar__menu"
             aria-label={open ? "Close navigation" : "Open navigation"}
             aria-expanded={open}
-            onClick={() => setOpen((o) => !o)}
+            onClick={() => setOpen(!open)}
           >
             <Icon name={open ? "close" : "menu"} />
           </button>

@@ -58,7 +58,7 @@ export function LoginPage() {
             {error}
           </div>
         ) : null}
-        <form onSubmit={submit} className="login__form">
+        <form onSubmit={(event) => void submit(event)} className="login__form">
           <div className="field">
             <label className="field__label" htmlFor="login-username">
               Username
