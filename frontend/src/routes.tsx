@@ -5,7 +5,7 @@ import type { IconName } from "./components/icons";
 import { matchPath, navigate } from "./lib/router";
 import { AuditPage } from "./pages/AuditPage";
 import { DashboardPage } from "./pages/DashboardPage";
-import { PluginDetailPage } from "./pages/PluginDetailPage";
+import { PluginDetailPage } from "./pages/plugin-detail/PluginDetailPage";
 import { PluginsPage } from "./pages/PluginsPage";
 import { PluginPagePage, PluginTabPage } from "./pages/PluginTabPage";
 import { ServerDetailPage } from "./pages/ServerDetailPage";
