@@ -17,6 +17,18 @@ export const PLUGIN_STATUSES: readonly PluginStatus[] = [
   "unloaded",
 ];
 
+/** What a permission of the host's catalogue allows. */
+export interface PermissionInfo {
+  name: string;
+  description: string;
+}
+
+/** GET /api/catalog: the host's permission catalogue and every plugin state, in lifecycle order. */
+export interface Catalog {
+  permissions: PermissionInfo[];
+  pluginStates: PluginStatus[];
+}
+
 export interface ManifestProblem {
   path: string;
   message: string;

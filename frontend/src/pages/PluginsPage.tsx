@@ -13,9 +13,9 @@ import {
 } from "../components/ui";
 import { errorMessage } from "../lib/api";
 import { errorHeadline, pluginTitle } from "../lib/format";
-import { usePluginList, useRescanPlugins } from "../lib/queries";
+import { usePluginList, usePluginStates, useRescanPlugins } from "../lib/queries";
 import { Link, navigate, useSearchParams } from "../lib/router";
-import { PLUGIN_STATUSES, type PluginSummary } from "../lib/types";
+import type { PluginSummary } from "../lib/types";
 import { usePluginModule } from "../plugins/hooks";
 import { toast } from "../state/toasts";
 
@@ -96,6 +96,7 @@ export function PluginsPage() {
   const search = params.get("q") ?? "";
   const status = params.get("status") ?? "";
   const query = usePluginList();
+  const states = usePluginStates();
   const rescan = useRescanPlugins();
 
   const setParam = (key: string, value: string) => {
@@ -158,7 +159,7 @@ export function PluginsPage() {
         </label>
         <select id="plugin-status" className="input input--auto" value={status} onChange={(e) => setParam("status", e.target.value)}>
           <option value="">All statuses</option>
-          {PLUGIN_STATUSES.map((s) => (
+          {states.map((s) => (
             <option key={s} value={s}>
               {s[0].toUpperCase() + s.slice(1)}
               {counts[s] ? ` (${counts[s]})` : ""}

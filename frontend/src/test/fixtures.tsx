@@ -3,7 +3,7 @@ import { useEffect, useState, type ReactNode } from "react";
 import { keys } from "../lib/queries";
 import { SocketProvider } from "../live/SocketContext";
 import { CatalystSocket } from "../live/socket";
-import type { PluginSummary, User } from "../lib/types";
+import type { Catalog, PluginSummary, User } from "../lib/types";
 import type { ModuleImporter } from "../plugins/loader";
 import { PluginProvider } from "../plugins/PluginProvider";
 
@@ -18,11 +18,16 @@ export function summary(overrides: Partial<PluginSummary> = {}): PluginSummary {
     enabled: true,
     loadedAt: "2024-01-01T00:00:00+00:00",
     enabledAt: "2024-01-01T00:00:00+00:00",
+    installedAt: "2024-01-01T00:00:00+00:00",
     error: null,
     errors: [],
+    warnings: [],
     reloadError: null,
     permissions: [],
     grantedPermissions: [],
+    pendingPermissions: [],
+    hookError: null,
+    hookOverruns: [],
     hasBackend: true,
     hasFrontend: true,
     frontendEntry: "frontend/index.js",
@@ -33,8 +38,21 @@ export function summary(overrides: Partial<PluginSummary> = {}): PluginSummary {
 export const admin: User = { id: 1, username: "admin", roles: ["admin"], permissions: ["*"] };
 export const viewer: User = { id: 2, username: "viewer", roles: ["viewer"], permissions: ["server.read"] };
 
-export function newQueryClient(): QueryClient {
-  return new QueryClient({ defaultOptions: { queries: { retry: false }, mutations: { retry: false } } });
+/** What GET /api/catalog answers in tests. */
+export const catalog: Catalog = {
+  permissions: [
+    { name: "admin.read", description: "See plugins, their configuration, logs and the audit log" },
+    { name: "server.read", description: "See game servers" },
+    { name: "http.public", description: "Serve HTTP routes to callers who are not logged in" },
+  ],
+  pluginStates: ["discovered", "loaded", "enabled", "disabled", "unloaded", "error"],
+};
+
+/** A query client for tests; the catalog is already in it unless `withCatalog` is false. */
+export function newQueryClient({ withCatalog = true }: { withCatalog?: boolean } = {}): QueryClient {
+  const client = new QueryClient({ defaultOptions: { queries: { retry: false }, mutations: { retry: false } } });
+  if (withCatalog) client.setQueryData(keys.catalog, catalog);
+  return client;
 }
 
 /** Put `plugins` in the cache as the plugin list of every audience, as if fetched (and never stale). */

@@ -2,6 +2,7 @@
 // `queryOptions`), and live pushes (src/live/useLiveUpdates.ts) update these cache entries.
 
 export * from "./accounts";
+export * from "./catalog";
 export * from "./keys";
 export * from "./pluginMutations";
 export * from "./plugins";
