@@ -8,6 +8,7 @@ import { useAuthStore } from "../state/auth";
 import { useThemeStore } from "../state/theme";
 import { Icon } from "./icons";
 import { Toasts } from "./Toasts";
+import "./Layout.css";
 
 function ConnectionIndicator() {
   const status = useSocketStatus();

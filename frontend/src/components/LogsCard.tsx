@@ -4,6 +4,7 @@ import { usePluginLogs } from "../lib/queries";
 import { formatTime } from "../lib/format";
 import type { LogRecord } from "../lib/types";
 import { Card, ErrorNotice, Spinner } from "./ui";
+import "./LogsCard.css";
 
 function fieldsText(fields: Record<string, unknown>): string {
   return Object.entries(fields)

@@ -4,6 +4,7 @@ import { useEnablePlugin, usePermissionDescriptions, useReloadPlugin } from "../
 import type { PluginSummary } from "../lib/types";
 import { toast } from "../state/toasts";
 import { Button, Dialog, Switch } from "./ui";
+import "./PluginControls.css";
 
 const TOGGLEABLE = new Set(["enabled", "disabled", "loaded"]);
 

@@ -4,6 +4,7 @@ import { Button } from "../components/ui";
 import { errorMessage } from "../lib/api";
 import { useAuthStore } from "../state/auth";
 import { useThemeStore } from "../state/theme";
+import "./LoginPage.css";
 
 export function LoginPage() {
   const login = useAuthStore((s) => s.login);

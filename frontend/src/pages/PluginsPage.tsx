@@ -18,6 +18,7 @@ import { Link, navigate, useSearchParams } from "../lib/router";
 import type { PluginSummary } from "../lib/types";
 import { usePluginModule } from "../plugins/hooks";
 import { toast } from "../state/toasts";
+import "./PluginsPage.css";
 
 export function filterPlugins(plugins: PluginSummary[], search: string, status: string): PluginSummary[] {
   const words = search.toLowerCase().split(/\s+/).filter(Boolean);
