@@ -33,7 +33,7 @@ frontend/dist/index.html: frontend/node_modules/.installed $(UI_SOURCES)
 ui: frontend/dist/index.html
 
 ui-test: frontend/node_modules/.installed
-	cd frontend && npm test
+	cd frontend && npm run lint && npm test
 
 # Hot reload is on; the example plugin is enabled (with the permissions it requests) the first
 # time it is discovered (later runs keep what you chose). Ctrl-C or SIGTERM stops the server

@@ -25,7 +25,7 @@ function routes(loggedIn: { value: boolean }) {
     if (url === "/api/auth/me")
       return loggedIn.value ? jsonResponse({ success: true, data: user }) : jsonResponse({ success: false, error: "Not authenticated" }, 401);
     if (url === "/api/auth/login") {
-      const body = JSON.parse(String(init?.body));
+      const body = JSON.parse(init?.body as string);
       if (body.password !== "right") return jsonResponse({ success: false, error: "Invalid username or password" }, 401);
       loggedIn.value = true;
       return jsonResponse({ success: true, data: { token: "t", user } });

@@ -5,29 +5,11 @@ import { EmptyState, Spinner } from "./components/ui";
 import { useSocket } from "./live/SocketContext";
 import { useLiveUpdates } from "./live/useLiveUpdates";
 import { hasPermission } from "./lib/permissions";
-import { Link, matchPath, navigate, usePathname } from "./lib/router";
+import { Link, usePathname } from "./lib/router";
 import { PluginProvider } from "./plugins/PluginProvider";
-import { DashboardPage } from "./pages/DashboardPage";
 import { LoginPage } from "./pages/LoginPage";
-import { PluginDetailPage } from "./pages/PluginDetailPage";
-import { AuditPage } from "./pages/AuditPage";
-import { PluginsPage } from "./pages/PluginsPage";
-import { PluginPagePage, PluginTabPage } from "./pages/PluginTabPage";
-import { ServerDetailPage } from "./pages/ServerDetailPage";
-import { ServersPage } from "./pages/ServersPage";
-import { UsersPage } from "./pages/UsersPage";
+import { documentTitle, findRoute } from "./routes";
 import { useAuthStore } from "./state/auth";
-
-const TITLES: [string, string][] = [
-  ["/plugins/:name", "Plugin"],
-  ["/plugins", "Plugins"],
-  ["/servers/:id", "Server"],
-  ["/servers", "Servers"],
-  ["/users", "Users"],
-  ["/audit", "Audit log"],
-  ["/ext/*", "Extension"],
-  ["/", "Dashboard"],
-];
 
 function NotFound() {
   return (
@@ -48,28 +30,17 @@ function Forbidden({ what }: { what: string }) {
 export function Routes() {
   const pathname = usePathname();
   const user = useAuthStore((s) => s.user);
-  const can = (p: string) => hasPermission(user?.permissions, p);
+  const found = findRoute(pathname);
+  const title = documentTitle(found?.route);
   useEffect(() => {
-    const title = TITLES.find(([pattern]) => matchPath(pattern, pathname))?.[1];
-    document.title = title ? `${title} · Catalyst` : "Catalyst";
-  }, [pathname]);
+    document.title = title;
+  }, [title]);
 
-  let m: Record<string, string> | null;
-  if (pathname === "/" || pathname === "") return <DashboardPage />;
-  if (matchPath("/login", pathname)) {
-    navigate("/", { replace: true });
-    return null;
-  }
-  if (matchPath("/plugins", pathname)) return can("admin.read") ? <PluginsPage /> : <Forbidden what="plugins" />;
-  if ((m = matchPath("/plugins/:name", pathname)))
-    return can("admin.read") ? <PluginDetailPage key={m.name} name={m.name} /> : <Forbidden what="plugins" />;
-  if (matchPath("/servers", pathname)) return can("server.read") ? <ServersPage /> : <Forbidden what="servers" />;
-  if ((m = matchPath("/servers/:id", pathname)) && /^\d+$/.test(m.id)) return <ServerDetailPage id={Number(m.id)} />;
-  if (matchPath("/users", pathname)) return can("user.read") ? <UsersPage /> : <Forbidden what="user accounts" />;
-  if (matchPath("/audit", pathname)) return can("admin.read") ? <AuditPage /> : <Forbidden what="the audit log" />;
-  if ((m = matchPath("/ext/:plugin/page/*", pathname))) return <PluginPagePage plugin={m.plugin} path={m["*"]} />;
-  if ((m = matchPath("/ext/:plugin/:tab", pathname))) return <PluginTabPage plugin={m.plugin} tabId={m.tab} />;
-  return <NotFound />;
+  if (!found) return <NotFound />;
+  const { route, params } = found;
+  if (route.permission && !hasPermission(user?.permissions, route.permission))
+    return <Forbidden what={route.subject ?? "this page"} />;
+  return route.render(params);
 }
 
 function Authenticated() {

@@ -1,3 +1,6 @@
+// The tokens and base styles first: every component's own stylesheet comes after them.
+import "./styles/tokens.css";
+import "./styles/base.css";
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
@@ -7,7 +10,6 @@ import { CatalystSocket } from "./live/socket";
 import { ApiError, onUnauthorized } from "./lib/api";
 import { installCatalystGlobal } from "./plugins/sdk";
 import { useAuthStore } from "./state/auth";
-import "./styles.css";
 
 // Plugin frontend modules read React and the SDK from window.Catalyst: install it before any loads.
 installCatalystGlobal();

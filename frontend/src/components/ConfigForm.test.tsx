@@ -42,7 +42,7 @@ function renderForm(onSave = vi.fn().mockResolvedValue({})) {
   return onSave;
 }
 
-const input = (label: string) => screen.getByLabelText(new RegExp(`^${label}`)) as HTMLInputElement;
+const input = (label: string) => screen.getByLabelText<HTMLInputElement>(new RegExp(`^${label}`));
 
 describe("ConfigForm", () => {
   it("uses the right input for each type", () => {
@@ -82,7 +82,7 @@ describe("ConfigForm", () => {
 
   it("sends only the keys that changed, with their types", async () => {
     const onSave = renderForm();
-    const save = screen.getByRole("button", { name: "Save changes" }) as HTMLButtonElement;
+    const save = screen.getByRole<HTMLButtonElement>("button", { name: "Save changes" });
     expect(save.disabled).toBe(true);
     fireEvent.change(input("Greeting"), { target: { value: "Howdy" } });
     fireEvent.change(input("Echo limit"), { target: { value: "2048" } });

@@ -1,7 +1,7 @@
 // The config form, generated from a plugin's `configSchema`. It starts from the saved values
 // (`detail.config`, secrets masked), shows each default as a hint, sends only the keys that
 // changed, sends a secret only when a new one was typed, and shows the server's per-field errors.
-import { useEffect, useId, useMemo, useState, type FormEvent } from "react";
+import { useEffect, useEffectEvent, useId, useMemo, useState, type FormEvent } from "react";
 import { ApiError } from "../lib/api";
 import type { ConfigFieldSchema, ConfigSchema } from "../lib/types";
 import { Button } from "./ui";
@@ -9,6 +9,13 @@ import { Button } from "./ui";
 export const SECRET_MASK = "********";
 
 type FormValue = string | boolean;
+
+/** A scalar as text, anything else as JSON. */
+function asText(value: unknown): string {
+  if (typeof value === "string") return value;
+  if (typeof value === "number" || typeof value === "boolean" || typeof value === "bigint") return value.toString();
+  return JSON.stringify(value) ?? "";
+}
 type FormValues = Record<string, FormValue>;
 
 /** Arrays and objects (a bare default such as `["a", "b"]` in plugin.json) are edited as JSON. */
@@ -26,7 +33,7 @@ export function toFormValue(field: ConfigFieldSchema, value: unknown): FormValue
   if (field.type === "boolean") return value === true;
   if (value === null || value === undefined) return "";
   if (isJson(field)) return JSON.stringify(value, null, 2);
-  return String(value);
+  return asText(value);
 }
 
 export function initialFormValues(schema: ConfigSchema, config: Record<string, unknown>): FormValues {
@@ -95,7 +102,7 @@ function defaultHint(field: ConfigFieldSchema): string | null {
   if (field.type === "boolean") return `Default: ${value ? "on" : "off"}`;
   if (field.type === "select") {
     const option = field.options?.find((o) => o.value === value);
-    return `Default: ${option?.label ?? String(value)}`;
+    return `Default: ${option?.label ?? asText(value)}`;
   }
   return `Default: ${typeof value === "string" ? value : JSON.stringify(value)}`;
 }
@@ -134,11 +141,12 @@ export function ConfigForm({ schema, config, onSave, disabled = false }: ConfigF
   const dirty = Object.keys(pending.changes).length > 0 || Object.keys(pending.errors).length > 0;
 
   // New saved values (after a save, or changed elsewhere): take them unless the user is editing.
-  useEffect(() => {
+  const takeSaved = useEffectEvent((saved: FormValues) => {
     if (dirty) return;
-    setBaseline(fromConfig);
-    setValues(fromConfig);
-  }, [fromConfig]);
+    setBaseline(saved);
+    setValues(saved);
+  });
+  useEffect(() => takeSaved(fromConfig), [fromConfig]);
 
   const set = (key: string, value: FormValue) => {
     setValues((v) => ({ ...v, [key]: value }));
@@ -199,7 +207,7 @@ export function ConfigForm({ schema, config, onSave, disabled = false }: ConfigF
   if (entries.length === 0) return <p className="muted">This plugin has no settings.</p>;
 
   return (
-    <form className="config-form" onSubmit={submit} noValidate aria-label="Plugin configuration">
+    <form className="config-form" onSubmit={(event) => void submit(event)} noValidate aria-label="Plugin configuration">
       {formError ? (
         <div className="notice notice--danger" role="alert">
           {formError}
@@ -305,7 +313,7 @@ export function ConfigForm({ schema, config, onSave, disabled = false }: ConfigF
               min={field.min}
               max={field.max}
               value={String(values[key])}
-              placeholder={field.default !== null && field.default !== undefined ? String(field.default) : undefined}
+              placeholder={field.default !== null && field.default !== undefined ? asText(field.default) : undefined}
               onChange={(e) => set(key, e.target.value)}
             />
           );

@@ -1,12 +1,14 @@
-import { useEffect, useState, type ReactNode } from "react";
+import { useState, type ReactNode } from "react";
 import { useSocketStatus } from "../live/SocketContext";
 import { hasPermission } from "../lib/permissions";
 import { NavLink, usePathname } from "../lib/router";
 import { usePluginModule, usePluginTabs } from "../plugins/hooks";
+import { NAV_SECTIONS, ROUTES } from "../routes";
 import { useAuthStore } from "../state/auth";
 import { useThemeStore } from "../state/theme";
 import { Icon } from "./icons";
 import { Toasts } from "./Toasts";
+import "./Layout.css";
 
 function ConnectionIndicator() {
   const status = useSocketStatus();
@@ -53,9 +55,6 @@ function Sidebar({ onNavigate }: { onNavigate: () => void }) {
   const user = useAuthStore((s) => s.user);
   const logout = useAuthStore((s) => s.logout);
   const tabs = usePluginTabs("admin");
-  const isAdmin = hasPermission(user?.permissions, "admin.read");
-  const canServers = hasPermission(user?.permissions, "server.read");
-  const canUsers = hasPermission(user?.permissions, "user.read");
   return (
     <nav className="sidebar" aria-label="Main" onClick={(e) => (e.target as HTMLElement).closest("a") && onNavigate()}>
       <div className="brand">
@@ -64,42 +63,25 @@ function Sidebar({ onNavigate }: { onNavigate: () => void }) {
         </span>
         <span className="brand__name">Catalyst</span>
       </div>
-      <div className="nav__section">
-        <div className="nav__heading">Panel</div>
-        <NavLink to="/" exact className="nav__link">
-          <Icon name="dashboard" />
-          <span>Dashboard</span>
-        </NavLink>
-        {canServers ? (
-          <NavLink to="/servers" className="nav__link">
-            <Icon name="servers" />
-            <span>Servers</span>
-          </NavLink>
-        ) : null}
-      </div>
-      {isAdmin || canUsers ? (
-        <div className="nav__section">
-          <div className="nav__heading">Admin</div>
-          {isAdmin ? (
-            <NavLink to="/plugins" className="nav__link">
-              <Icon name="plugins" />
-              <span>Plugins</span>
-            </NavLink>
-          ) : null}
-          {canUsers ? (
-            <NavLink to="/users" className="nav__link">
-              <Icon name="users" />
-              <span>Users</span>
-            </NavLink>
-          ) : null}
-          {isAdmin ? (
-            <NavLink to="/audit" className="nav__link">
-              <Icon name="audit" />
-              <span>Audit log</span>
-            </NavLink>
-          ) : null}
-        </div>
-      ) : null}
+      {NAV_SECTIONS.map((section) => {
+        const links = ROUTES.filter(
+          (route) => route.nav?.section === section && (!route.permission || hasPermission(user?.permissions, route.permission)),
+        );
+        if (!links.length) return null;
+        return (
+          <div className="nav__section" key={section}>
+            <div className="nav__heading">{section}</div>
+            {links.map(({ path, nav }) =>
+              nav ? (
+                <NavLink key={path} to={path} exact={nav.exact} className="nav__link">
+                  <Icon name={nav.icon} />
+                  <span>{nav.label}</span>
+                </NavLink>
+              ) : null,
+            )}
+          </div>
+        );
+      })}
       {tabs.length ? (
         <div className="nav__section" data-testid="plugin-tabs-nav">
           <div className="nav__heading">Extensions</div>
@@ -127,9 +109,11 @@ function Sidebar({ onNavigate }: { onNavigate: () => void }) {
 }
 
 export function Layout({ children }: { children: ReactNode }) {
-  const [open, setOpen] = useState(false);
+  // The navigation drawer is open on the page it was opened on: moving to another page closes it.
   const pathname = usePathname();
-  useEffect(() => setOpen(false), [pathname]);
+  const [openOn, setOpenOn] = useState<string | null>(null);
+  const open = openOn === pathname;
+  const setOpen = (next: boolean) => setOpenOn(next ? pathname : null);
   return (
     <div className={`shell ${open ? "shell--nav-open" : ""}`}>
       <a className="skip-link" href="#main">
@@ -146,7 +130,7 @@ export function Layout({ children }: { children: ReactNode }) {
             className="icon-btn topbar__menu"
             aria-label={open ? "Close navigation" : "Open navigation"}
             aria-expanded={open}
-            onClick={() => setOpen((o) => !o)}
+            onClick={() => setOpen(!open)}
           >
             <Icon name={open ? "close" : "menu"} />
           </button>

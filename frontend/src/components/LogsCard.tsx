@@ -1,20 +1,10 @@
-import { useEffect, useLayoutEffect, useRef, useState } from "react";
-import { useSocket, useSocketStatus } from "../live/SocketContext";
-import { fetchPluginLogs } from "../lib/queries";
+import { useLayoutEffect, useRef, useState } from "react";
+import { useSocketStatus } from "../live/SocketContext";
+import { usePluginLogs } from "../lib/queries";
 import { formatTime } from "../lib/format";
-import type { LogRecord, PluginLogPush } from "../lib/types";
+import type { LogRecord } from "../lib/types";
 import { Card, ErrorNotice, Spinner } from "./ui";
-
-const KEEP = 500;
-
-/** Merge records by sequence number (pushes may arrive before the first page). */
-export function mergeLogs(current: LogRecord[], incoming: LogRecord[]): LogRecord[] {
-  const bySeq = new Map<number, LogRecord>();
-  for (const r of current) bySeq.set(r.seq, r);
-  for (const r of incoming) bySeq.set(r.seq, r);
-  const merged = [...bySeq.values()].sort((a, b) => a.seq - b.seq);
-  return merged.length > KEEP ? merged.slice(-KEEP) : merged;
-}
+import "./LogsCard.css";
 
 function fieldsText(fields: Record<string, unknown>): string {
   return Object.entries(fields)
@@ -23,43 +13,16 @@ function fieldsText(fields: Record<string, unknown>): string {
     .join(" ");
 }
 
-/** The plugin's recent log records, then new ones live from `plugin:log` pushes. */
+const NO_RECORDS: LogRecord[] = [];
+
+/** The plugin's recent log records, then new ones live from `plugin:log` pushes (useLiveUpdates). */
 export function LogsCard({ name }: { name: string }) {
-  const socket = useSocket();
   const socketStatus = useSocketStatus();
-  const [records, setRecords] = useState<LogRecord[]>([]);
-  const [loading, setLoading] = useState(true);
-  const [error, setError] = useState<unknown>(null);
+  const query = usePluginLogs(name);
+  const records = query.data ?? NO_RECORDS;
   const [level, setLevel] = useState("");
-  const [attempt, setAttempt] = useState(0);
   const boxRef = useRef<HTMLDivElement>(null);
   const stickRef = useRef(true);
-
-  useEffect(() => {
-    const controller = new AbortController();
-    setLoading(true);
-    setError(null);
-    fetchPluginLogs(name, 200, controller.signal)
-      .then((page) => setRecords((current) => mergeLogs(current, page ?? [])))
-      .catch((e: unknown) => {
-        if (!controller.signal.aborted) setError(e);
-      })
-      .finally(() => {
-        if (!controller.signal.aborted) setLoading(false);
-      });
-    const off = socket.subscribe("plugin:log", (message) => {
-      const data = message.data as PluginLogPush | undefined;
-      if (data?.name === name && data.record) setRecords((current) => mergeLogs(current, [data.record]));
-    });
-    const offReconnect = socket.onReconnect(() => {
-      fetchPluginLogs(name, 200).then((page) => setRecords((current) => mergeLogs(current, page ?? [])), () => {});
-    });
-    return () => {
-      controller.abort();
-      off();
-      offReconnect();
-    };
-  }, [name, socket, attempt]);
 
   const shown = level ? records.filter((r) => r.level === level) : records;
 
@@ -91,9 +54,9 @@ export function LogsCard({ name }: { name: string }) {
         </>
       }
     >
-      {error ? (
-        <ErrorNotice title="Could not load the logs" error={error} onRetry={() => setAttempt((a) => a + 1)} />
-      ) : loading && records.length === 0 ? (
+      {query.isLoadingError ? (
+        <ErrorNotice title="Could not load the logs" error={query.error} onRetry={() => void query.refetch()} />
+      ) : query.isPending ? (
         <Spinner label="Loading logs" />
       ) : (
         <div

@@ -39,6 +39,6 @@ describe("PendingPermissions", () => {
     const [url, init] = fetch.mock.calls[0];
     expect(url).toBe("/api/plugins/demo/permissions");
     expect(init?.method).toBe("POST");
-    expect(JSON.parse(String(init?.body))).toEqual({ grant: ["http.public"] });
+    expect(JSON.parse(init?.body as string)).toEqual({ grant: ["http.public"] });
   });
 });

@@ -1,21 +1,22 @@
 import { useState } from "react";
 import { errorMessage } from "../lib/api";
-import { PERMISSION_DESCRIPTIONS } from "../lib/permissions";
-import { useEnablePlugin, useReloadPlugin } from "../lib/queries";
+import { useEnablePlugin, usePermissionDescriptions, useReloadPlugin } from "../lib/queries";
 import type { PluginSummary } from "../lib/types";
 import { toast } from "../state/toasts";
 import { Button, Dialog, Switch } from "./ui";
+import "./PluginControls.css";
 
 const TOGGLEABLE = new Set(["enabled", "disabled", "loaded"]);
 
-/** Permissions with what each allows, as the consent dialogs list them. */
+/** Permissions with what each allows (from the host's catalog), as the consent dialogs list them. */
 export function PermissionList({ permissions, testId }: { permissions: string[]; testId: string }) {
+  const descriptions = usePermissionDescriptions();
   return (
     <ul className="perm-list" data-testid={testId}>
       {permissions.map((permission) => (
         <li key={permission}>
           <code>{permission}</code>
-          <span className="muted">{PERMISSION_DESCRIPTIONS[permission] ?? "Defined by the host"}</span>
+          <span className="muted">{descriptions ? (descriptions.get(permission) ?? "Defined by the host") : null}</span>
         </li>
       ))}
     </ul>
@@ -142,6 +143,7 @@ export function PluginControls({ plugin, compact = false }: { plugin: PluginSumm
 }
 
 export function PermissionChips({ plugin }: { plugin: PluginSummary }) {
+  const descriptions = usePermissionDescriptions();
   const granted = new Set(plugin.grantedPermissions);
   const extra = plugin.grantedPermissions.filter((p) => !plugin.permissions.includes(p));
   if (!plugin.permissions.length && !extra.length) return <span className="muted small">No permissions requested</span>;
@@ -151,7 +153,7 @@ export function PermissionChips({ plugin }: { plugin: PluginSummary }) {
         <span
           key={p}
           className={`chip ${granted.has(p) ? "chip--granted" : "chip--pending"}`}
-          title={`${PERMISSION_DESCRIPTIONS[p] ?? p} — ${granted.has(p) ? "granted" : "requested, not granted yet"}`}
+          title={`${descriptions?.get(p) ?? p} — ${granted.has(p) ? "granted" : "requested, not granted yet"}`}
         >
           <span aria-hidden="true">{granted.has(p) ? "✓" : "○"}</span> {p}
           <span className="sr-only">{granted.has(p) ? " (granted)" : " (requested, not granted)"}</span>

@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from "react";
-import { useCreateRole, useUpdateRole } from "../lib/accounts";
+import { useCreateRole, useUpdateRole } from "../lib/queries";
 import { errorMessage } from "../lib/api";
 import { hasPermission, holdsAll } from "../lib/permissions";
 import type { RoleInfo, RoleList } from "../lib/types";

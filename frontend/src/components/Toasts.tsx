@@ -1,5 +1,6 @@
 import { useToastStore } from "../state/toasts";
 import { Icon } from "./icons";
+import "./Toasts.css";
 
 export function Toasts() {
   const toasts = useToastStore((s) => s.toasts);

@@ -8,6 +8,16 @@ import {
 } from "react";
 import type { ManifestProblem } from "../lib/types";
 import { Icon, type IconName } from "./icons";
+import "./ui/page.css";
+import "./ui/cards.css";
+import "./ui/buttons.css";
+import "./ui/badges.css";
+import "./ui/forms.css";
+import "./ui/toolbar.css";
+import "./ui/lists.css";
+import "./ui/tables.css";
+import "./ui/notices.css";
+import "./ui/dialog.css";
 
 export function Spinner({ label = "Loading", inline = false }: { label?: string; inline?: boolean }) {
   return (

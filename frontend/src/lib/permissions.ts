@@ -22,14 +22,3 @@ export function hasAll(granted: readonly string[] | undefined, required: readonl
 export function holdsAll(granted: readonly string[] | undefined, grants: readonly string[]): boolean {
   return grants.every((g) => hasPermission(granted, g));
 }
-
-/** What each permission of the host catalog allows, shown in the consent dialog. */
-export const PERMISSION_DESCRIPTIONS: Readonly<Record<string, string>> = {
-  "admin.read": "See plugins, their configuration, logs and the audit log",
-  "admin.write": "Install, enable, disable, reload and configure plugins",
-  "server.read": "See game servers",
-  "server.write": "Create, start, stop and delete game servers",
-  "user.read": "See user accounts (never password hashes)",
-  "user.write": "Create and change user accounts",
-  "http.public": "Serve HTTP routes to callers who are not logged in",
-};

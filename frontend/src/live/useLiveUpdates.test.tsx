@@ -19,11 +19,11 @@ function setup() {
 describe("useLiveUpdates", () => {
   it("applies plugins:updated to the list and the detail", () => {
     const { client, socket } = setup();
-    client.setQueryData<PluginSummary[]>(keys.plugins, [summary({ name: "a" }), summary({ name: "b" })]);
-    client.setQueryData(keys.plugin("a"), { ...summary({ name: "a" }), config: { x: 1 } } as unknown as PluginDetail);
+    client.setQueryData<PluginSummary[]>(keys.pluginList("admin"), [summary({ name: "a" }), summary({ name: "b" })]);
+    client.setQueryData(keys.plugin("a"), { ...summary({ name: "a" }), config: { x: 1 } });
     const disabled = summary({ name: "a", enabled: false, status: "disabled" });
     act(() => socket.dispatch({ type: "plugins:updated", data: { name: "a", reason: "state", plugin: disabled } }));
-    expect(client.getQueryData<PluginSummary[]>(keys.plugins)?.map((p) => p.status)).toEqual(["disabled", "enabled"]);
+    expect(client.getQueryData<PluginSummary[]>(keys.pluginList("admin"))?.map((p) => p.status)).toEqual(["disabled", "enabled"]);
     const detail = client.getQueryData<PluginDetail>(keys.plugin("a"));
     expect(detail?.status).toBe("disabled");
     expect(detail?.config).toEqual({ x: 1 });
@@ -31,11 +31,11 @@ describe("useLiveUpdates", () => {
 
   it("adds a new plugin and removes a deleted one", () => {
     const { client, socket } = setup();
-    client.setQueryData<PluginSummary[]>(keys.plugins, [summary({ name: "b" })]);
+    client.setQueryData<PluginSummary[]>(keys.pluginList("admin"), [summary({ name: "b" })]);
     act(() => socket.dispatch({ type: "plugins:updated", data: { name: "a", reason: "rescan", plugin: summary({ name: "a" }) } }));
-    expect(client.getQueryData<PluginSummary[]>(keys.plugins)?.map((p) => p.name)).toEqual(["a", "b"]);
+    expect(client.getQueryData<PluginSummary[]>(keys.pluginList("admin"))?.map((p) => p.name)).toEqual(["a", "b"]);
     act(() => socket.dispatch({ type: "plugins:updated", data: { name: "b", reason: "rescan", plugin: null } }));
-    expect(client.getQueryData<PluginSummary[]>(keys.plugins)?.map((p) => p.name)).toEqual(["a"]);
+    expect(client.getQueryData<PluginSummary[]>(keys.pluginList("admin"))?.map((p) => p.name)).toEqual(["a"]);
   });
 
   it("applies servers:updated to the server list", () => {

@@ -1,13 +1,14 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { useEffect } from "react";
-import { applyPluginSummary, applyServer, keys } from "../lib/queries";
-import type { PluginsUpdated, ServersUpdated } from "../lib/types";
+import { applyPluginLog, applyPluginSummary, applyServer, keys } from "../lib/queries";
+import type { PluginLogPush, PluginsUpdated, ServersUpdated } from "../lib/types";
 import type { CatalystSocket } from "./socket";
 
 /**
  * Keep the query cache in step with the host's pushes: `plugins:updated` replaces a plugin in
- * the list (and its detail is refetched), `servers:updated` replaces a server. After a dropped
- * connection everything is refetched, since pushes sent meanwhile are lost.
+ * the list (and its detail is refetched), `plugin:log` adds a record to the plugin's logs,
+ * `servers:updated` replaces a server. After a dropped connection everything is refetched, since
+ * pushes sent meanwhile are lost.
  */
 export function useLiveUpdates(socket: CatalystSocket): void {
   const client = useQueryClient();
@@ -19,6 +20,10 @@ export function useLiveUpdates(socket: CatalystSocket): void {
       if (data.plugin) void client.invalidateQueries({ queryKey: keys.plugin(data.name), exact: true });
       if (data.reason === "rescan") void client.invalidateQueries({ queryKey: keys.plugins });
     });
+    const offLogs = socket.subscribe("plugin:log", (message) => {
+      const data = message.data as PluginLogPush | undefined;
+      if (typeof data?.name === "string" && data.record) applyPluginLog(client, data.name, data.record);
+    });
     const offServers = socket.subscribe("servers:updated", (message) => {
       const data = message.data as ServersUpdated | undefined;
       if (!data?.server) return;
@@ -26,11 +31,13 @@ export function useLiveUpdates(socket: CatalystSocket): void {
     });
     const offReconnect = socket.onReconnect(() => {
       void client.invalidateQueries({ queryKey: keys.plugins });
-      void client.invalidateQueries({ queryKey: ["plugin"] });
+      void client.invalidateQueries({ queryKey: keys.details });
+      void client.invalidateQueries({ queryKey: keys.logs });
       void client.invalidateQueries({ queryKey: keys.servers });
     });
     return () => {
       offPlugins();
+      offLogs();
       offServers();
       offReconnect();
     };

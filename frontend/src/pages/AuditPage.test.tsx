@@ -67,12 +67,12 @@ describe("AuditPage", () => {
     expect(screen.getAllByTestId("audit-row")).toHaveLength(50);
     expect(screen.getByText("ok=false error=SyntaxError")).toBeTruthy();
     expect(screen.getByTestId("audit-range").textContent).toBe("1–50 of 51");
-    expect((screen.getByRole("button", { name: "Newer" }) as HTMLButtonElement).disabled).toBe(true);
+    expect(screen.getByRole<HTMLButtonElement>("button", { name: "Newer" }).disabled).toBe(true);
     fireEvent.click(screen.getByRole("button", { name: "Older" }));
     expect(await screen.findByText("old")).toBeTruthy();
     expect(urls.at(-1)).toContain("cursor=51");
     expect(screen.getByTestId("audit-range").textContent).toBe("51–51 of 51");
-    expect((screen.getByRole("button", { name: "Older" }) as HTMLButtonElement).disabled).toBe(true);
+    expect(screen.getByRole<HTMLButtonElement>("button", { name: "Older" }).disabled).toBe(true);
     fireEvent.click(screen.getByRole("button", { name: "Newer" }));
     expect(await screen.findByText("system:watcher")).toBeTruthy();
   });

@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from "react";
 import { Button, Card, EmptyState, ErrorNotice, PageHeader, Spinner } from "../components/ui";
-import { AUDIT_PAGE_SIZE, useAuditLog, type AuditFilters } from "../lib/accounts";
+import { AUDIT_PAGE_SIZE, useAuditLog, type AuditFilters } from "../lib/queries";
 import { formatDateTime, formatRelative } from "../lib/format";
 import type { AuditEntry } from "../lib/types";
 

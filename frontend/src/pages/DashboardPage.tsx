@@ -6,6 +6,7 @@ import { usePluginList, useServers } from "../lib/queries";
 import { Link } from "../lib/router";
 import { PluginSlot } from "../plugins/PluginView";
 import { useCurrentUser } from "../state/auth";
+import "./DashboardPage.css";
 
 function Stat({ label, value, hint, icon, to }: { label: string; value: string | number; hint?: string; icon: IconName; to: string }) {
   return (

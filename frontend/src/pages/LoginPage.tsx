@@ -4,6 +4,7 @@ import { Button } from "../components/ui";
 import { errorMessage } from "../lib/api";
 import { useAuthStore } from "../state/auth";
 import { useThemeStore } from "../state/theme";
+import "./LoginPage.css";
 
 export function LoginPage() {
   const login = useAuthStore((s) => s.login);
@@ -58,7 +59,7 @@ export function LoginPage() {
             {error}
           </div>
         ) : null}
-        <form onSubmit={submit} className="login__form">
+        <form onSubmit={(event) => void submit(event)} className="login__form">
           <div className="field">
             <label className="field__label" htmlFor="login-username">
               Username

@@ -13,14 +13,12 @@ import {
 } from "../components/ui";
 import { errorMessage } from "../lib/api";
 import { errorHeadline, pluginTitle } from "../lib/format";
-import { usePluginList, useRescanPlugins } from "../lib/queries";
+import { usePluginList, usePluginStates, useRescanPlugins } from "../lib/queries";
 import { Link, navigate, useSearchParams } from "../lib/router";
-import type { PluginStatus, PluginSummary } from "../lib/types";
+import type { PluginSummary } from "../lib/types";
 import { usePluginModule } from "../plugins/hooks";
 import { toast } from "../state/toasts";
-
-/** The status filter's choices, in the order it offers them (every state of `GET /api/catalog`). */
-const PLUGIN_STATUSES: readonly PluginStatus[] = ["enabled", "disabled", "loaded", "error", "discovered", "unloaded"];
+import "./PluginsPage.css";
 
 export function filterPlugins(plugins: PluginSummary[], search: string, status: string): PluginSummary[] {
   const words = search.toLowerCase().split(/\s+/).filter(Boolean);
@@ -99,6 +97,7 @@ export function PluginsPage() {
   const search = params.get("q") ?? "";
   const status = params.get("status") ?? "";
   const query = usePluginList();
+  const states = usePluginStates();
   const rescan = useRescanPlugins();
 
   const setParam = (key: string, value: string) => {
@@ -161,7 +160,7 @@ export function PluginsPage() {
         </label>
         <select id="plugin-status" className="input input--auto" value={status} onChange={(e) => setParam("status", e.target.value)}>
           <option value="">All statuses</option>
-          {PLUGIN_STATUSES.map((s) => (
+          {states.map((s) => (
             <option key={s} value={s}>
               {s[0].toUpperCase() + s.slice(1)}
               {counts[s] ? ` (${counts[s]})` : ""}

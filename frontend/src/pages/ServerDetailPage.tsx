@@ -8,6 +8,7 @@ import { usePluginTabs } from "../plugins/hooks";
 import { PluginSlot, PluginView } from "../plugins/PluginView";
 import { useCurrentUser } from "../state/auth";
 import { ServerActions } from "./ServersPage";
+import "./ServerDetailPage.css";
 
 /** One server: its facts, the tabs plugins add for servers, and the `server.sidebar` slot. */
 export function ServerDetailPage({ id }: { id: number }) {

@@ -36,7 +36,7 @@ function server(calls: Call[], answers: Record<string, () => Response> = {}) {
   const accounts = [account({}), account({ id: 2, username: "vera", roles: ["viewer"], permissions: ["server.read"], admin: false })];
   return vi.fn(async (url: string, init?: RequestInit) => {
     const method = init?.method ?? "GET";
-    calls.push({ url, method, body: init?.body ? JSON.parse(String(init.body)) : undefined });
+    calls.push({ url, method, body: init?.body ? JSON.parse(init.body as string) : undefined });
     const key = `${method} ${url.split("?")[0]}`;
     if (answers[key]) return answers[key]();
     if (key === "GET /api/users") return jsonResponse({ success: true, data: { items: accounts, total: accounts.length } });
@@ -165,7 +165,7 @@ describe("UsersPage", () => {
     expect(screen.queryByLabelText("Role of admin")).toBeNull();
     expect(screen.getByRole("button", { name: "Disable vera" })).toBeTruthy();
     const select = screen.getByLabelText("Role of vera");
-    const option = (name: string) => within(select).getByRole("option", { name }) as HTMLOptionElement;
+    const option = (name: string) => within(select).getByRole<HTMLOptionElement>("option", { name });
     await waitFor(() => expect(option("admin").disabled).toBe(true));
     expect(option("operator").disabled).toBe(true);
     expect(option("viewer").disabled).toBe(false);

@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from "react";
 import { RolesCard } from "../components/RolesCard";
 import { Badge, Button, Card, Dialog, EmptyState, ErrorNotice, PageHeader, Spinner } from "../components/ui";
-import { useAccounts, useCreateAccount, useResetPassword, useRoles, useSetEnabled, useSetRole } from "../lib/accounts";
+import { useAccounts, useCreateAccount, useResetPassword, useRoles, useSetEnabled, useSetRole } from "../lib/queries";
 import { errorMessage } from "../lib/api";
 import { formatRelative } from "../lib/format";
 import { hasPermission, holdsAll } from "../lib/permissions";

@@ -1,53 +1,34 @@
-import { useQuery } from "@tanstack/react-query";
+import { useQueryClient } from "@tanstack/react-query";
 import { useEffect, useMemo, type ReactNode } from "react";
 import type { CatalystSocket } from "../live/socket";
-import { api } from "../lib/api";
-import { hasPermission } from "../lib/permissions";
-import { keys } from "../lib/queries";
-import type { PluginSummary, User } from "../lib/types";
+import { usePluginListFor } from "../lib/queries";
+import type { User } from "../lib/types";
 import { PluginContext } from "./context";
-import { syncPluginModules, type EntryResolver, type ModuleImporter } from "./loader";
+import { detailEntryResolver, syncPluginModules, type EntryResolver, type ModuleImporter } from "./loader";
 import { usePluginStore } from "./store";
 
 export interface PluginProviderProps {
   socket: CatalystSocket;
   user: User | null;
-  /**
-   * The plugin list; by default the `["plugins"]` query, kept live by pushes: GET /api/plugins
-   * for admins, and for everyone else GET /api/ui/plugins (enabled plugins with a browser module).
-   */
-  plugins?: PluginSummary[];
   importer?: ModuleImporter;
   resolveEntry?: EntryResolver;
   children: ReactNode;
 }
 
 /**
- * Holds the plugin store in step with the plugin list and loads, reloads and drops plugin
- * frontend modules as plugins are enabled, reloaded and disabled. Plugin hooks work below it.
+ * Loads, reloads and drops plugin frontend modules as the plugin list in the query cache (kept
+ * live by pushes) says plugins are enabled, reloaded and disabled. Plugin hooks work below it.
  */
-export function PluginProvider({
-  socket,
-  user,
-  plugins,
-  importer,
-  resolveEntry,
-  children,
-}: PluginProviderProps) {
-  const canList = hasPermission(user?.permissions, "admin.read");
-  const query = useQuery({
-    queryKey: keys.plugins,
-    queryFn: ({ signal }) =>
-      api<PluginSummary[]>(canList ? "/api/plugins" : "/api/ui/plugins", { signal }),
-    enabled: plugins === undefined && user !== null,
-  });
-  const list = plugins ?? query.data;
+export function PluginProvider({ socket, user, importer, resolveEntry, children }: PluginProviderProps) {
+  const client = useQueryClient();
+  const { data } = usePluginListFor(user);
+  const list = user === null ? undefined : data;
+  const entries = useMemo(() => resolveEntry ?? detailEntryResolver(client), [resolveEntry, client]);
 
   useEffect(() => {
     if (!list) return;
-    usePluginStore.getState().setPlugins(list);
-    void syncPluginModules({ importer, resolveEntry });
-  }, [list, importer, resolveEntry]);
+    void syncPluginModules(list, { importer, resolveEntry: entries });
+  }, [list, importer, entries]);
 
   useEffect(() => {
     if (user === null) usePluginStore.getState().reset();

@@ -3,6 +3,7 @@ import { Spinner } from "../components/ui";
 import { PluginErrorBoundary } from "./PluginErrorBoundary";
 import { usePluginSlot } from "./hooks";
 import type { PluginComponent } from "./types";
+import "./PluginView.css";
 
 interface PluginViewProps {
   plugin: string;

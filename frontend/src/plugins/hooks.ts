@@ -1,10 +1,11 @@
 // The hooks of the frontend plugin SDK, used by the host and lent to plugin modules.
 
-import { useEffect, useMemo, useRef, useSyncExternalStore } from "react";
+import { useEffect, useEffectEvent, useMemo, useSyncExternalStore } from "react";
 import { requestJson, type RequestOptions } from "../lib/api";
 import { pluginTitle } from "../lib/format";
 import { hasAll } from "../lib/permissions";
 import type { PluginSummary, SocketMessage } from "../lib/types";
+import { usePluginListFor } from "../lib/queries";
 import { usePluginHost } from "./context";
 import { usePluginStore } from "./store";
 import type {
@@ -15,14 +16,16 @@ import type {
   TabLocation,
 } from "./types";
 
-/** Every plugin the host knows, whatever its state. */
+const NO_PLUGINS: PluginSummary[] = [];
+
+/** Every plugin the host knows, whatever its state (the query cache's plugin list). */
 export function usePlugins(): PluginSummary[] {
-  return usePluginStore((s) => s.plugins);
+  return usePluginListFor(usePluginHost().user).data ?? NO_PLUGINS;
 }
 
 /** One plugin as the admin API lists it, or undefined. */
 export function usePlugin(name: string): PluginSummary | undefined {
-  return usePluginStore((s) => s.plugins.find((p) => p.name === name));
+  return usePlugins().find((p) => p.name === name);
 }
 
 /** The state of a plugin's frontend module (loading, ready, error), or undefined. */
@@ -37,7 +40,7 @@ function displayNames(plugins: PluginSummary[]): Map<string, string> {
 /** The tabs contributed for `location` that the current user may see. */
 export function usePluginTabs(location: TabLocation): ResolvedTab[] {
   const modules = usePluginStore((s) => s.modules);
-  const plugins = usePluginStore((s) => s.plugins);
+  const plugins = usePlugins();
   const { user } = usePluginHost();
   return useMemo(() => {
     const names = displayNames(plugins);
@@ -64,7 +67,7 @@ export function usePluginTabs(location: TabLocation): ResolvedTab[] {
 /** The pages plugins contribute (at `/ext/<plugin>/page/<path>`) that the user may see. */
 export function usePluginPages(): ResolvedPage[] {
   const modules = usePluginStore((s) => s.modules);
-  const plugins = usePluginStore((s) => s.plugins);
+  const plugins = usePlugins();
   const { user } = usePluginHost();
   return useMemo(() => {
     const names = displayNames(plugins);
@@ -85,7 +88,7 @@ export function usePluginPages(): ResolvedPage[] {
 /** The components contributed to a named slot (`server.sidebar`, `dashboard.widgets`, …). */
 export function usePluginSlot(slot: string): ResolvedSlot[] {
   const modules = usePluginStore((s) => s.modules);
-  const plugins = usePluginStore((s) => s.plugins);
+  const plugins = usePlugins();
   return useMemo(() => {
     const names = displayNames(plugins);
     return Object.entries(modules)
@@ -159,8 +162,9 @@ export interface PluginSocket {
 export function usePluginSocket(name: string, onMessage?: PluginMessageHandler): PluginSocket {
   const { socket } = usePluginHost();
   const prefix = `plugin:${name}:`;
-  const handlerRef = useRef(onMessage);
-  handlerRef.current = onMessage;
+  const deliver = useEffectEvent((message: SocketMessage) => {
+    onMessage?.(message.type.slice(prefix.length), message.data, message);
+  });
   const status = useSyncExternalStore(
     (notify) => socket.onStatus(notify),
     () => socket.status,
@@ -168,9 +172,7 @@ export function usePluginSocket(name: string, onMessage?: PluginMessageHandler):
 
   useEffect(
     () =>
-      socket.subscribe(`${prefix}*`, (message) => {
-        handlerRef.current?.(message.type.slice(prefix.length), message.data, message);
-      }),
+      socket.subscribe(`${prefix}*`, (message) => deliver(message)),
     [socket, prefix],
   );
 

@@ -1,6 +1,8 @@
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import { jsonResponse, summary } from "../test/fixtures";
-import { moduleUrl, normalizeContributions, syncPluginModules, wantsFrontend } from "./loader";
+import type { PluginSummary } from "../lib/types";
+import { keys } from "../lib/queries";
+import { jsonResponse, newQueryClient, summary } from "../test/fixtures";
+import { detailEntryResolver, moduleUrl, normalizeContributions, syncPluginModules, wantsFrontend } from "./loader";
 import { usePluginStore } from "./store";
 
 const Tab = () => null;
@@ -81,16 +83,18 @@ describe("normalizeContributions", () => {
 });
 
 describe("syncPluginModules", () => {
+  let plugins: PluginSummary[] = [];
+  const resolveEntry = detailEntryResolver(newQueryClient());
   const contributions = { tabs: [{ id: "main", label: "Main", component: Tab }] };
 
   it("imports the modules of enabled plugins with a frontend, and only those", async () => {
     const importer = vi.fn().mockResolvedValue(namespace(contributions));
-    usePluginStore.getState().setPlugins([
+    plugins = [
       summary({ name: "a" }),
       summary({ name: "b", enabled: false, status: "disabled" }),
       summary({ name: "c", hasFrontend: false, frontendEntry: null }),
-    ]);
-    await syncPluginModules({ importer });
+    ];
+    await syncPluginModules(plugins, { importer, resolveEntry });
     expect(importer).toHaveBeenCalledTimes(1);
     expect(importer).toHaveBeenCalledWith(expect.stringMatching(/^\/api\/plugins\/a\/frontend\/index\.js\?v=/));
     const modules = usePluginStore.getState().modules;
@@ -101,12 +105,12 @@ describe("syncPluginModules", () => {
 
   it("drops a disabled plugin's module, and does not import again when nothing changed", async () => {
     const importer = vi.fn().mockResolvedValue(namespace(contributions));
-    usePluginStore.getState().setPlugins([summary({ name: "a" })]);
-    await syncPluginModules({ importer });
-    await syncPluginModules({ importer });
+    plugins = [summary({ name: "a" })];
+    await syncPluginModules(plugins, { importer, resolveEntry });
+    await syncPluginModules(plugins, { importer, resolveEntry });
     expect(importer).toHaveBeenCalledTimes(1);
-    usePluginStore.getState().setPlugins([summary({ name: "a", enabled: false, status: "disabled" })]);
-    await syncPluginModules({ importer });
+    plugins = [summary({ name: "a", enabled: false, status: "disabled" })];
+    await syncPluginModules(plugins, { importer, resolveEntry });
     expect(usePluginStore.getState().modules).toEqual({});
   });
 
@@ -116,11 +120,11 @@ describe("syncPluginModules", () => {
       .fn()
       .mockResolvedValueOnce(namespace(contributions))
       .mockResolvedValueOnce(namespace({ tabs: [{ id: "main", label: "Main v2", component: NewTab }] }));
-    usePluginStore.getState().setPlugins([summary({ name: "a", loadedAt: "t1" })]);
-    await syncPluginModules({ importer });
+    plugins = [summary({ name: "a", loadedAt: "t1" })];
+    await syncPluginModules(plugins, { importer, resolveEntry });
     const first = usePluginStore.getState().modules.a;
-    usePluginStore.getState().setPlugins([summary({ name: "a", loadedAt: "t2" })]);
-    await syncPluginModules({ importer });
+    plugins = [summary({ name: "a", loadedAt: "t2" })];
+    await syncPluginModules(plugins, { importer, resolveEntry });
     const second = usePluginStore.getState().modules.a;
     expect(importer.mock.calls.map((c) => c[0])).toEqual([
       "/api/plugins/a/frontend/index.js?v=t1",
@@ -133,8 +137,8 @@ describe("syncPluginModules", () => {
   it("records a module that fails to import as an error, without contributions", async () => {
     vi.spyOn(console, "error").mockImplementation(() => {});
     const importer = vi.fn().mockRejectedValue(new SyntaxError("Unexpected token"));
-    usePluginStore.getState().setPlugins([summary({ name: "a" })]);
-    await syncPluginModules({ importer });
+    plugins = [summary({ name: "a" })];
+    await syncPluginModules(plugins, { importer, resolveEntry });
     expect(usePluginStore.getState().modules.a).toMatchObject({
       status: "error",
       error: "Unexpected token",
@@ -145,23 +149,25 @@ describe("syncPluginModules", () => {
   it("ignores an import that finishes after its plugin was disabled", async () => {
     let resolve: (value: unknown) => void = () => {};
     const importer = vi.fn().mockReturnValue(new Promise((r) => (resolve = r)));
-    usePluginStore.getState().setPlugins([summary({ name: "a" })]);
-    const pending = syncPluginModules({ importer });
-    usePluginStore.getState().setPlugins([summary({ name: "a", enabled: false, status: "disabled" })]);
-    await syncPluginModules({ importer });
+    plugins = [summary({ name: "a" })];
+    const pending = syncPluginModules(plugins, { importer, resolveEntry });
+    plugins = [summary({ name: "a", enabled: false, status: "disabled" })];
+    await syncPluginModules(plugins, { importer, resolveEntry });
     resolve(namespace(contributions));
     await pending;
     expect(usePluginStore.getState().modules).toEqual({});
   });
 
-  it("reads the entry from the detail when the list does not carry it", async () => {
+  it("reads the entry from the detail query when the list does not carry it", async () => {
     const importer = vi.fn().mockResolvedValue(namespace(contributions));
     const fetch = vi.fn().mockResolvedValue(jsonResponse({ success: true, data: { frontendEntry: "ui/main.js" } }));
     vi.stubGlobal("fetch", fetch);
-    usePluginStore.getState().setPlugins([summary({ name: "a", frontendEntry: undefined })]);
-    await syncPluginModules({ importer });
+    const client = newQueryClient();
+    plugins = [summary({ name: "a", frontendEntry: undefined })];
+    await syncPluginModules(plugins, { importer, resolveEntry: detailEntryResolver(client) });
     vi.unstubAllGlobals();
     expect(fetch.mock.calls[0][0]).toBe("/api/plugins/a");
     expect(importer).toHaveBeenCalledWith(expect.stringContaining("/api/plugins/a/frontend/main.js?v="));
+    expect(client.getQueryData(keys.plugin("a"))).toEqual({ frontendEntry: "ui/main.js" });
   });
 });

@@ -3,8 +3,9 @@
 // with a dynamic `import()`. Nothing is bundled, so installing or reloading a plugin never
 // rebuilds the host UI; the `v` parameter makes a reloaded plugin's new code load.
 
-import { api } from "../lib/api";
-import type { PluginDetail, PluginSummary } from "../lib/types";
+import type { QueryClient } from "@tanstack/react-query";
+import { pluginDetailQuery } from "../lib/queries";
+import type { PluginSummary } from "../lib/types";
 import { usePluginStore } from "./store";
 import {
   EMPTY_CONTRIBUTIONS,
@@ -20,12 +21,14 @@ export type EntryResolver = (plugin: PluginSummary) => Promise<string | null>;
 /** The browser's own `import()`; `@vite-ignore` keeps Vite from trying to bundle it. */
 export const browserImporter: ModuleImporter = (url) => import(/* @vite-ignore */ url);
 
-/** The entry from the list item when the backend includes it, else from the detail. */
-export const apiEntryResolver: EntryResolver = async (plugin) => {
-  if (plugin.frontendEntry !== undefined) return plugin.frontendEntry;
-  const detail = await api<PluginDetail>(`/api/plugins/${encodeURIComponent(plugin.name)}`);
-  return detail.frontendEntry;
-};
+/** The entry from the list item when the backend includes it, else from the (cached) detail query. */
+export function detailEntryResolver(client: QueryClient): EntryResolver {
+  return async (plugin) => {
+    if (plugin.frontendEntry !== undefined) return plugin.frontendEntry;
+    const detail = await client.fetchQuery(pluginDetailQuery(plugin.name));
+    return detail.frontendEntry;
+  };
+}
 
 /** Only enabled plugins that declare a frontend contribute UI. */
 export function wantsFrontend(plugin: PluginSummary): boolean {
@@ -46,13 +49,13 @@ function isComponent(value: unknown): value is PluginComponent {
   // A function component or class, or an exotic one (memo, forwardRef, lazy) which is an object.
   return (
     typeof value === "function" ||
-    (typeof value === "object" && value !== null && "$$typeof" in (value as object))
+    (typeof value === "object" && value !== null && "$$typeof" in (value))
   );
 }
 
 function stringList(value: unknown): string[] | undefined {
   if (value === undefined) return undefined;
-  if (Array.isArray(value) && value.every((v) => typeof v === "string")) return value as string[];
+  if (Array.isArray(value) && value.every((v) => typeof v === "string")) return value;
   return undefined;
 }
 
@@ -138,19 +141,23 @@ export function normalizeContributions(moduleNamespace: unknown): {
 
 export interface SyncOptions {
   importer?: ModuleImporter;
-  resolveEntry?: EntryResolver;
+  /** Where a plugin's entry is read when its list item lacks it (see detailEntryResolver). */
+  resolveEntry: EntryResolver;
 }
 
 /**
- * Bring the loaded modules in line with the plugin list: import the modules of plugins that
+ * Bring the loaded modules in line with `plugins` (the plugin list): import the modules of plugins that
  * newly contribute (or were reloaded: a new `loadedAt`), and drop those of plugins that were
  * disabled, failed or removed. Resolves when every import it started has settled.
  */
-export async function syncPluginModules(options: SyncOptions = {}): Promise<void> {
+export async function syncPluginModules(
+  plugins: readonly PluginSummary[],
+  options: SyncOptions,
+): Promise<void> {
   const importer = options.importer ?? browserImporter;
-  const resolveEntry = options.resolveEntry ?? apiEntryResolver;
+  const { resolveEntry } = options;
   const store = usePluginStore.getState();
-  const wanted = new Map(store.plugins.filter(wantsFrontend).map((p) => [p.name, p]));
+  const wanted = new Map(plugins.filter(wantsFrontend).map((p) => [p.name, p]));
 
   for (const name of Object.keys(store.modules)) {
     if (!wanted.has(name)) store.removeModule(name);

@@ -1,24 +1,18 @@
-// The Zustand store of plugins (as the admin API lists them) and of their frontend modules.
+// The Zustand store of plugin frontend modules (client state: what this browser imported).
+// The plugin list itself is server state and lives in the query cache (lib/queries).
 
 import { create } from "zustand";
-import type { PluginSummary } from "../lib/types";
 import type { PluginModuleState } from "./types";
 
-export interface PluginStoreState {
-  plugins: PluginSummary[];
+export interface PluginModuleStoreState {
   modules: Record<string, PluginModuleState>;
-  setPlugins: (plugins: PluginSummary[]) => void;
   setModule: (name: string, module: PluginModuleState) => void;
   removeModule: (name: string) => void;
   reset: () => void;
 }
 
-export const usePluginStore = create<PluginStoreState>()((set, get) => ({
-  plugins: [],
+export const usePluginStore = create<PluginModuleStoreState>()((set, get) => ({
   modules: {},
-  setPlugins(plugins) {
-    set({ plugins });
-  },
   setModule(name, module) {
     set({ modules: { ...get().modules, [name]: module } });
   },
@@ -29,6 +23,6 @@ export const usePluginStore = create<PluginStoreState>()((set, get) => ({
     set({ modules });
   },
   reset() {
-    set({ plugins: [], modules: {} });
+    set({ modules: {} });
   },
 }));

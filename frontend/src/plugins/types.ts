@@ -13,6 +13,7 @@ export interface PluginComponentProps {
 }
 
 // Plugin modules are plain JavaScript: their components may take any props.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type PluginComponent = ComponentType<any>;
 
 export interface TabContribution {
@@ -90,4 +91,4 @@ export const EMPTY_CONTRIBUTIONS: Contributions = Object.freeze({
   tabs: [],
   pages: [],
   slots: {},
-}) as Contributions;
+});

@@ -1,8 +1,9 @@
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
-import type { ReactNode } from "react";
+import { useEffect, useState, type ReactNode } from "react";
+import { keys } from "../lib/queries";
 import { SocketProvider } from "../live/SocketContext";
 import { CatalystSocket } from "../live/socket";
-import type { PluginSummary, User } from "../lib/types";
+import type { Catalog, PluginSummary, User } from "../lib/types";
 import type { ModuleImporter } from "../plugins/loader";
 import { PluginProvider } from "../plugins/PluginProvider";
 
@@ -37,17 +38,39 @@ export function summary(overrides: Partial<PluginSummary> = {}): PluginSummary {
 export const admin: User = { id: 1, username: "admin", roles: ["admin"], permissions: ["*"] };
 export const viewer: User = { id: 2, username: "viewer", roles: ["viewer"], permissions: ["server.read"] };
 
-export function newQueryClient(): QueryClient {
-  return new QueryClient({ defaultOptions: { queries: { retry: false }, mutations: { retry: false } } });
+/** What GET /api/catalog answers in tests. */
+export const catalog: Catalog = {
+  permissions: [
+    { name: "admin.read", description: "See plugins, their configuration, logs and the audit log" },
+    { name: "server.read", description: "See game servers" },
+    { name: "http.public", description: "Serve HTTP routes to callers who are not logged in" },
+  ],
+  pluginStates: ["discovered", "loaded", "enabled", "disabled", "unloaded", "error"],
+};
+
+/** A query client for tests; the catalog is already in it unless `withCatalog` is false. */
+export function newQueryClient({ withCatalog = true }: { withCatalog?: boolean } = {}): QueryClient {
+  const client = new QueryClient({ defaultOptions: { queries: { retry: false }, mutations: { retry: false } } });
+  if (withCatalog) client.setQueryData(keys.catalog, catalog);
+  return client;
 }
 
+/** Put `plugins` in the cache as the plugin list of every audience, as if fetched (and never stale). */
+export function seedPlugins(client: QueryClient, plugins: PluginSummary[]): void {
+  for (const audience of ["admin", "ui"] as const) {
+    client.setQueryDefaults(keys.pluginList(audience), { staleTime: Infinity });
+    client.setQueryData(keys.pluginList(audience), plugins);
+  }
+}
+
+/** The host's providers around `children`, with `plugins` as the cached plugin list. */
 export function Host({
   children,
   plugins,
   importer,
   user = admin,
   socket = new CatalystSocket(),
-  client = newQueryClient(),
+  client,
 }: {
   children: ReactNode;
   plugins: PluginSummary[];
@@ -56,10 +79,16 @@ export function Host({
   socket?: CatalystSocket;
   client?: QueryClient;
 }) {
+  const [queryClient] = useState(() => {
+    const created = client ?? newQueryClient();
+    seedPlugins(created, plugins);
+    return created;
+  });
+  useEffect(() => seedPlugins(queryClient, plugins), [queryClient, plugins]);
   return (
-    <QueryClientProvider client={client}>
+    <QueryClientProvider client={queryClient}>
       <SocketProvider socket={socket}>
-        <PluginProvider socket={socket} user={user} plugins={plugins} importer={importer}>
+        <PluginProvider socket={socket} user={user} importer={importer}>
           {children}
         </PluginProvider>
       </SocketProvider>

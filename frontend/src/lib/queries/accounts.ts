@@ -1,14 +1,9 @@
-// TanStack Query hooks of `/api/users`, `/api/roles` and `/api/audit`.
+// The queries and mutations of `/api/users`, `/api/roles` and `/api/audit`.
 
-import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { api, apiWithMessage } from "./api";
-import type { Account, AccountList, AccountWithPassword, AuditPage, RoleInfo, RoleList } from "./types";
-
-export const accountKeys = {
-  users: ["users"] as const,
-  roles: ["roles"] as const,
-  audit: (filters: AuditFilters, cursor: number | null) => ["audit", filters, cursor] as const,
-};
+import { keepPreviousData, queryOptions, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { api, apiWithMessage } from "../api";
+import type { Account, AccountList, AccountWithPassword, AuditPage, RoleInfo, RoleList } from "../types";
+import { keys } from "./keys";
 
 export interface AuditFilters {
   actor?: string;
@@ -21,23 +16,23 @@ export interface AuditFilters {
 
 export const AUDIT_PAGE_SIZE = 50;
 
-export function useAccounts() {
-  return useQuery({
-    queryKey: accountKeys.users,
+export function accountsQuery() {
+  return queryOptions({
+    queryKey: keys.users,
     queryFn: ({ signal }) => api<AccountList>("/api/users", { query: { limit: 500 }, signal }),
   });
 }
 
-export function useRoles() {
-  return useQuery({
-    queryKey: accountKeys.roles,
+export function rolesQuery() {
+  return queryOptions({
+    queryKey: keys.roles,
     queryFn: ({ signal }) => api<RoleList>("/api/roles", { signal }),
   });
 }
 
-export function useAuditLog(filters: AuditFilters, cursor: number | null) {
-  return useQuery({
-    queryKey: accountKeys.audit(filters, cursor),
+export function auditQuery(filters: AuditFilters, cursor: number | null) {
+  return queryOptions({
+    queryKey: keys.auditPage(filters, cursor),
     queryFn: ({ signal }) =>
       api<AuditPage>("/api/audit", {
         query: { ...filters, limit: AUDIT_PAGE_SIZE, cursor: cursor ?? undefined },
@@ -47,15 +42,27 @@ export function useAuditLog(filters: AuditFilters, cursor: number | null) {
   });
 }
 
+export function useAccounts() {
+  return useQuery(accountsQuery());
+}
+
+export function useRoles() {
+  return useQuery(rolesQuery());
+}
+
+export function useAuditLog(filters: AuditFilters, cursor: number | null) {
+  return useQuery(auditQuery(filters, cursor));
+}
+
 /** Every account change refreshes the accounts, the roles (their user counts) and the audit. */
 function useAccountMutation<TVars, TData>(fn: (vars: TVars) => Promise<{ data: TData; message: string | undefined }>) {
   const client = useQueryClient();
   return useMutation({
     mutationFn: fn,
     onSettled: () => {
-      void client.invalidateQueries({ queryKey: accountKeys.users });
-      void client.invalidateQueries({ queryKey: accountKeys.roles });
-      void client.invalidateQueries({ queryKey: ["audit"] });
+      void client.invalidateQueries({ queryKey: keys.users });
+      void client.invalidateQueries({ queryKey: keys.roles });
+      void client.invalidateQueries({ queryKey: keys.audit });
     },
   });
 }
