@@ -33,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -188,7 +189,22 @@ class Server:
         return str(r.json()["data"]["token"])
 
 
-def wrk(url: str, headers: list[str], seconds: int, threads: int, connections: int) -> float:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time so far of process ``pid`` and its children (granian's worker)."""
+    total = 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        total = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            for child in (task / "children").read_text().split():
+                total += cpu_seconds(int(child))
+    except (FileNotFoundError, ProcessLookupError):
+        pass
+    return total
+
+
+def wrk(url: str, headers: list[str], seconds: int, threads: int, connections: int) -> Run:
+    """Req/s by ``wrk``, and the requests served (fails on any error)."""
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s"]
     for header in headers:
         command += ["-H", header]
@@ -198,7 +214,14 @@ def wrk(url: str, headers: list[str], seconds: int, threads: int, connections: i
     if "Non-2xx" in out or "Socket errors" in out:
         raise SystemExit(f"wrk saw errors against {url}:\n{out}")
     line = next(ln for ln in out.splitlines() if ln.startswith("Requests/sec:"))
-    return float(line.split()[1])
+    done = next(ln for ln in out.splitlines() if " requests in " in ln)
+    return Run(float(line.split()[1]), int(done.split()[0]))
+
+
+@dataclass
+class Run:
+    rate: float
+    requests: int
 
 
 async def ws_trips(url: str, token: str, clients: int, trips: int) -> float:
@@ -236,27 +259,40 @@ def measure(kind: str, args: argparse.Namespace) -> dict[str, Any]:
         for url, headers in runs.values():  # warm-up
             wrk(url, headers, 1, args.threads, args.connections)
         rates: dict[str, list[float]] = {name: [] for name in runs}
+        cpu: dict[str, list[float]] = {name: [] for name in runs}
+        assert server.proc is not None
         for _ in range(args.rounds):
             for name, (url, headers) in runs.items():
-                rates[name].append(wrk(url, headers, args.seconds, args.threads, args.connections))
+                before = cpu_seconds(server.proc.pid)
+                run = wrk(url, headers, args.seconds, args.threads, args.connections)
+                used = cpu_seconds(server.proc.pid) - before
+                rates[name].append(run.rate)
+                cpu[name].append(used / run.requests * 1e6)
         ws_url = server.base.replace("http", "ws", 1) + "/ws"
         asyncio.run(ws_trips(ws_url, token, args.ws_clients, 50))  # warm-up
         ws = [
             asyncio.run(ws_trips(ws_url, token, args.ws_clients, args.ws_trips))
             for _ in range(args.rounds)
         ]
-    return {"rates": rates, "ws": ws}
+    return {"rates": rates, "cpu": cpu, "ws": ws}
 
 
 def report(kind: str, result: dict[str, Any]) -> None:
     rates: dict[str, list[float]] = result["rates"]
     median = {name: statistics.median(values) for name, values in rates.items()}
+    cpu = {name: statistics.median(values) for name, values in result["cpu"].items()}
     print(f"== {kind}")
     for name, values in rates.items():
         rounds = ", ".join(f"{v:.0f}" for v in values)
-        print(f"  {name:15s}: {median[name]:8.0f} req/s  (rounds: {rounds})")
+        print(
+            f"  {name:15s}: {median[name]:8.0f} req/s  server CPU {cpu[name]:6.1f} us/req  "
+            f"(rounds: {rounds})"
+        )
     for name in ("hello (auth)", "hello (public)"):
-        print(f"  ratio {name}/raw: {median[name] / median['raw']:.3f}")
+        print(
+            f"  ratio {name}/raw: {median[name] / median['raw']:.3f}  "
+            f"(by server CPU per request: {cpu['raw'] / cpu[name]:.3f})"
+        )
     rounds = ", ".join(f"{v:.0f}" for v in result["ws"])
     print(
         f"  ws ping->pong    : {statistics.median(result['ws']):8.0f} trips/s  (rounds: {rounds})"

@@ -6,6 +6,8 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.requests import cookie_parser
+from starlette.types import Scope
 
 from catalyst.auth.sessions import Principal
 from catalyst.errors import NotAuthenticated, PermissionDenied
@@ -17,25 +19,43 @@ def get_services(request: Request) -> Services:
     return services
 
 
+def token_in(scope: Scope, cookie_name: str) -> str | None:
+    """The bearer token (the first ``Authorization`` header), else the session cookie (the last
+    one), read from the request's raw headers in one pass."""
+    auth: bytes | None = None
+    cookies: list[bytes] | None = None
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            if auth is None:
+                auth = value
+        elif name == b"cookie":
+            cookies = [value] if cookies is None else [*cookies, value]
+    if auth:
+        scheme, _, rest = auth.decode("latin-1").partition(" ")
+        if scheme.lower() == "bearer" and rest.strip():
+            return rest.strip()
+    token = None
+    for header in cookies or ():
+        token = cookie_parser(header.decode("latin-1")).get(cookie_name, token)
+    return token
+
+
 def token_from(request: Request) -> str | None:
     """The bearer token, else the session cookie."""
-    auth = request.headers.get("authorization")
-    if auth:
-        scheme, _, value = auth.partition(" ")
-        if scheme.lower() == "bearer" and value.strip():
-            return value.strip()
-    services = get_services(request)
-    return request.cookies.get(services.settings.session_cookie_name)
+    return token_in(request.scope, get_services(request).settings.session_cookie_name)
 
 
 async def principal_from(request: Request) -> Principal | None:
-    """The logged-in principal of ``request``, or None. Cached on the request."""
-    if "principal" in request.scope.get("state", {}):
-        cached: Principal | None = request.state.principal
+    """The logged-in principal of ``request``, or None. Cached on the request (its state)."""
+    scope = request.scope
+    state = scope.get("state")
+    if state is not None and "principal" in state:
+        cached: Principal | None = state["principal"]
         return cached
-    token = token_from(request)
-    principal = await get_services(request).sessions.verify(token) if token else None
-    request.state.principal = principal
+    services = get_services(request)
+    token = token_in(scope, services.settings.session_cookie_name)
+    principal = await services.sessions.verify(token) if token else None
+    scope.setdefault("state", {})["principal"] = principal  # what request.state.principal sets
     return principal
 
 
