@@ -27,8 +27,8 @@ from catalyst.http.bodylimit import BodyLimitMiddleware
 from catalyst.http.forwarded import ForwardedMiddleware
 from catalyst.http.openapi import install_openapi
 from catalyst.http.origin import OriginMiddleware
+from catalyst.http.plugin_gate import CatalystApp, PluginGate
 from catalyst.log import configure_logging
-from catalyst.plugins.dispatcher import DispatchMiddleware
 from catalyst.services import Services
 from catalyst.settings import Settings
 from catalyst.ws import endpoint, pushes
@@ -53,7 +53,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         finally:
             await services.close()
 
-    app = FastAPI(
+    app = CatalystApp(
         title="Catalyst",
         version=__version__,
         description="Game-server management panel with a Python plugin platform",
@@ -61,8 +61,15 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     )
     install_exception_handlers(app)
     install_openapi(app, cookie_name=settings.session_cookie_name)
-    app.add_middleware(DispatchMiddleware)
-    # NUL in any text is a 400; inside the body limit, which must bound what it reads
+    # Plugin routes: every check below, inline and in the same order, in front of the stack.
+    app.plugin_gate = PluginGate(
+        app,
+        api_limit=settings.max_body_bytes,
+        allowed_origins=settings.allowed_origins,
+        cookie_name=settings.session_cookie_name,
+        trusted_proxies=settings.forwarded_allow_ips,
+    )
+    # Host routes. NUL in any text is a 400; inside the body limit, which must bound what it reads
     app.add_middleware(input_guard.InputGuardMiddleware)
     # Outermost last: client address, then Origin, then body limits, before any dispatch.
     app.add_middleware(

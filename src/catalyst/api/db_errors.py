@@ -11,6 +11,7 @@ routes.
 
 from __future__ import annotations
 
+from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from catalyst.api.responses import fail
@@ -20,7 +21,19 @@ from catalyst.log import get_logger
 
 log = get_logger("db")
 
-__all__ = ["MESSAGE", "DatabaseOutageMiddleware", "is_database_outage"]
+__all__ = ["MESSAGE", "DatabaseOutageMiddleware", "database_refusal", "is_database_outage"]
+
+
+def database_refusal(exc: Exception, path: object) -> Response | None:
+    """The answer to ``exc`` raised before a response began: 400 for a value the database
+    cannot hold, 503 (logged) when the database did not answer; None for anything else."""
+    reason = bad_input_reason(exc)
+    if reason is not None:
+        return fail(f"Invalid request: {reason}", 400)
+    if not is_database_outage(exc):
+        return None
+    log.warning("database_unavailable", path=path, error=f"{type(exc).__name__}: {exc}"[:300])
+    return fail(MESSAGE, 503, {"Retry-After": "5"})
 
 
 class DatabaseOutageMiddleware:
@@ -37,18 +50,7 @@ class DatabaseOutageMiddleware:
         try:
             await self.app(scope, receive, tracked)
         except Exception as exc:
-            if tracked.started:
+            response = None if tracked.started else database_refusal(exc, scope.get("path"))
+            if response is None:
                 raise
-            reason = bad_input_reason(exc)
-            if reason is not None:
-                await fail(f"Invalid request: {reason}", 400)(scope, receive, send)
-                return
-            if not is_database_outage(exc):
-                raise
-            log.warning(
-                "database_unavailable",
-                path=scope.get("path"),
-                error=f"{type(exc).__name__}: {exc}"[:300],
-            )
-            response = fail(MESSAGE, 503, {"Retry-After": "5"})
             await response(scope, receive, send)

@@ -102,6 +102,15 @@ def install_exception_handlers(app: FastAPI) -> None:
     app.add_exception_handler(HTTPException, _http_error)
 
 
+def unhandled(path: object) -> JSONResponse:
+    """Log the exception being handled with a new correlation id; the 500 answer naming it."""
+    correlation = uuid.uuid4().hex[:12]
+    log.exception("unhandled_error", path=path, correlation_id=correlation)
+    response = fail(f"Internal server error (correlation id {correlation})", 500)
+    response.headers["X-Correlation-Id"] = correlation
+    return response
+
+
 class UnhandledErrorMiddleware:
     """Turns an unexpected exception into a 500 JSON reply carrying a correlation id."""
 
@@ -115,11 +124,7 @@ class UnhandledErrorMiddleware:
         tracked = StartedSend(send)
         try:
             await self.app(scope, receive, tracked)
-        except Exception:  # the last line of defence: log and answer 500
-            correlation = uuid.uuid4().hex[:12]
-            log.exception("unhandled_error", path=scope.get("path"), correlation_id=correlation)
-            if tracked.started:
-                return
-            response = fail(f"Internal server error (correlation id {correlation})", 500)
-            response.headers["X-Correlation-Id"] = correlation
-            await response(scope, receive, send)
+        except Exception:  # noqa: BLE001 - the last line of defence: log and answer 500
+            response = unhandled(scope.get("path"))
+            if not tracked.started:
+                await response(scope, receive, send)

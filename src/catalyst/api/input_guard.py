@@ -25,8 +25,6 @@ from urllib.parse import parse_qsl
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from catalyst.api.responses import fail
-from catalyst.plugins.dispatcher import PREFIX
-from catalyst.plugins.routing import is_reserved
 
 #: The largest JSON body scanned for NUL escapes.
 SCAN_LIMIT = 8 * 1024 * 1024
@@ -51,14 +49,6 @@ def target_problem(scope: Scope) -> tuple[str, int] | None:
                     400,
                 )
     return None
-
-
-def _is_plugin_route(path: str) -> bool:
-    """A path the plugin dispatcher serves (not an admin path under ``/api/plugins/<name>``)."""
-    if not path.startswith(PREFIX):
-        return False
-    name, slash, rest = path[len(PREFIX) :].partition("/")
-    return bool(name) and not is_reserved(slash + rest)
 
 
 def has_lone_surrogate(body: bytes) -> bool:
@@ -98,12 +88,7 @@ class InputGuardMiddleware:
             else:
                 await fail(message, status)(scope, receive, send)
             return
-        if (
-            scope["type"] == "http"
-            and scope["method"] in _BODY_METHODS
-            and _is_json(scope)
-            and not _is_plugin_route(scope.get("path", ""))
-        ):
+        if scope["type"] == "http" and scope["method"] in _BODY_METHODS and _is_json(scope):
             checked = await self._checked_body(scope, receive, send)
             if checked is None:
                 return

@@ -8,7 +8,8 @@ else the session cookie; a WebSocket carries ``?token=``, else the session cooki
 
 from __future__ import annotations
 
-from starlette.requests import HTTPConnection
+from starlette.requests import HTTPConnection, cookie_parser
+from starlette.types import Scope
 
 from catalyst.auth.sessions import Principal, SessionStore
 
@@ -22,6 +23,27 @@ def bearer(header: str | None) -> str | None:
     return None
 
 
+def token_in(scope: Scope, cookie_name: str) -> str | None:
+    """The bearer token (the first ``Authorization`` header), else the session cookie (the last
+    one), read from an HTTP request's raw headers in one pass (no Headers or cookie objects)."""
+    auth: bytes | None = None
+    cookies: list[bytes] | None = None
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            if auth is None:
+                auth = value
+        elif name == b"cookie":
+            cookies = [value] if cookies is None else [*cookies, value]
+    if auth:
+        token = bearer(auth.decode("latin-1"))
+        if token:
+            return token
+    token = None
+    for header in cookies or ():
+        token = cookie_parser(header.decode("latin-1")).get(cookie_name, token)
+    return token
+
+
 class Principals:
     """Resolves tokens to principals through the session store."""
 
@@ -31,20 +53,20 @@ class Principals:
 
     def token_of(self, conn: HTTPConnection) -> str | None:
         """The token ``conn`` carries (see the module docstring), or None."""
-        if conn.scope["type"] == "websocket":
-            token = conn.query_params.get("token")
-        else:
-            token = bearer(conn.headers.get("authorization"))
-        return token or conn.cookies.get(self.cookie_name)
+        if conn.scope["type"] != "websocket":
+            return token_in(conn.scope, self.cookie_name)
+        return conn.query_params.get("token") or conn.cookies.get(self.cookie_name)
 
     async def verify(self, token: str | None) -> Principal | None:
         return await self.sessions.verify(token) if token else None
 
     async def of(self, conn: HTTPConnection) -> Principal | None:
         """The principal of ``conn``, or None. Cached on the connection's state."""
-        if "principal" in conn.scope.get("state", {}):
-            cached: Principal | None = conn.state.principal
+        scope = conn.scope
+        state = scope.get("state")
+        if state is not None and "principal" in state:
+            cached: Principal | None = state["principal"]
             return cached
         principal = await self.verify(self.token_of(conn))
-        conn.state.principal = principal
+        scope.setdefault("state", {})["principal"] = principal  # what conn.state.principal sets
         return principal

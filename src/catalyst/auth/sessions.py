@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import hashlib
 import secrets
 import time
@@ -71,6 +73,7 @@ class SessionStore:
         self._passwords = passwords
         self._cache: dict[str, tuple[float, Principal]] = {}
         self._epoch = 0
+        self._flights: dict[tuple[str, int], asyncio.Future[Principal | None]] = {}
 
     async def authenticate(self, username: str, password: str) -> User | None:
         async with self._sessions() as db:
@@ -99,6 +102,25 @@ class SessionStore:
         cached = self._cache.get(key)
         if cached is not None and cached[0] > time.monotonic():
             return cached[1]
+        # One database read per token at a time: requests that miss the cache together (it
+        # expires under load) share it. Not across an account change (the epoch is in the key).
+        flight_key = (key, self._epoch)
+        flight = self._flights.get(flight_key)
+        if flight is None:
+            flight = asyncio.ensure_future(self._read(key))
+            self._flights[flight_key] = flight
+            flight.add_done_callback(functools.partial(self._landed, flight_key))
+        return await asyncio.shield(flight)  # a caller that goes away leaves it to the others
+
+    def _landed(
+        self, flight_key: tuple[str, int], flight: asyncio.Future[Principal | None]
+    ) -> None:
+        if self._flights.get(flight_key) is flight:
+            del self._flights[flight_key]
+        if not flight.cancelled():
+            flight.exception()  # retrieved: every caller may have gone away
+
+    async def _read(self, key: str) -> Principal | None:
         epoch = self._epoch
         async with self._sessions() as db:
             row = await db.get(AuthSession, key)

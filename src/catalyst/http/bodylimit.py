@@ -1,11 +1,13 @@
 """Request body limits, enforced while the body is read and before anything parses it.
 
-:class:`BodyLimitMiddleware` wraps the ASGI ``receive`` of every HTTP request and counts the
-bytes that arrive. The limit is read from ``scope["catalyst.body_limit"]`` at read time, so a
-later layer may change it before the body is read: the plugin dispatcher sets it from the
-matched route's ``max_body_bytes``. A declared ``Content-Length`` over the limit is refused
-before the first byte is read. Either way the answer is ``413 {"success": false, ...}``,
-whatever the application did with the error it got from ``receive``.
+:class:`BodyLimitMiddleware` wraps the ASGI ``receive`` of every host HTTP request in a
+:class:`Guarded` that counts the bytes that arrive; a declared ``Content-Length`` over the limit
+is refused before the first byte is read. Plugin routes get the same :class:`Guarded` from the
+plugin gate (:mod:`catalyst.http.plugin_gate`), which reads the limit at read time from
+``scope["catalyst.body_limit"]``: the plugin dispatcher sets it from the matched route's
+``max_body_bytes``, so a plugin route's declared length is checked only when its body is read.
+Either way the answer is ``413 {"success": false, ...}``, whatever the application did with the
+error it got from ``receive``.
 """
 
 from __future__ import annotations
@@ -16,12 +18,10 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from catalyst.api.responses import fail
-from catalyst.plugins.routing import is_reserved
 from catalyst.sdk.errors import HTTPError
 
 SCOPE_KEY: Final = "catalyst.body_limit"
 AUTH_PREFIX: Final = "/api/auth/"
-PLUGIN_PREFIX: Final = "/api/plugins/"
 
 
 class BodyTooLarge(HTTPError):
@@ -34,14 +34,6 @@ class BodyTooLarge(HTTPError):
 
 def default_limit(path: str, auth_limit: int, api_limit: int) -> int:
     return auth_limit if path.startswith(AUTH_PREFIX) else api_limit
-
-
-def is_plugin_route(path: str) -> bool:
-    """True for a path the plugin dispatcher serves (its route may set its own limit)."""
-    if not path.startswith(PLUGIN_PREFIX):
-        return False
-    name, slash, rest = path[len(PLUGIN_PREFIX) :].partition("/")
-    return bool(name) and not is_reserved(slash + rest)
 
 
 def declared_length(scope: Scope) -> int | None:
@@ -67,18 +59,28 @@ class BodyLimitMiddleware:
         path: str = scope.get("path", "")
         scope.setdefault(SCOPE_KEY, default_limit(path, self.auth_limit, self.api_limit))
         length = declared_length(scope)
-        if length is not None and length > scope[SCOPE_KEY] and not is_plugin_route(path):
+        if length is not None and length > scope[SCOPE_KEY]:
             await too_large(scope[SCOPE_KEY])(scope, receive, send)
             return
-        await _Guarded(scope, receive, send).run(self.app)
+        await Guarded(scope, receive, send).run(self.app)
 
 
 def too_large(limit: int) -> Response:
     return fail(BodyTooLarge(limit).message, 413, {"Connection": "close"})
 
 
-class _Guarded:
+class Guarded:
     """One request: counts received bytes; once over the limit, answers 413 itself."""
+
+    __slots__ = (
+        "checked_length",
+        "exceeded",
+        "receive_raw",
+        "received",
+        "scope",
+        "send_raw",
+        "started",
+    )
 
     def __init__(self, scope: Scope, receive: Receive, send: Send) -> None:
         self.scope = scope

@@ -77,27 +77,32 @@ def has_cookie(headers: Headers, name: str) -> bool:
     return raw is not None and bool(cookie_parser(raw).get(name))
 
 
+def http_refusal(
+    scope: Scope, headers: Headers, allowed: Iterable[str], cookie_name: str
+) -> str | None:
+    """Why the HTTP request of ``scope`` is refused as cross-origin, or None."""
+    if scope["method"] not in UNSAFE or has_bearer(headers):
+        return None
+    if not (scope["path"].startswith("/api/auth/") or has_cookie(headers, cookie_name)):
+        return None
+    return origin_allowed(headers, allowed)
+
+
 class OriginMiddleware:
     def __init__(self, app: ASGIApp, *, allowed: Iterable[str], cookie_name: str) -> None:
         self.app = app
         self.allowed = tuple(allowed)
         self.cookie_name = cookie_name
 
-    def needs_check(self, scope: Scope, headers: Headers) -> bool:
-        if scope["type"] == "websocket":
-            return True
-        if scope["type"] != "http" or scope["method"] not in UNSAFE or has_bearer(headers):
-            return False
-        return scope["path"].startswith("/api/auth/") or has_cookie(headers, self.cookie_name)
-
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
-        refused = (
-            origin_allowed(headers, self.allowed) if self.needs_check(scope, headers) else None
-        )
+        if scope["type"] == "websocket":
+            refused = origin_allowed(headers, self.allowed)
+        else:
+            refused = http_refusal(scope, headers, self.allowed, self.cookie_name)
         if refused is None:
             await self.app(scope, receive, send)
         elif scope["type"] == "websocket":

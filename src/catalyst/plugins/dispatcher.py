@@ -17,7 +17,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Callable
 from typing import Any
 
 from starlette.responses import JSONResponse, Response, StreamingResponse
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope
 
 from catalyst.auth.principals import Principals
 from catalyst.cancellation import host_cancelled
@@ -26,9 +26,9 @@ from catalyst.db.outage import bad_input_reason, is_database_outage
 from catalyst.errors import CatalystError
 from catalyst.log import get_logger
 from catalyst.plugins import watchdog
-from catalyst.plugins.inflight import Call, InFlight, Reason
+from catalyst.plugins.inflight import WATCH_AFTER, Call, InFlight, Reason
 from catalyst.plugins.logs import plugin_error
-from catalyst.plugins.routing import PluginTable, is_reserved
+from catalyst.plugins.routing import PluginTable
 from catalyst.sdk.errors import ConfigError, HTTPError, PluginPermissionError
 from catalyst.sdk.request import Request
 
@@ -84,43 +84,50 @@ class Dispatcher:
                 headers = {"Allow": ", ".join(sorted(allow))}
                 return _error(f"Method {method} not allowed for {path}", 405, headers)
             return _error(f"No route {method} {path} in plugin {table.plugin!r}", 404)
+        spec = route.spec
+        plugin = table.plugin
         scope["path_params"] = params
-        scope["catalyst.plugin"] = table.plugin
-        if route.spec.max_body_bytes is not None:  # read at body-read time by http.bodylimit
-            scope["catalyst.body_limit"] = route.spec.max_body_bytes
+        scope["catalyst.plugin"] = plugin
+        if spec.max_body_bytes is not None:  # read at body-read time by http.bodylimit
+            scope["catalyst.body_limit"] = spec.max_body_bytes
         call = Call(receive)
         request = Request(scope, call.receive)
         principal = await self.principals.of(request)
         scope["catalyst.principal"] = principal
-        if not (route.spec.public and table.public_granted):
+        if not (spec.public and table.public_granted):
             if principal is None:
                 return _error("Not authenticated: log in or send a bearer token", 401)
-            if route.spec.permission and not principal.can(route.spec.permission):
-                return _error(f"Missing permission: {route.spec.permission}", 403)
-        seconds = route.spec.timeout or self.route_timeout
-        where = f"{method} {route.spec.url}"
-        deadline = asyncio.timeout(seconds)
+            if spec.permission and not principal.can(spec.permission):
+                return _error(f"Missing permission: {spec.permission}", 403)
+        seconds = spec.timeout or self.route_timeout
+        where = f"{method} {spec.url}"
+        now = asyncio.get_running_loop().time()
+        if seconds > WATCH_AFTER:  # armed by the in-flight timer if the call lasts that long
+            deadline = asyncio.timeout(None)
+            call.start(deadline, now, now + seconds)
+        else:
+            deadline = asyncio.timeout_at(now + seconds)
+            call.start(deadline, now, None)
         self.inflight.add(call)
         try:
-            with watchdog.doing(table.plugin, "route", where):
+            with watchdog.doing(plugin, "route", where):
                 async with deadline:
-                    call.start(deadline)
                     response = await route.call(request)
         except TimeoutError as exc:
             if not deadline.expired():  # the plugin's own TimeoutError
-                return _failed(table.plugin, where, path, exc)
-            return _ended(table.plugin, where, call.reason or "timeout", seconds)
+                return _failed(plugin, where, path, exc)
+            return _ended(plugin, where, call.reason or "timeout", seconds)
         except BaseException as exc:
             if host_cancelled(exc):
                 raise
-            return _refused(exc) or _failed(table.plugin, where, path, exc)
+            return _refused(exc) or _failed(plugin, where, path, exc)
         finally:
             self.inflight.discard(call)
         problem = _invalid(response)
         if problem is not None:
-            return _failed(table.plugin, where, path, ValueError(f"invalid response: {problem}"))
+            return _failed(plugin, where, path, ValueError(f"invalid response: {problem}"))
         if isinstance(response, StreamingResponse):
-            response.body_iterator = _reported(table.plugin, where, path, response.body_iterator)
+            response.body_iterator = _reported(plugin, where, path, response.body_iterator)
         return response
 
 
@@ -189,37 +196,8 @@ def _invalid(response: Response) -> str | None:
         for name, value in headers:
             if not isinstance(name, bytes) or not _TOKEN.match(name):
                 return f"header name {name!r} is not a valid token"
-            if not isinstance(value, bytes) or any(c in value for c in (0, 10, 13)):
+            if not isinstance(value, bytes) or b"\0" in value or b"\n" in value or b"\r" in value:
                 return f"header {name!r} has an invalid value {value!r}"
     except (TypeError, ValueError):
         return "headers are not (name, value) pairs"
     return None
-
-
-class DispatchMiddleware:
-    """ASGI middleware routing plugin paths to the app's :class:`Dispatcher`."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path: str = scope.get("path", "")
-        if scope["type"] != "http" or not path.startswith(PREFIX):
-            await self.app(scope, receive, send)
-            return
-        name, slash, rest = path[len(PREFIX) :].partition("/")
-        sub = slash + rest
-        if not name or is_reserved(sub):
-            await self.app(scope, receive, send)
-            return
-        dispatcher: Dispatcher = scope["app"].state.services.dispatcher
-        table = dispatcher.table(name)
-        if table is None:
-            reason = dispatcher.unavailable(name)
-            if reason is None:
-                response: Response = _error("Plugin not found", 404)
-            else:
-                response = _error(reason, 503)
-        else:
-            response = await dispatcher.serve(table, sub, scope, receive)
-        await response(scope, receive, send)

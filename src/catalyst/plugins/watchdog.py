@@ -16,11 +16,10 @@ This is an in-process safety net: it cannot stop a blocking handler, only report
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import FrameType
 from typing import Any, Final
@@ -38,22 +37,31 @@ KEEP: Final = 20  # stalls kept per plugin
 _doing: dict[asyncio.Task[Any], tuple[str, str, str]] = {}
 
 
-@contextlib.contextmanager
-def doing(plugin: str, kind: str, name: str) -> Iterator[None]:
-    """Label the current asyncio task as running ``plugin``'s ``kind`` callable ``name``."""
-    task = asyncio.current_task()
-    if task is None:
-        yield
-        return
-    before = _doing.get(task)
-    _doing[task] = (plugin, kind, name)
-    try:
-        yield
-    finally:
-        if before is None:
+class doing:
+    """Label the current asyncio task as running ``plugin``'s ``kind`` callable ``name``
+    (``with doing(plugin, kind, name): ...``); the label it had before comes back after."""
+
+    __slots__ = ("_before", "_label", "_task")
+
+    def __init__(self, plugin: str, kind: str, name: str) -> None:
+        self._label = (plugin, kind, name)
+        self._task: asyncio.Task[Any] | None = None
+        self._before: tuple[str, str, str] | None = None
+
+    def __enter__(self) -> None:
+        task = self._task = asyncio.current_task()
+        if task is not None:
+            self._before = _doing.get(task)
+            _doing[task] = self._label
+
+    def __exit__(self, *_exc: object) -> None:
+        task = self._task
+        if task is None:
+            return
+        if self._before is None:
             _doing.pop(task, None)
         else:
-            _doing[task] = before
+            _doing[task] = self._before
 
 
 @dataclass(frozen=True, slots=True)
