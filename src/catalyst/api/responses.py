@@ -9,6 +9,7 @@ of its own direct-to-bytes path."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi.responses import JSONResponse as _StarletteJSON
@@ -17,6 +18,7 @@ from catalyst.api.schemas.base import ErrorEnvelope
 
 #: Starlette's ``json.dumps`` arguments, in one encoder made once (same bytes, less work).
 _ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+_CONTENT_TYPE = b"application/json"
 
 
 class JSONResponse(_StarletteJSON):
@@ -30,6 +32,23 @@ class JSONResponse(_StarletteJSON):
         except UnicodeEncodeError:
             text = json.dumps(content, ensure_ascii=True, allow_nan=False, separators=(",", ":"))
             return text.encode("ascii")
+
+    def init_headers(self, headers: Mapping[str, str] | None = None) -> None:
+        # Starlette's headers for a JSON body and no headers of its own, built directly.
+        status = self.status_code
+        if (
+            headers is None
+            and type(status) is int
+            and status >= 200
+            and status not in (204, 304)
+            and self.media_type == "application/json"
+        ):
+            self.raw_headers = [
+                (b"content-length", str(len(self.body)).encode("latin-1")),
+                (b"content-type", _CONTENT_TYPE),
+            ]
+            return
+        super().init_headers(headers)
 
 
 def fail(error: str, status_code: int, headers: dict[str, str] | None = None) -> JSONResponse:

@@ -67,6 +67,9 @@ class Principals:
         if state is not None and "principal" in state:
             cached: Principal | None = state["principal"]
             return cached
-        principal = await self.verify(self.token_of(conn))
+        token = self.token_of(conn)
+        principal = None
+        if token:
+            principal = self.sessions.cached(token) or await self.sessions.verify(token)
         scope.setdefault("state", {})["principal"] = principal  # what conn.state.principal sets
         return principal

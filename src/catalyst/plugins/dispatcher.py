@@ -14,7 +14,7 @@ import asyncio
 import re
 import uuid
 from collections.abc import AsyncIterable, AsyncIterator, Callable
-from typing import Any
+from typing import Any, Final
 
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.types import Receive, Scope
@@ -184,18 +184,26 @@ def _ended(plugin: str, where: str, reason: Reason, seconds: float) -> Response:
 
 
 _TOKEN = re.compile(rb"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+#: Header names already found valid tokens (most responses repeat the same few): checked once.
+_NAMES: set[bytes] = set()
+_NAMES_KEPT: Final = 512
 
 
 def _invalid(response: Response) -> str | None:
     """Why ``response`` cannot be sent (a bad status or header), else None."""
     status = response.status_code
-    if isinstance(status, bool) or not isinstance(status, int) or not 200 <= status <= 599:
+    if (type(status) is not int or not 200 <= status <= 599) and (
+        isinstance(status, bool) or not isinstance(status, int) or not 200 <= status <= 599
+    ):
         return f"status {status!r} is not an HTTP status from 200 to 599"
     try:
         headers = response.raw_headers
         for name, value in headers:
-            if not isinstance(name, bytes) or not _TOKEN.match(name):
-                return f"header name {name!r} is not a valid token"
+            if type(name) is not bytes or name not in _NAMES:
+                if not isinstance(name, bytes) or not _TOKEN.match(name):
+                    return f"header name {name!r} is not a valid token"
+                if type(name) is bytes and len(_NAMES) < _NAMES_KEPT:
+                    _NAMES.add(name)
             if not isinstance(value, bytes) or b"\0" in value or b"\n" in value or b"\r" in value:
                 return f"header {name!r} has an invalid value {value!r}"
     except (TypeError, ValueError):

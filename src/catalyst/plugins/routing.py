@@ -132,8 +132,16 @@ def compile_route(spec: RouteSpec, middleware: Sequence[Middleware]) -> Compiled
     regex, convertors = compile_url(spec.url)
     takes_request, on_loop = _takes_request(spec.handler), is_async(spec.handler)
 
-    async def endpoint(request: Request) -> Response:
-        return await call_route(spec.handler, takes_request, on_loop, request)
+    handler = spec.handler
+    if on_loop and takes_request:  # the usual handler: called here, one coroutine less
+
+        async def endpoint(request: Request) -> Response:
+            return to_response(await handler(request))
+
+    else:
+
+        async def endpoint(request: Request) -> Response:
+            return await call_route(handler, takes_request, on_loop, request)
 
     return CompiledRoute(
         spec, regex, convertors, takes_request, on_loop, chain(middleware, endpoint)
