@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from catalyst.clock import FakeClock
 from catalyst.sdk.testing import PluginHarness
 from catalyst.settings import Settings
-from tests.live_server import connect, eventually, receive
+from tests.live_server import LiveFactory, connect, eventually, receive
 from tests.plugin_helpers import EXAMPLE, AppFactory, admin_client, manager_of
 
 
@@ -25,6 +25,14 @@ async def clock() -> FakeClock:
 async def app(settings: Settings, app_factory: AppFactory, clock: FakeClock) -> FastAPI:
     shutil.copytree(EXAMPLE, settings.plugins_dir / "example-plugin")
     return await app_factory(plugin_auto_enable=["example-plugin"], clock=clock)
+
+
+@pytest.fixture
+async def live(settings: Settings, live_factory: LiveFactory, clock: FakeClock) -> PluginHarness:
+    """A live host with the example plugin, on the module's clock (its five-minute task does not
+    fire in the middle of a test that counts pushes and log records)."""
+    shutil.copytree(EXAMPLE, settings.plugins_dir / "example-plugin")
+    return await live_factory(plugin_auto_enable=["example-plugin"], clock=clock)
 
 
 def record(app: FastAPI, pattern: str) -> list[tuple[str, Any]]:

@@ -8,6 +8,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
+from catalyst.clock import FakeClock
 from catalyst.db.models import AuditLog
 from catalyst.settings import Settings
 from tests.conftest import harness_of, stop_app
@@ -16,8 +17,10 @@ from tests.plugin_helpers import EXAMPLE, AppFactory, admin_client, manager_of
 
 @pytest.fixture
 async def app(settings: Settings, app_factory: AppFactory) -> FastAPI:
+    """The example plugin, on a clock that stands still: its five-minute task fires only when a
+    test says so, not when the run crosses a five-minute mark of the wall clock."""
     shutil.copytree(EXAMPLE, settings.plugins_dir / "example-plugin")
-    return await app_factory(plugin_auto_enable=["example-plugin"])
+    return await app_factory(plugin_auto_enable=["example-plugin"], clock=FakeClock())
 
 
 async def test_hello_counts_requests_and_uses_the_greeting(app: FastAPI) -> None:
@@ -67,7 +70,7 @@ async def test_stats_and_storage_survive_reload_and_restart(
     assert after["requestCount"] == 6
     assert after["installedAt"] == installed
     await stop_app(app)
-    again = await app_factory()
+    again = await app_factory(clock=FakeClock())
     c2 = await admin_client(again)
     assert manager_of(again).get("example-plugin").enabled
     final = (await c2.get("/api/plugins/example-plugin/stats")).json()["data"]
