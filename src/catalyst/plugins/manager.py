@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
-
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from catalyst.errors import BadRequest
 from catalyst.log import get_logger
@@ -25,13 +22,10 @@ from catalyst.plugins import (
     reloading,
     scanning,
 )
-from catalyst.plugins.context import PluginHost
-from catalyst.plugins.dispatcher import Dispatcher
 from catalyst.plugins.lifecycle import HookFailed
 from catalyst.plugins.logs import PluginLogger
 from catalyst.plugins.record import PluginRecord
 from catalyst.plugins.registry import PluginRegistry
-from catalyst.plugins.scheduler import Scheduler
 from catalyst.plugins.state import PluginState, check_transition
 
 log = get_logger("plugins.manager")
@@ -41,30 +35,7 @@ S = PluginState
 class PluginManager(PluginRegistry):
     """The registry of plugins with its public, locked operations."""
 
-    def __init__(
-        self,
-        *,
-        db: async_sessionmaker[AsyncSession],
-        plugins_dir: Path,
-        host_version: str,
-        dispatcher: Dispatcher,
-        scheduler: Scheduler,
-        host: PluginHost,
-        hook_timeout: float = 10.0,
-        task_grace: float = 5.0,
-        auto_enable: Iterable[str] = (),
-    ) -> None:
-        super().__init__(
-            db=db,
-            plugins_dir=plugins_dir,
-            host_version=host_version,
-            dispatcher=dispatcher,
-            scheduler=scheduler,
-            host=host,
-            hook_timeout=hook_timeout,
-            task_grace=task_grace,
-            auto_enable=auto_enable,
-        )
+    def _connect(self) -> None:
         self.config.on_change = self._config_changed
         self.state_listeners.append(self._announce)
         self._rescan_lock = asyncio.Lock()

@@ -70,6 +70,11 @@ class PluginRegistry:
         self.state_listeners: list[StateListener] = []
         #: Called with (plugin, record) for every log record a plugin writes.
         self.log_listeners: list[Callable[[str, dict[str, Any]], None]] = []
+        self._connect()
+
+    def _connect(self) -> None:
+        """What a subclass wires up once the registry is built (nothing here; the manager
+        connects config changes and state announcements, and makes its locks)."""
 
     # -- queries -----------------------------------------------------------------------------
 
