@@ -1,12 +1,20 @@
 // The plugin mutations of the admin API: each updates or invalidates the queries it changes.
 
-import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { type QueryClient, useMutation, useQueryClient } from "@tanstack/react-query";
 import { apiWithMessage } from "../api";
 import type { PluginDetail, PluginSummary } from "../types";
 import { keys } from "./keys";
 import { applyPluginSummary } from "./plugins";
 
 const enc = encodeURIComponent;
+
+/** An answer carrying the plugin's new summary: put it in the list, refetch the details. */
+function summaryApplied(client: QueryClient) {
+  return ({ data }: { data?: PluginSummary | null }, { name }: { name: string }) => {
+    if (data) applyPluginSummary(client, name, data);
+    void client.invalidateQueries({ queryKey: keys.plugin(name) });
+  };
+}
 
 export function useEnablePlugin() {
   const client = useQueryClient();
@@ -16,10 +24,7 @@ export function useEnablePlugin() {
         method: "POST",
         body: { enabled },
       }),
-    onSuccess: ({ data }, { name }) => {
-      if (data) applyPluginSummary(client, name, data);
-      void client.invalidateQueries({ queryKey: keys.plugin(name) });
-    },
+    onSuccess: summaryApplied(client),
     onError: (_error, { name }) => {
       void client.invalidateQueries({ queryKey: keys.plugins });
       void client.invalidateQueries({ queryKey: keys.plugin(name) });
@@ -36,10 +41,7 @@ export function useGrantPermissions() {
         method: "POST",
         body: { grant },
       }),
-    onSuccess: ({ data }, { name }) => {
-      if (data) applyPluginSummary(client, name, data);
-      void client.invalidateQueries({ queryKey: keys.plugin(name) });
-    },
+    onSuccess: summaryApplied(client),
   });
 }
 
