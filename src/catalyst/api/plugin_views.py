@@ -69,7 +69,7 @@ def _summary_fields(record: PluginRecord) -> dict[str, Any]:
             ManifestProblem(path=w.path, message=w.message) for w in record.source.warnings
         ],
         "reload_error": ReloadError.model_validate(reload_error) if reload_error else None,
-        "permissions": list(manifest.permissions) if manifest else _requested(raw),
+        "permissions": manifest.requested_permissions if manifest else _requested(raw),
         "granted_permissions": sorted(record.granted),
         "pending_permissions": pending(record),
         "hook_error": HookError.model_validate(hook_error) if hook_error else None,

@@ -18,7 +18,15 @@ CATALOG: Final[Mapping[str, str]] = {
     "user.read": "See user accounts (never password hashes)",
     "user.write": "Create and change user accounts",
     "http.public": "Serve HTTP routes to callers who are not logged in",
+    "net.outbound": "Open network connections to other hosts (process runtime: TCP connect)",
+    "host.full": (
+        "Full access to the host: the plugin runs inside the Catalyst process (runtime "
+        "'inprocess'), where its code can read every secret and the database and act as any user"
+    ),
 }
+
+#: The permission an ``"runtime": "inprocess"`` plugin requests implicitly.
+HOST_FULL: Final = "host.full"
 
 
 def grants(granted: str, required: str) -> bool:

@@ -23,7 +23,7 @@ ROLE_NAME: Final = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 #: Usernames: letters, digits, ``.``, ``_``, ``@`` and ``-``; 1 to 64 characters.
 USERNAME: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 #: Permissions only a plugin can use: never part of a role.
-PLUGIN_ONLY: Final = frozenset({"http.public"})
+PLUGIN_ONLY: Final = frozenset({"http.public", "net.outbound", "host.full"})
 #: What a role may grant (``*`` and ``prefix.*`` wildcards aside), with what each allows.
 ROLE_CATALOG: Final = {k: v for k, v in CATALOG.items() if k not in PLUGIN_ONLY}
 #: What makes an account an admin for the "never leave no enabled admin" rule.

@@ -29,7 +29,7 @@ AUTO_ENABLE = "system:auto-enable"
 
 def requested(record: PluginRecord) -> frozenset[str]:
     manifest = record.source.manifest
-    return frozenset(manifest.permissions) if manifest else frozenset()
+    return frozenset(manifest.requested_permissions) if manifest else frozenset()
 
 
 def pending(record: PluginRecord) -> list[str]:

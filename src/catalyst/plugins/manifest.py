@@ -18,7 +18,7 @@ import re
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
-from typing import Annotated, Any, Final
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import (
     AfterValidator,
@@ -31,6 +31,7 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails, PydanticCustomError
 
+from catalyst.auth.permissions import HOST_FULL
 from catalyst.plugins import compat, frontend_files, versioning
 from catalyst.plugins.config_schema import ConfigField, SelectOption, field_problems
 
@@ -130,6 +131,15 @@ class FrontendSpec(BackendSpec):
     """``frontend``: the browser ES module, relative to the plugin folder."""
 
 
+class Limits(BaseModel):
+    """``limits``: what a process-runtime plugin's child may use."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True)
+
+    #: Resident memory in MiB; past it the child is killed and restarted.
+    memory_mb: int = Field(default=256, ge=32, le=65536, alias="memoryMb")
+
+
 class EventSpec(BaseModel):
     """A declared event: the shape of its payload and what it means."""
 
@@ -156,6 +166,10 @@ class PluginManifest(BaseModel):
     dependencies: dict[PluginName, RangeText] = Field(default_factory=dict)
     config: dict[ConfigKey, ConfigField] = Field(default_factory=dict)
     events: dict[str, EventSpec] = Field(default_factory=dict)
+    #: ``process`` (the default): a child process behind the host's permission checks;
+    #: ``inprocess``: inside the host, which needs the ``host.full`` consent.
+    runtime: Literal["process", "inprocess"] = "process"
+    limits: Limits = Field(default_factory=Limits)
     # Common optional metadata, accepted so manifests written for npm-like tooling keep working.
     homepage: str | None = None
     repository: Annotated[
@@ -165,6 +179,15 @@ class PluginManifest(BaseModel):
     license: str | None = None
     keywords: list[str] | None = None
     icon: str | None = None
+
+    @property
+    def requested_permissions(self) -> list[str]:
+        """What enabling asks the admin to consent to: ``permissions``, plus ``host.full`` for
+        an in-process plugin."""
+        extra = (
+            [HOST_FULL] if self.runtime == "inprocess" and HOST_FULL not in self.permissions else []
+        )
+        return [*self.permissions, *extra]
 
     def to_json(self) -> dict[str, Any]:
         """The manifest as ``plugin.json`` spells it (camelCase, unset optional keys left out)."""
@@ -204,6 +227,7 @@ _MODELS_AT: Final[dict[tuple[str, ...], type[BaseModel]]] = {
     ("frontend",): FrontendSpec,
     ("config", "*"): ConfigField,
     ("events", "*"): EventSpec,
+    ("limits",): Limits,
 }
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from catalyst.plugins.discovery import PluginSource
 from catalyst.plugins.generation import Generation
 from catalyst.plugins.logs import LogBuffer
+from catalyst.plugins.process.status import RuntimeStatus
 from catalyst.plugins.state import PluginState
 from catalyst.plugins.watchdog import Stall
 
@@ -54,6 +55,11 @@ class PluginRecord:
                 "PluginRecord.state cannot be set directly; use lifecycle.set_state"
             )
         object.__setattr__(self, key, value)
+
+    def runtime_status(self) -> RuntimeStatus:
+        """The runtime, its child process, restarts and sandbox, for the admin API."""
+        manifest = self.source.manifest
+        return RuntimeStatus(runtime=manifest.runtime if manifest else "process")
 
     @property
     def enabled(self) -> bool:

@@ -4,6 +4,7 @@
 
     discovered ──load──▶ loaded ──enable──▶ enabled ⇄ disabled
         │                  │                   │          │
+        │                  └── restarting ◀────┴──────────┤  (process runtime: the child died)
         └──────────────────┴──── error ◀───────┴──────────┘
                            │
                         unloaded (removed from memory; may be loaded again)
@@ -31,15 +32,35 @@ class PluginState(enum.StrEnum):
     """``on_disable`` done; everything it registered is stopped, its routes answer 503."""
     UNLOADED = "unloaded"
     """``on_unload`` done and everything it owned released; code removed from memory."""
+    RESTARTING = "restarting"
+    """Its child process ended unexpectedly (crash, out of memory, unresponsive); a new child is
+    being started after a back-off. Back to the state it had, or ``error`` after repeated
+    crashes in a short window."""
     ERROR = "error"
     """Invalid manifest, failed dependency, or a hook that raised or timed out; see ``error``."""
 
 
 TRANSITIONS: Final[Mapping[PluginState, frozenset[PluginState]]] = {
     PluginState.DISCOVERED: frozenset({PluginState.LOADED, PluginState.ERROR}),
-    PluginState.LOADED: frozenset({PluginState.ENABLED, PluginState.UNLOADED, PluginState.ERROR}),
-    PluginState.ENABLED: frozenset({PluginState.DISABLED, PluginState.ERROR}),
-    PluginState.DISABLED: frozenset({PluginState.ENABLED, PluginState.UNLOADED, PluginState.ERROR}),
+    PluginState.LOADED: frozenset(
+        {PluginState.ENABLED, PluginState.UNLOADED, PluginState.RESTARTING, PluginState.ERROR}
+    ),
+    PluginState.ENABLED: frozenset(
+        {PluginState.DISABLED, PluginState.RESTARTING, PluginState.ERROR}
+    ),
+    PluginState.DISABLED: frozenset(
+        {PluginState.ENABLED, PluginState.UNLOADED, PluginState.RESTARTING, PluginState.ERROR}
+    ),
+    PluginState.RESTARTING: frozenset(
+        {
+            PluginState.LOADED,
+            PluginState.ENABLED,
+            PluginState.DISABLED,
+            PluginState.UNLOADED,
+            PluginState.RESTARTING,
+            PluginState.ERROR,
+        }
+    ),
     PluginState.UNLOADED: frozenset({PluginState.LOADED, PluginState.ERROR}),
     PluginState.ERROR: frozenset({PluginState.LOADED, PluginState.UNLOADED, PluginState.ERROR}),
 }
@@ -57,6 +78,7 @@ ACTION_OF: Final[Mapping[PluginState, str]] = {
     PluginState.DISABLED: "disable",
     PluginState.UNLOADED: "unload",
     PluginState.ERROR: "fail",
+    PluginState.RESTARTING: "restart",
     PluginState.DISCOVERED: "discover",
 }
 
