@@ -10,11 +10,13 @@ Our exception hierarchy::
     ├── Conflict (409)
     │   └── InvalidTransition (409)   names the current and the required state
     ├── TooManyRequests (429)
+    ├── BadGateway (502)              a plugin's child process failed the request
     └── ServiceUnavailable (503)
 """
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Iterable
 from typing import ClassVar
 
@@ -71,11 +73,29 @@ class TooManyRequests(CatalystError):
         self.retry_after = retry_after
 
 
+class BadGateway(CatalystError):
+    """A plugin's child process ended (or broke the protocol) before answering."""
+
+    status_code = 502
+
+
 class ServiceUnavailable(CatalystError):
     status_code = 503
 
 
 def describe(exc: BaseException) -> str:
     """``"Type: message"``, or just ``"Type"`` when the message is empty (``KeyboardInterrupt``)."""
+    remote = getattr(exc, "remote_description", None)  # raised in a plugin's child process
+    if isinstance(remote, str):
+        return remote
     text = str(exc)
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def traceback_of(exc: BaseException) -> str:
+    """The traceback where ``exc`` was raised: the child's, for an error a plugin's child process
+    reported, else this process's."""
+    remote = getattr(exc, "remote_traceback", None)
+    if isinstance(remote, str) and remote:
+        return remote
+    return "".join(traceback.format_exception(exc))

@@ -30,6 +30,7 @@ from catalyst.plugins.dbfacade import PluginDb
 from catalyst.plugins.dispatcher import Dispatcher
 from catalyst.plugins.logs import plugin_error
 from catalyst.plugins.manager import PluginManager
+from catalyst.plugins.process.runtime import RuntimeOptions
 from catalyst.plugins.scheduler import Scheduler
 from catalyst.plugins.storage import StorageService
 from catalyst.plugins.watchdog import Watchdog, reporter
@@ -109,6 +110,14 @@ class Services:
             hook_timeout=s.plugin_hook_timeout,
             task_grace=s.plugin_task_grace_seconds,
             auto_enable=s.plugin_auto_enable,
+            runtime=RuntimeOptions(
+                data_dir=s.data_dir,
+                ping_interval=s.plugin_ping_interval,
+                ping_timeout=s.plugin_ping_timeout,
+                restart_max=s.plugin_restart_max,
+                restart_window=s.plugin_restart_window,
+                force=s.plugin_force_runtime,
+            ),
         )
         dispatcher.unavailable = plugins.unavailable
         watcher = (

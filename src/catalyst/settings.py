@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 import secrets
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -34,6 +34,17 @@ class Settings(BaseSettings):
     plugin_hook_timeout: float = Field(default=10.0, gt=0)
     #: On disable, a plugin's task runs still going get this long to finish before cancellation.
     plugin_task_grace_seconds: float = Field(default=5.0, ge=0)
+    #: A process-runtime plugin's child is pinged this often, and killed (then restarted) when
+    #: it does not answer within ``plugin_ping_timeout`` seconds.
+    plugin_ping_interval: float = Field(default=5.0, gt=0)
+    plugin_ping_timeout: float = Field(default=10.0, gt=0)
+    #: This many crashes of a plugin's child within ``plugin_restart_window`` seconds put it in
+    #: ``error``; before that each crash restarts it after a growing back-off.
+    plugin_restart_max: int = Field(default=5, ge=1)
+    plugin_restart_window: float = Field(default=60.0, gt=0)
+    #: Run every plugin in this runtime whatever its manifest says (tests of both runtimes;
+    #: ``inprocess`` gives every plugin full access to the host, consent or not).
+    plugin_force_runtime: Literal["process", "inprocess"] | None = None
     plugin_storage_quota_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     plugin_storage_max_value_bytes: int = Field(default=1024 * 1024, ge=1024)
     #: Plugins enabled the first time they are discovered (``make run`` enables the example).

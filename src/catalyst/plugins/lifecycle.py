@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from catalyst.cancellation import host_cancelled
-from catalyst.errors import describe
+from catalyst.errors import describe, traceback_of
 from catalyst.log import get_logger
 from catalyst.plugins import executor
 from catalyst.plugins.record import PluginRecord
@@ -135,7 +135,7 @@ async def call_hook(
         if host_cancelled(exc):
             raise
         log.error("hook_failed", plugin=plugin, hook=hook, exc_info=exc)
-        raise HookFailed(plugin, hook, describe(exc), traceback.format_exc()) from exc
+        raise HookFailed(plugin, hook, describe(exc), traceback_of(exc)) from exc
 
 
 async def set_state(

@@ -10,7 +10,7 @@ from typing import Any
 
 import structlog
 
-from catalyst.errors import describe
+from catalyst.errors import describe, traceback_of
 
 DEFAULT_KEEP = 500
 #: Bounds of one record: a plugin logging megabytes (a request body, say) must neither fill the
@@ -152,7 +152,7 @@ def plugin_error(
         fields = {
             **fields,
             "error": describe(exc),
-            "traceback": "".join(traceback.format_exception(exc)),
+            "traceback": traceback_of(exc),
         }
     if logger is None:  # an unknown plugin: the host log is all there is
         if host:

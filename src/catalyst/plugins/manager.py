@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import Iterable
 from typing import Any
 
-from catalyst.errors import BadRequest
+from catalyst.errors import BadRequest, Conflict
 from catalyst.log import get_logger
 from catalyst.plugins import (
     dependencies,
@@ -24,7 +24,9 @@ from catalyst.plugins import (
 )
 from catalyst.plugins.lifecycle import HookFailed
 from catalyst.plugins.logs import PluginLogger
-from catalyst.plugins.record import PluginRecord
+from catalyst.plugins.process.restarts import Restarter
+from catalyst.plugins.process.status import ExitInfo
+from catalyst.plugins.record import AnyGeneration, PluginRecord
 from catalyst.plugins.registry import PluginRegistry
 from catalyst.plugins.state import PluginState, check_transition
 
@@ -40,6 +42,7 @@ class PluginManager(PluginRegistry):
         self.state_listeners.append(self._announce)
         self._rescan_lock = asyncio.Lock()
         self._recheck_lock = asyncio.Lock()
+        self.restarts = Restarter(self)
 
     # -- start and stop ----------------------------------------------------------------------
 
@@ -48,6 +51,7 @@ class PluginManager(PluginRegistry):
         await self.rescan()
 
     async def stop(self) -> None:
+        await self.restarts.stop()
         order = dependencies.load_order(self.graph())
         for name in reversed(order):
             record = self.records.get(name)
@@ -75,6 +79,11 @@ class PluginManager(PluginRegistry):
         record = self.get(name)
         try:
             async with record.lock:
+                if record.state is S.RESTARTING:
+                    raise Conflict(
+                        f"Cannot enable plugin {name!r}: it is restarting after its process "
+                        "ended; it comes back in the state it had (disable it to stop that)"
+                    )
                 check_transition(name, record.state, S.ENABLED)
                 dependency_recheck.require_met(self, record)
                 await self.enable_loaded(record, consent_by=actor)
@@ -113,6 +122,9 @@ class PluginManager(PluginRegistry):
         async with record.lock:
             await grants.change(self.db, record, grant, revoke, actor)
 
+    def child_exited(self, record: PluginRecord, gen: AnyGeneration, info: ExitInfo) -> None:
+        self.restarts.exited(record, gen, info)
+
     # -- config and events -------------------------------------------------------------------
 
     async def update_config(self, name: str, changes: dict[str, Any]) -> dict[str, Any]:
@@ -135,7 +147,7 @@ class PluginManager(PluginRegistry):
 
     async def _announce(self, record: PluginRecord, old: PluginState, new: PluginState) -> None:
         log.info("plugin_state", plugin=record.name, old=old.value, new=new.value)
-        if new in (S.LOADED, S.ENABLED, S.DISABLED, S.ERROR, S.UNLOADED):
+        if new in (S.LOADED, S.ENABLED, S.DISABLED, S.ERROR, S.UNLOADED, S.RESTARTING):
             data: dict[str, Any] = {"name": record.name, "from": old.value, "to": new.value}
             if new is S.ERROR:
                 data["error"] = record.error

@@ -31,7 +31,10 @@ from catalyst.plugins.generation import Generation, resolve_hooks
 from catalyst.plugins.lifecycle import HookFailed, StateListener, ThreadWatch, call_hook, set_state
 from catalyst.plugins.loader import import_plugin
 from catalyst.plugins.logs import PluginLogger
-from catalyst.plugins.record import PluginRecord
+from catalyst.plugins.process import runtime as process_runtime
+from catalyst.plugins.process.runtime import RuntimeOptions, StartFailed, runtime_of
+from catalyst.plugins.process.status import ExitInfo
+from catalyst.plugins.record import AnyGeneration, PluginRecord
 from catalyst.plugins.scheduler import Scheduler
 from catalyst.plugins.state import PluginState
 
@@ -54,6 +57,7 @@ class PluginRegistry:
         hook_timeout: float = 10.0,
         task_grace: float = 5.0,
         auto_enable: Iterable[str] = (),
+        runtime: RuntimeOptions | None = None,
     ) -> None:
         self.db = db
         self.plugins_dir = plugins_dir
@@ -65,6 +69,7 @@ class PluginRegistry:
         #: Seconds a running task gets to finish when its plugin is disabled.
         self.task_grace = task_grace
         self.auto_enable = frozenset(auto_enable)
+        self.runtime = runtime or RuntimeOptions()
         self.records: dict[str, PluginRecord] = {}
         self.config: ConfigStore = host.config
         self.state_listeners: list[StateListener] = []
@@ -112,7 +117,9 @@ class PluginRegistry:
 
     # -- generations -------------------------------------------------------------------------
 
-    async def prepare(self, record: PluginRecord, source: PluginSource | None = None) -> Generation:
+    async def prepare(
+        self, record: PluginRecord, source: PluginSource | None = None
+    ) -> AnyGeneration:
         """Import a new generation and run its ``on_load``; raises HookFailed. Not live."""
         source = source or record.source
         manifest = source.manifest
@@ -121,6 +128,8 @@ class PluginRegistry:
         entry = manifest.backend.entry
         if problem := self.config.problem(record.name):  # secrets no key opens
             raise HookFailed(record.name, "config", problem, "")
+        if runtime_of(manifest, self.runtime) == "process":
+            return await self._prepare_process(record, source)
         watch = ThreadWatch(record.name, "import", import_plugin)
         try:
             async with asyncio.timeout(self.hook_timeout):
@@ -156,7 +165,41 @@ class PluginRegistry:
             raise
         return gen
 
-    async def hook(self, gen: Generation, hook: str, *extra: Any) -> None:
+    async def _prepare_process(self, record: PluginRecord, source: PluginSource) -> AnyGeneration:
+        """Start a child for a new generation and run its ``on_load``; raises HookFailed."""
+        manifest = source.manifest
+        assert manifest is not None
+        logger = PluginLogger(record.name, record.logs)
+        logger.on_record.extend(self.log_listeners)
+        try:
+            gen = await process_runtime.start(
+                record.name,
+                source.path,
+                manifest,
+                options=self.runtime,
+                granted=record.granted,
+                config=self.config.effective(record.name),
+                host=self.host,
+                logger=logger,
+                scheduler=self.scheduler,
+                publisher=self.dispatcher,
+                timeout=self.hook_timeout,
+            )
+        except StartFailed as exc:
+            raise HookFailed(record.name, exc.phase, exc.message, exc.detail) from exc
+        gen.public = "http.public" in record.granted
+        gen.link.on_exit.append(lambda info: self.child_exited(record, gen, info))
+        try:
+            await self.hook(gen, "on_load")
+        except HookFailed:
+            await gen.retire()
+            raise
+        return gen
+
+    def child_exited(self, record: PluginRecord, gen: AnyGeneration, info: ExitInfo) -> None:
+        """A plugin's child ended; the manager restarts it when it was not asked to stop."""
+
+    async def hook(self, gen: AnyGeneration, hook: str, *extra: Any) -> None:
         await call_hook(
             gen.name,
             gen.hooks,
@@ -167,7 +210,7 @@ class PluginRegistry:
             overruns=self.overruns(gen.name),
         )
 
-    async def run_enable(self, gen: Generation) -> None:
+    async def run_enable(self, gen: AnyGeneration) -> None:
         """``on_enable`` of a generation not yet live; on failure its enable scope is closed."""
         gen.begin_enable()
         try:
@@ -176,7 +219,7 @@ class PluginRegistry:
             await gen.close_enable_scope()
             raise
 
-    async def stop_serving(self, gen: Generation) -> HookFailed | None:
+    async def stop_serving(self, gen: AnyGeneration) -> HookFailed | None:
         """Take a live generation down to loaded: no table, tasks drained (``task_grace``),
         ``on_disable``, its enable scope closed. Returns the hook's failure."""
         self.dispatcher.withdraw(gen.name)
@@ -190,7 +233,7 @@ class PluginRegistry:
         await gen.close_enable_scope()
         return failure
 
-    async def retire(self, old: Generation, was_enabled: bool) -> None:
+    async def retire(self, old: AnyGeneration, was_enabled: bool) -> None:
         """A reload replaced ``old``: run its exit hooks and undo all it registered. Failures
         are only logged (the new generation already serves)."""
         await old.drain_tasks(self.task_grace)
@@ -206,7 +249,7 @@ class PluginRegistry:
             log.warning("old_generation_release_failed", plugin=old.name, disposers=failed)
 
     def swap(
-        self, record: PluginRecord, source: PluginSource, new: Generation | None, live: bool
+        self, record: PluginRecord, source: PluginSource, new: AnyGeneration | None, live: bool
     ) -> None:
         """The switch to ``new``: one step, no awaits, so no request or message sees a mix of
         generations. The old generation stops serving (its tasks still to be drained)."""
@@ -283,7 +326,7 @@ class PluginRegistry:
                 await self.hook(gen, "on_unload")
             await gen.retire()
             record.instance = None
-        if record.state in (S.LOADED, S.DISABLED, S.ERROR):
+        if record.state in (S.LOADED, S.DISABLED, S.ERROR, S.RESTARTING):
             await self.set_state(record, S.UNLOADED)
 
     async def set_state(

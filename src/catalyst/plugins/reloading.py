@@ -19,9 +19,8 @@ from catalyst.errors import BadRequest, NotFound
 from catalyst.log import get_logger
 from catalyst.plugins import dependencies, grants, persistence
 from catalyst.plugins.discovery import PluginSource, discover_one
-from catalyst.plugins.generation import Generation
 from catalyst.plugins.lifecycle import HookFailed
-from catalyst.plugins.record import PluginRecord
+from catalyst.plugins.record import AnyGeneration, PluginRecord
 from catalyst.plugins.registry import PluginRegistry
 from catalyst.plugins.scanning import restore_rows
 from catalyst.plugins.state import PluginState
@@ -117,7 +116,7 @@ def _deps_enabled(manager: PluginRegistry, source: PluginSource) -> bool:
 
 async def _prepare(
     manager: PluginRegistry, record: PluginRecord, source: PluginSource, enable: bool
-) -> Generation | None:
+) -> AnyGeneration | None:
     """Build, load and (if wanted) enable the new generation without making it live."""
     assert source.manifest is not None
     if source.manifest.backend is None:

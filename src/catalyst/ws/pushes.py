@@ -22,6 +22,7 @@ REASONS = {
     "plugin:disabled": "state",
     "plugin:error": "state",
     "plugin:unloaded": "state",
+    "plugin:restarting": "state",
     "plugin:reloaded": "reload",
     "plugin:configured": "config",
     "plugin:removed": "rescan",

@@ -1,0 +1,331 @@
+"""The host's end of one child's connection: requests and their answers, the child's calls and
+log records, its output, liveness and resource watch, and how it ended.
+
+When the connection ends (the child exited, was killed, or broke the protocol) every request
+still waiting fails with :class:`catalyst.errors.BadGateway`, and ``on_exit`` is told why, once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import signal
+from collections import deque
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.responses import Response, StreamingResponse
+
+from catalyst.errors import BadGateway
+from catalyst.log import get_logger
+from catalyst.plugins.process import protocol
+from catalyst.plugins.process.protocol import Message, ProtocolError
+from catalyst.plugins.process.spawner import Spawned, template
+from catalyst.plugins.process.status import ExitInfo
+
+log = get_logger("plugins.process")
+_PAGE = os.sysconf("SC_PAGE_SIZE")
+_TICKS = os.sysconf("SC_CLK_TCK")
+TAIL_BYTES = 4096
+
+
+def exit_reason(status: int) -> str:
+    """A ``waitpid`` status in words."""
+    if status < 0:
+        return "ended with the plugin template process"
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        try:
+            name = signal.Signals(sig).name
+        except ValueError:
+            name = f"signal {sig}"
+        return f"killed by {name}"
+    code = os.WEXITSTATUS(status)
+    if code == 66:
+        return "out of memory (MemoryError)"
+    return f"exit code {code}"
+
+
+class ChildLink:
+    """One running child and its protocol connection."""
+
+    def __init__(
+        self,
+        plugin: str,
+        spawned: Spawned,
+        *,
+        on_call: Callable[[Message], None],
+        on_log: Callable[[Message], None],
+        on_output: Callable[[str], None],
+    ) -> None:
+        self.plugin = plugin
+        self.pid = spawned.pid
+        self._spawned = spawned
+        self._on_call, self._on_log, self._on_output = on_call, on_log, on_output
+        self._ids = itertools.count(1)
+        self._pending: dict[int, asyncio.Future[Message]] = {}
+        self._streams: dict[int, asyncio.Queue[Message | None]] = {}
+        self._writer: asyncio.StreamWriter | None = None
+        self._tail: deque[bytes] = deque()
+        self._tail_size = 0
+        self._tasks: list[asyncio.Task[Any]] = []
+        #: Why the host killed the child (unresponsive, memory), to tell instead of the signal.
+        self._killed_for: str | None = None
+        self.exit: ExitInfo | None = None
+        self.exited = asyncio.Event()
+        self._status: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self.on_exit: list[Callable[[ExitInfo], None]] = []
+        self.sandbox: dict[str, Any] = {}
+        self.runtime = ""
+
+    # -- start and stop ----------------------------------------------------------------------
+
+    async def start(self, hello: Message, timeout: float) -> None:
+        """Handshake; raises :class:`ProtocolError` or TimeoutError (the child is then killed)."""
+        template().on_exit(self.pid, self._ended)
+        loop = asyncio.get_running_loop()
+        reader, writer = await asyncio.open_unix_connection(
+            sock=self._spawned.sock, limit=protocol.MAX_FRAME
+        )
+        self._writer = writer
+        self._tasks.append(loop.create_task(self._read_output()))
+        writer.write(protocol.encode(hello))
+        try:
+            async with asyncio.timeout(timeout):
+                answer = await protocol.read(reader)
+        except BaseException:
+            self.kill("no handshake")
+            raise
+        if answer is None or answer.get("t") != "hello":
+            self.kill("bad handshake")
+            raise ProtocolError(f"expected a hello, got {answer!r}")
+        if answer.get("protocol") != protocol.PROTOCOL_VERSION:
+            self.kill("protocol version")
+            raise ProtocolError(f"protocol {answer.get('protocol')!r} is not supported")
+        self.sandbox = dict(answer.get("sandbox") or {})
+        self.runtime = str(answer.get("runtime") or "")
+        self._tasks.append(loop.create_task(self._read(reader)))
+
+    def kill(self, reason: str) -> None:
+        """SIGKILL the child; ``reason`` is what its exit will say."""
+        if self.exit is None and self._killed_for is None:
+            self._killed_for = reason
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+    async def shutdown(self, grace: float) -> None:
+        """Ask the child to stop; kill it after ``grace`` seconds."""
+        if self.exit is None:
+            self.notify({"t": "shutdown"})
+            try:
+                async with asyncio.timeout(grace):
+                    await self.exited.wait()
+            except TimeoutError:
+                self.kill("did not stop when asked")
+                await self.exited.wait()
+
+    # -- messages ----------------------------------------------------------------------------
+
+    @property
+    def alive(self) -> bool:
+        return self.exit is None and self._writer is not None
+
+    def notify(self, message: Message) -> None:
+        if self._writer is not None and self.exit is None and not self._writer.is_closing():
+            self._writer.write(protocol.encode(message))
+
+    def request(self, message: Message) -> tuple[int, asyncio.Future[Message]]:
+        """Send a request; the future holds the answer message (``result``, ``error``,
+        ``http.response``, ``http.start`` or ``pong``)."""
+        if not self.alive:
+            raise self._gone()
+        request_id = next(self._ids)
+        fut: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
+        self._pending[request_id] = fut
+        message["id"] = request_id
+        self.notify(message)
+        return request_id, fut
+
+    async def call(self, message: Message) -> Any:
+        """A request whose answer is a ``result`` value (an ``error`` raises RemoteError)."""
+        request_id, fut = self.request(message)
+        try:
+            answer = await fut
+        except asyncio.CancelledError:
+            self.notify({"t": "cancel", "id": request_id})
+            raise
+        finally:
+            self._pending.pop(request_id, None)
+        if answer["t"] == "error":
+            raise protocol.from_wire(answer.get("error") or {})
+        return answer.get("value")
+
+    async def http(self, message: Message) -> Response:
+        request_id, fut = self.request(message)
+        queue: asyncio.Queue[Message | None] = asyncio.Queue()
+        self._streams[request_id] = queue
+        try:
+            answer = await fut
+        except BaseException:
+            self._streams.pop(request_id, None)
+            self.notify({"t": "cancel", "id": request_id})
+            raise
+        finally:
+            self._pending.pop(request_id, None)
+        kind = answer["t"]
+        if kind == "error":
+            self._streams.pop(request_id, None)
+            raise protocol.from_wire(answer.get("error") or {})
+        headers = [(bytes(k), bytes(v)) for k, v in answer.get("headers") or ()]
+        if kind == "http.response":
+            self._streams.pop(request_id, None)
+            response = Response(answer.get("body") or b"", status_code=answer["status"])
+            response.raw_headers = headers
+            return response
+        streamed = StreamingResponse(self._body(request_id, queue), status_code=answer["status"])
+        streamed.raw_headers = headers
+        return streamed
+
+    async def _body(
+        self, request_id: int, queue: asyncio.Queue[Message | None]
+    ) -> AsyncIterator[bytes]:
+        try:
+            while True:
+                chunk = await queue.get()
+                if chunk is None:
+                    raise BadGateway(f"Plugin {self.plugin!r} ended while streaming its answer")
+                if chunk.get("body"):
+                    yield bytes(chunk["body"])
+                if not chunk.get("more"):
+                    return
+        finally:
+            if self._streams.pop(request_id, None) is not None:
+                self.notify({"t": "cancel", "id": request_id})
+
+    async def ping(self, timeout: float) -> bool:
+        try:
+            request_id, fut = self.request({"t": "ping"})
+        except BadGateway:
+            return False
+        try:
+            async with asyncio.timeout(timeout):
+                await fut
+            return True
+        except TimeoutError:
+            return False
+        finally:
+            self._pending.pop(request_id, None)
+
+    async def _read(self, reader: asyncio.StreamReader) -> None:
+        try:
+            while True:
+                message = await protocol.read(reader)
+                if message is None:
+                    break
+                self._dispatch(message)
+        except (ProtocolError, ConnectionError, OSError) as exc:
+            log.warning("plugin_protocol_broken", plugin=self.plugin, error=str(exc))
+            self.kill(f"broke the plugin protocol: {exc}")
+        finally:
+            self._closed()
+
+    def _dispatch(self, message: Message) -> None:
+        kind = message["t"]
+        if kind == "call":
+            self._on_call(message)
+        elif kind == "log":
+            self._on_log(message)
+        elif kind == "http.body":
+            queue = self._streams.get(message.get("id", -1))
+            if queue is not None:
+                queue.put_nowait(message)
+        else:  # result, error, pong, http.response, http.start
+            fut = self._pending.get(message.get("id", -1))
+            if fut is not None and not fut.done():
+                fut.set_result(message)
+
+    def _gone(self) -> BadGateway:
+        why = self.exit.reason if self.exit else "its connection closed"
+        return BadGateway(f"Plugin {self.plugin!r} is not running ({why})")
+
+    def _closed(self) -> None:
+        """The connection ended: fail what waits. The exit itself is reported by ``_ended``."""
+        if self._writer is not None:
+            self._writer.close()
+        self._writer = None
+        error = BadGateway(
+            f"Plugin {self.plugin!r} ended before answering ({self._killed_for or 'its process exited'})"
+        )
+        for fut in self._pending.values():
+            if not fut.done():
+                fut.set_exception(error)
+        self._pending.clear()
+        for queue in self._streams.values():
+            queue.put_nowait(None)
+        # Without an exit notice soon (the template died with it), the child is gone all the same.
+        asyncio.get_running_loop().call_later(2.0, self._ended, -2)
+
+    def _ended(self, status: int) -> None:
+        if self.exit is not None:
+            return
+        if status == -2:
+            reason = self._killed_for or "its connection closed"
+        else:
+            reason = self._killed_for or exit_reason(status)
+        self.exit = ExitInfo(reason, datetime.now(UTC).isoformat(), self.output_tail())
+        self.exited.set()
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+        for fut in self._pending.values():
+            if not fut.done():
+                fut.set_exception(self._gone())
+        for listener in self.on_exit:
+            try:
+                listener(self.exit)
+            except Exception:
+                log.exception("plugin_exit_listener_failed", plugin=self.plugin)
+
+    # -- output and resources ----------------------------------------------------------------
+
+    async def _read_output(self) -> None:
+        loop = asyncio.get_running_loop()
+        reader = asyncio.StreamReader()
+        pipe = os.fdopen(self._spawned.output, "rb", buffering=0)
+        transport, _ = await loop.connect_read_pipe(
+            lambda: asyncio.StreamReaderProtocol(reader), pipe
+        )
+        try:
+            while line := await reader.readline():
+                self._tail.append(line)
+                self._tail_size += len(line)
+                while self._tail_size > TAIL_BYTES and len(self._tail) > 1:
+                    self._tail_size -= len(self._tail.popleft())
+                self._on_output(line.decode("utf-8", "replace").rstrip("\n"))
+        finally:
+            transport.close()
+
+    def output_tail(self) -> str:
+        return b"".join(self._tail).decode("utf-8", "replace")[-TAIL_BYTES:]
+
+    def usage(self) -> tuple[int | None, float | None]:
+        """(resident bytes, CPU seconds) of the running child."""
+        if self.exit is not None:
+            return None, None
+        try:
+            with open(f"/proc/{self.pid}/statm", "rb") as f:
+                rss = int(f.read().split()[1]) * _PAGE
+            with open(f"/proc/{self.pid}/stat", "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+            cpu = (int(fields[11]) + int(fields[12])) / _TICKS
+        except (OSError, ValueError, IndexError):
+            return None, None
+        return rss, cpu
+
+    def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()

@@ -1,0 +1,77 @@
+"""Which runtime a plugin gets, and starting a process-runtime generation.
+
+The registry asks :func:`runtime_of` for each load; for ``process`` it calls :func:`start`, which
+spawns the child, wires its calls to :mod:`catalyst.plugins.process.host_calls`, gives the host a
+``ctx`` of its own for the plugin (what the test harness and the host's hook caller hold), and
+starts the liveness watch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from catalyst.plugins.context import PluginContext
+from catalyst.plugins.context_core import PluginHost
+from catalyst.plugins.logs import PluginLogger
+from catalyst.plugins.manifest import PluginManifest
+from catalyst.plugins.process import host_calls
+from catalyst.plugins.process.remote import ProcessGeneration, StartFailed, spawn
+from catalyst.plugins.registrations import Publisher
+from catalyst.plugins.scheduler import Scheduler
+
+__all__ = ["RuntimeOptions", "StartFailed", "runtime_of", "start"]
+
+
+@dataclass(frozen=True)
+class RuntimeOptions:
+    """The host's settings for process-runtime plugins."""
+
+    data_dir: Path = Path("./data")
+    ping_interval: float = 5.0
+    ping_timeout: float = 10.0
+    restart_max: int = 5
+    restart_window: float = 60.0
+    force: Literal["process", "inprocess"] | None = None
+
+    def data_folder(self, plugin: str) -> Path:
+        """The plugin's own folder: its child's HOME, the only place it may write."""
+        return self.data_dir / "plugins" / plugin
+
+
+def runtime_of(manifest: PluginManifest, options: RuntimeOptions) -> str:
+    return options.force or manifest.runtime
+
+
+async def start(
+    name: str,
+    folder: Path,
+    manifest: PluginManifest,
+    *,
+    options: RuntimeOptions,
+    granted: frozenset[str],
+    config: dict[str, Any],
+    host: PluginHost,
+    logger: PluginLogger,
+    scheduler: Scheduler,
+    publisher: Publisher,
+    timeout: float,
+) -> ProcessGeneration:
+    gen = await spawn(
+        name,
+        folder,
+        manifest,
+        data_folder=options.data_folder(name),
+        granted=granted,
+        config=config,
+        host=host,
+        logger=logger,
+        scheduler=scheduler,
+        publisher=publisher,
+        timeout=timeout,
+        serve_call=host_calls.serve,
+    )
+    gen.ctx = PluginContext(gen, manifest, host, logger)
+    gen.watch(options.ping_interval, options.ping_timeout, manifest.limits.memory_mb)
+    return gen
