@@ -149,6 +149,10 @@ def main() -> None:
         os.environ.clear()
         os.environ.update(env)
         close_inherited_fds(keep=())
+    if raw.get("start_thread"):  # apply() must refuse: Landlock and seccomp bind one thread
+        import threading
+
+        threading.Thread(target=threading.Event().wait, daemon=True).start()
     status = apply(spec)
     result: dict[str, Any] = {"status": dataclasses.asdict(status), "ok": True}
     try:

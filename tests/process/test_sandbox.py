@@ -78,6 +78,7 @@ def run_probe(
     *,
     pass_fds: tuple[int, ...] = (),
     env: dict[str, str] | None = None,
+    expect_exit: int = 0,
 ) -> dict[str, Any]:
     env = {
         **os.environ,
@@ -94,7 +95,9 @@ def run_probe(
         pass_fds=pass_fds,
         check=False,
     )
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == expect_exit, done.stderr
+    if expect_exit:
+        return {"stderr": done.stderr}
     result: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])
     return result
 
@@ -288,6 +291,11 @@ def test_cannot_reach_the_hosts_abstract_unix_sockets(folders: Folders) -> None:
         server.bind("\0" + name)
         server.listen()
         assert_denied(run_probe(folders.spec(), "abstract_unix", name))
+
+
+def test_apply_refuses_a_second_thread(folders: Folders) -> None:
+    result = run_probe(folders.spec(start_thread=True), "status", expect_exit=1)
+    assert "SandboxError: 2 threads" in result["stderr"]
 
 
 def test_probe_names_each_missing_layer_with_its_reason(monkeypatch: pytest.MonkeyPatch) -> None:
