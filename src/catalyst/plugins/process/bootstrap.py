@@ -39,7 +39,7 @@ def run(raw: dict[str, Any], fd: int) -> int:
     os.environ.clear()
     os.environ.update(env)
     os.chdir(spec.plugin_folder)
-    status: SandboxStatus = sandbox.apply(spec)
+    status: SandboxStatus = sandbox.apply(spec, keep_fds=[fd])
     try:
         import uvloop
 

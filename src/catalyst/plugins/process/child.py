@@ -9,6 +9,7 @@ same ``ctx`` class, the same route table and middleware chain; sync code runs in
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import os
 import socket
@@ -91,6 +92,7 @@ class Child:
         self.manifest = PluginManifest.model_validate(hello["manifest"])
         self.hooks: dict[str, Callable[..., Any]] = {}
         self.tasks: dict[int, asyncio.Task[None]] = {}
+        self.cancelled: set[Any] = set()
         self.sandbox = sandbox
         host = PluginHost(
             bus=cast(Any, RemoteBus(self.regs, self.peer)),
@@ -119,6 +121,7 @@ class Child:
         elif kind == "cancel":
             task = self.tasks.get(message.get("id", -1))
             if task is not None:
+                self.cancelled.add(message.get("id"))
                 task.cancel()
         elif kind == "shutdown":
             return False
@@ -138,9 +141,10 @@ class Child:
             value = await work(message)
         except MemoryError:
             os._exit(66)
-        except BaseException as exc:  # the boundary where plugin code runs
-            if isinstance(exc, asyncio.CancelledError) and message.get("id") not in self.tasks:
-                return
+        except BaseException as exc:  # noqa: BLE001 - the boundary where plugin code runs
+            if isinstance(exc, asyncio.CancelledError) and message.get("id") in self.cancelled:
+                self.cancelled.discard(message.get("id"))
+                return  # the host stopped waiting: nobody reads an answer
             self.send({"t": "error", "id": message.get("id"), "error": error_of(exc)})
             return
         if value is not _SENT:
@@ -327,9 +331,7 @@ async def main(fd: int, sandbox: SandboxStatus) -> int:
         child.peer.closed()
         for task in list(child.tasks.values()):
             task.cancel()
-        try:
+        with contextlib.suppress(ConnectionError, OSError):
             await writer.drain()
             writer.close()
-        except (ConnectionError, OSError):
-            pass
     return 0

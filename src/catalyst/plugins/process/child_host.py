@@ -103,7 +103,7 @@ class ChildRegistrations(Registrations):
         current.update({id(m): m for m in self.middleware})
         current.update({id(s): s for s in self.ws_handlers.values()})
         for key in [k for k in self._sent if k not in current]:
-            obj, rid = self._sent.pop(key)
+            _obj, rid = self._sent.pop(key)
             self.ws_by_rid.pop(rid, None)
             self._peer.notify("unregister", {"rid": rid})
         for route in self.routes:

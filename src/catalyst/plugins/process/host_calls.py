@@ -23,6 +23,8 @@ from catalyst.sdk.errors import HTTPError, PluginError
 
 log = get_logger("plugins.process")
 _MISSING: Final[Any] = object()
+#: Calls being served (a reference keeps each task alive until it is done).
+_RUNNING: set[asyncio.Task[None]] = set()
 #: What ``ctx.db`` offers, by table: the operations a child may ask for.
 DB_OPS: Final = {
     "servers": frozenset({"find_many", "get", "count", "start", "stop"}),
@@ -41,7 +43,7 @@ def serve(gen: ProcessGeneration, message: Message) -> None:
     if sync is not None:
         try:
             value = sync(gen, args)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - refused: answered to the child, never raised
             if method == "register":
                 gen.refused(f"{args.get('kind')} {args.get('url') or args.get('type') or ''}", exc)
             _answer_error(gen, call_id, exc)
@@ -53,13 +55,15 @@ def serve(gen: ProcessGeneration, message: Message) -> None:
     if handler is None:
         _answer_error(gen, call_id, ValueError(f"unknown call {method!r}"))
         return
-    asyncio.ensure_future(_run(gen, call_id, handler(gen, args)))
+    task = asyncio.ensure_future(_run(gen, call_id, handler(gen, args)))
+    _RUNNING.add(task)
+    task.add_done_callback(_RUNNING.discard)
 
 
 async def _run(gen: ProcessGeneration, call_id: Any, work: Awaitable[Any]) -> None:
     try:
         value = await work
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - refused or failed: answered to the child
         _answer_error(gen, call_id, exc)
         return
     if call_id is not None:

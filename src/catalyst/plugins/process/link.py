@@ -8,6 +8,7 @@ still waiting fails with :class:`catalyst.errors.BadGateway`, and ``on_exit`` is
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import os
 import signal
@@ -82,7 +83,7 @@ class ChildLink:
 
     # -- start and stop ----------------------------------------------------------------------
 
-    async def start(self, hello: Message, timeout: float) -> None:
+    async def start(self, hello: Message, timeout: float) -> None:  # noqa: ASYNC109
         """Handshake; raises :class:`ProtocolError` or TimeoutError (the child is then killed)."""
         template().on_exit(self.pid, self._ended)
         loop = asyncio.get_running_loop()
@@ -112,10 +113,8 @@ class ChildLink:
         """SIGKILL the child; ``reason`` is what its exit will say."""
         if self.exit is None and self._killed_for is None:
             self._killed_for = reason
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(self.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
     async def shutdown(self, grace: float) -> None:
         """Ask the child to stop; kill it after ``grace`` seconds."""
@@ -206,7 +205,7 @@ class ChildLink:
             if self._streams.pop(request_id, None) is not None:
                 self.notify({"t": "cancel", "id": request_id})
 
-    async def ping(self, timeout: float) -> bool:
+    async def ping(self, timeout: float) -> bool:  # noqa: ASYNC109
         try:
             request_id, fut = self.request({"t": "ping"})
         except BadGateway:
@@ -257,9 +256,8 @@ class ChildLink:
         if self._writer is not None:
             self._writer.close()
         self._writer = None
-        error = BadGateway(
-            f"Plugin {self.plugin!r} ended before answering ({self._killed_for or 'its process exited'})"
-        )
+        why = self._killed_for or "its process exited"
+        error = BadGateway(f"Plugin {self.plugin!r} ended before answering ({why})")
         for fut in self._pending.values():
             if not fut.done():
                 fut.set_exception(error)

@@ -273,17 +273,17 @@ async def spawn(
     logger: PluginLogger,
     scheduler: Scheduler,
     publisher: Publisher,
-    timeout: float,
+    timeout: float,  # noqa: ASYNC109 - split over the handshake and the import
     serve_call: Callable[[ProcessGeneration, Message], None],
 ) -> ProcessGeneration:
     """Start a child for ``name``, shake hands and import its code; returns the generation
     (its hooks known, ``on_load`` not yet run). Raises RemoteError for an import failure."""
     assert manifest.backend is not None
-    data_folder.mkdir(parents=True, exist_ok=True)
+    data_folder.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - a few local syscalls
     spec = {
         "plugin": name,
-        "folder": str(folder.resolve()),
-        "data_folder": str(data_folder.resolve()),
+        "folder": str(folder.resolve()),  # noqa: ASYNC240
+        "data_folder": str(data_folder.resolve()),  # noqa: ASYNC240
         "net_outbound": "net.outbound" in granted,
         "memory_mb": manifest.limits.memory_mb,
         "extra_env": {},

@@ -72,8 +72,7 @@ class Restarter:
                     record,
                     S.ERROR,
                     error=(
-                        f"its process ended {recent} times within {window:g} s; last: "
-                        f"{info.reason}"
+                        f"its process ended {recent} times within {window:g} s; last: {info.reason}"
                     ),
                     detail=info.stderr_tail,
                 )

@@ -56,7 +56,7 @@ async def start(
     logger: PluginLogger,
     scheduler: Scheduler,
     publisher: Publisher,
-    timeout: float,
+    timeout: float,  # noqa: ASYNC109 - passed on to the handshake and the import
 ) -> ProcessGeneration:
     gen = await spawn(
         name,

@@ -8,6 +8,7 @@ if it ever dies (its children die with it and are restarted by their supervisors
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import os
 import socket
@@ -186,10 +187,8 @@ def _resolve(fut: asyncio.Future[int], pid: int, error: BaseException | None) ->
 
 
 def _call(loop: asyncio.AbstractEventLoop, fn: Callable[..., None], *args: Any) -> None:
-    try:
+    with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
         loop.call_soon_threadsafe(fn, *args)
-    except RuntimeError:  # that loop is closed: nobody waits any more
-        pass
 
 
 _template: Template | None = None

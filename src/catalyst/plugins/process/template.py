@@ -19,6 +19,7 @@ The template never runs plugin code and holds no secret: it dies with the host
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import gc
 import os
@@ -66,10 +67,8 @@ def _child(spec: dict[str, Any], sock_fd: int, out_fd: int) -> NoReturn:
 
         code = bootstrap.run(spec, CHILD_FD)
     except BaseException as exc:  # noqa: BLE001 - reported on stderr, the host keeps the tail
-        try:
+        with contextlib.suppress(OSError):
             os.write(2, f"catalyst child failed to start: {exc!r}\n".encode())
-        except OSError:
-            pass
     finally:
         os._exit(code)
 
