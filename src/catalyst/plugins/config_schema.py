@@ -12,11 +12,14 @@ A field may also be written as its bare default, as the original system's quick 
 from __future__ import annotations
 
 import copy
+import json
 import math
+import re
 from collections.abc import Mapping
 from typing import Annotated, Any, Final, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     ValidationError,
@@ -32,6 +35,7 @@ __all__ = [
     "ConfigType",
     "SelectOption",
     "effective_config",
+    "environment",
     "field_problems",
     "is_field_spec",
     "masked",
@@ -110,6 +114,18 @@ def _option_item(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
 OptionItem = Annotated[str | SelectOption, WrapValidator(_option_item)]
 
 
+_ENV_NAME: Final = re.compile(r"[A-Z_][A-Z0-9_]{0,63}")
+_ENV_RESERVED: Final = frozenset({"PATH", "LANG", "HOME", "TMPDIR", "PYTHONDONTWRITEBYTECODE"})
+
+
+def _env_name(value: str) -> str:
+    if not _ENV_NAME.fullmatch(value):
+        raise ValueError(f"'{value}' is not an environment variable name: use A-Z, 0-9 and '_'")
+    if value in _ENV_RESERVED or value.startswith(("PYTHON", "LD_", "CATALYST_")):
+        raise ValueError(f"'{value}' is set by the runtime and cannot come from config")
+    return value
+
+
 class ConfigField(BaseModel):
     """One key of the manifest's ``config`` schema."""
 
@@ -124,6 +140,9 @@ class ConfigField(BaseModel):
     max: float | None = None
     required: bool = False
     secret: bool = False
+    #: Process runtime: the value is also given to the plugin's child as this environment
+    #: variable (a change starts a new child). Not a name the runtime sets itself.
+    env: Annotated[str, AfterValidator(_env_name)] | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -346,3 +365,14 @@ def schema_json(schema: Mapping[str, ConfigField]) -> dict[str, Any]:
             entry["max"] = _number(field.max)
         out[key] = entry
     return out
+
+
+def environment(schema: Mapping[str, ConfigField], values: Mapping[str, Any]) -> dict[str, str]:
+    """The environment variables config fields declare (``env``), from effective ``values``:
+    strings as they are, other values as JSON; unset values are left out."""
+    env: dict[str, str] = {}
+    for key, spec in schema.items():
+        value = values.get(key)
+        if spec.env and value is not None:
+            env[spec.env] = value if isinstance(value, str) else json.dumps(value)
+    return env

@@ -43,6 +43,7 @@ class PluginManager(PluginRegistry):
         self._rescan_lock = asyncio.Lock()
         self._recheck_lock = asyncio.Lock()
         self.restarts = Restarter(self)
+        self._background: set[asyncio.Task[float]] = set()
 
     # -- start and stop ----------------------------------------------------------------------
 
@@ -121,6 +122,9 @@ class PluginManager(PluginRegistry):
         record = self.get(name)
         async with record.lock:
             await grants.change(self.db, record, grant, revoke, actor)
+            outdated = self.sandbox_outdated(record)
+        if outdated:  # a new child, sandboxed for the new grants (a reload keeps serving)
+            await self.reload(name, actor)
 
     def child_exited(self, record: PluginRecord, gen: AnyGeneration, info: ExitInfo) -> None:
         self.restarts.exited(record, gen, info)
@@ -138,6 +142,12 @@ class PluginManager(PluginRegistry):
         record = self.records.get(name)
         gen = record.instance if record else None
         if gen is None:
+            return
+        if record is not None and self.sandbox_outdated(record):
+            # a value the child gets in its environment changed: a new child (reload) sees it
+            task = asyncio.get_running_loop().create_task(self.reload(name, "system:config"))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
             return
         try:
             await self.hook(gen, "on_config_change", changes)

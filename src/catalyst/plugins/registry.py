@@ -24,6 +24,7 @@ from catalyst.errors import NotFound, describe
 from catalyst.log import get_logger
 from catalyst.plugins import executor, grants, persistence
 from catalyst.plugins.config import ConfigStore, Schema
+from catalyst.plugins.config_schema import environment
 from catalyst.plugins.context import PluginContext, PluginHost
 from catalyst.plugins.discovery import PluginSource
 from catalyst.plugins.dispatcher import Dispatcher
@@ -32,6 +33,7 @@ from catalyst.plugins.lifecycle import HookFailed, StateListener, ThreadWatch, c
 from catalyst.plugins.loader import import_plugin
 from catalyst.plugins.logs import PluginLogger
 from catalyst.plugins.process import runtime as process_runtime
+from catalyst.plugins.process.remote import ProcessGeneration
 from catalyst.plugins.process.runtime import RuntimeOptions, StartFailed, runtime_of
 from catalyst.plugins.process.status import ExitInfo
 from catalyst.plugins.record import AnyGeneration, PluginRecord
@@ -196,6 +198,26 @@ class PluginRegistry:
             raise
         return gen
 
+    def sandbox_outdated(self, record: PluginRecord) -> bool:
+        """Whether the plugin's child was started for other grants (``net.outbound``) or another
+        environment (config fields with ``env``) than it has now."""
+        gen = record.instance
+        if not isinstance(gen, ProcessGeneration):
+            return False
+        env = environment(gen.manifest.config, self.config.effective(record.name))
+        return gen.net_outbound != ("net.outbound" in record.granted) or gen.environment != env
+
+    async def respawn(self, record: PluginRecord) -> None:
+        """Replace a loaded (not serving) process plugin's child with a new one; raises
+        HookFailed when the new one fails to load (the plugin then has none)."""
+        old = record.instance
+        if old is not None:
+            with contextlib.suppress(HookFailed):
+                await self.hook(old, "on_unload")
+            await old.retire()
+        record.instance = None
+        record.instance = await self.prepare(record)
+
     def child_exited(self, record: PluginRecord, gen: AnyGeneration, info: ExitInfo) -> None:
         """A plugin's child ended; the manager restarts it when it was not asked to stop."""
 
@@ -286,6 +308,12 @@ class PluginRegistry:
             await grants.apply(self.db, record, grants.requested(record), consent_by)
         else:
             await grants.apply(self.db, record, grants.kept(record), grants.SYSTEM)
+        if self.sandbox_outdated(record):
+            try:  # its child was started without a grant its sandbox needs (net.outbound)
+                await self.respawn(record)
+            except HookFailed as exc:
+                await self.set_state(record, S.ERROR, error=exc.message, detail=exc.detail)
+                return
         gen = record.instance
         if gen is not None:
             try:

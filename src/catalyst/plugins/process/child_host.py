@@ -70,6 +70,7 @@ def local_error(body: Mapping[str, Any]) -> Exception:
         return HTTPError(status, message)
     known: dict[str, Callable[[str], Exception]] = {
         "ConfigError": ConfigError,
+        "ConfigValidationError": ConfigError,
         "PluginPermissionError": PluginPermissionError,
         "RegistrationError": RegistrationError,
         "StorageError": StorageError,

@@ -11,7 +11,6 @@ their own task and are answered when done.
 from __future__ import annotations
 
 import asyncio
-import traceback
 from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
@@ -79,13 +78,11 @@ def _answer_error(gen: ProcessGeneration, call_id: Any, exc: BaseException) -> N
     message = str(exc)
     if isinstance(exc, HTTPError | CatalystError):
         status, message = exc.status_code, exc.message
-    trace = None if isinstance(exc, CatalystError | PluginError) else traceback.format_exc()
+    if not isinstance(exc, CatalystError | PluginError):  # the host's own trouble: logged here,
+        log.warning("plugin_call_failed", plugin=gen.name, error=str(exc), exc_info=exc)
+    # never the host's traceback: it would show the host's code to the plugin
     gen.link.notify(
-        {
-            "t": "error",
-            "id": call_id,
-            "error": error_body(type(exc).__name__, message, status, trace),
-        }
+        {"t": "error", "id": call_id, "error": error_body(type(exc).__name__, message, status)}
     )
 
 

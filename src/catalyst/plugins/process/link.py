@@ -46,6 +46,10 @@ def exit_reason(status: int) -> str:
     code = os.WEXITSTATUS(status)
     if code == 66:
         return "out of memory (MemoryError)"
+    if code == 65:
+        return "broke the plugin protocol (exit code 65)"
+    if code == 70:
+        return "failed to start (exit code 70)"
     return f"exit code {code}"
 
 
@@ -161,6 +165,9 @@ class ChildLink:
             self._pending.pop(request_id, None)
         if answer["t"] == "error":
             raise protocol.from_wire(answer.get("error") or {})
+        if answer["t"] != "result":
+            self.kill(f"broke the plugin protocol: {answer['t']!r} answering {message['t']!r}")
+            raise BadGateway(f"Plugin {self.plugin!r} answered {message['t']!r} wrongly")
         return answer.get("value")
 
     async def http(self, message: Message) -> Response:
@@ -176,6 +183,12 @@ class ChildLink:
         finally:
             self._pending.pop(request_id, None)
         kind = answer["t"]
+        if kind not in ("http.response", "http.start", "error") or (
+            kind != "error" and not isinstance(answer.get("status"), int)
+        ):
+            self._streams.pop(request_id, None)
+            self.kill(f"broke the plugin protocol: {kind!r} answering an http request")
+            raise BadGateway(f"Plugin {self.plugin!r} answered an HTTP request with {kind!r}")
         if kind == "error":
             self._streams.pop(request_id, None)
             raise protocol.from_wire(answer.get("error") or {})
@@ -200,9 +213,10 @@ class ChildLink:
                 if chunk.get("body"):
                     yield bytes(chunk["body"])
                 if not chunk.get("more"):
+                    self._streams.pop(request_id, None)  # complete: nothing to cancel
                     return
         finally:
-            if self._streams.pop(request_id, None) is not None:
+            if self._streams.pop(request_id, None) is not None:  # the client went away
                 self.notify({"t": "cancel", "id": request_id})
 
     async def ping(self, timeout: float) -> bool:  # noqa: ASYNC109

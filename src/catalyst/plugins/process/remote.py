@@ -23,6 +23,7 @@ from catalyst.auth.sessions import Principal
 from catalyst.cancellation import host_cancelled
 from catalyst.errors import CatalystError, describe
 from catalyst.log import get_logger
+from catalyst.plugins.config_schema import environment
 from catalyst.plugins.context import PluginContext
 from catalyst.plugins.context_core import ContextCore, PluginHost
 from catalyst.plugins.logs import PluginLogger, plugin_error
@@ -80,6 +81,12 @@ class ProcessGeneration(Registrations):
         self.remote: dict[int, Callable[[], None]] = {}
         self.remote_middleware: dict[int, str] = {}
         self.refusals: list[str] = []
+        #: Whether the child was started with ``net.outbound`` (its sandbox allows TCP connect).
+        self.net_outbound = False
+        #: Set when the host stops this generation: its child's exit is then no crash.
+        self.retiring = False
+        #: The variables its config declared (``env``), as the child got them.
+        self.environment: dict[str, str] = {}
         self._retired = False
         self._watch: asyncio.Task[None] | None = None
         self._prefix = f"{_PREFIX}{name}"
@@ -188,7 +195,9 @@ class ProcessGeneration(Registrations):
 
     def set_hooks(self, names: list[str]) -> None:
         self._child_hooks = frozenset(names)
-        self.hooks = {h: self.hook_proxy(h) for h in {*names, "on_config_change"}}
+        # on_enable always goes to the child, hook or not: it is where the child moves to its
+        # enable scope, as the host does (see Registrations.begin_enable).
+        self.hooks = {h: self.hook_proxy(h) for h in {*names, "on_enable", "on_config_change"}}
 
     # -- scopes and the child's life ---------------------------------------------------------
 
@@ -227,6 +236,7 @@ class ProcessGeneration(Registrations):
 
     async def retire(self) -> list[str]:
         """Undo everything it registered here, then stop the child."""
+        self.retiring = True  # its exit is expected: not a crash
         self.deactivate()
         await self.drain_tasks(0)
         failed = await self.enable_scope.close()
@@ -286,7 +296,7 @@ async def spawn(
         "data_folder": str(data_folder.resolve()),  # noqa: ASYNC240
         "net_outbound": "net.outbound" in granted,
         "memory_mb": manifest.limits.memory_mb,
-        "extra_env": {},
+        "extra_env": environment(manifest.config, config),
     }
     try:
         spawned = await template().spawn(spec)
@@ -328,6 +338,8 @@ async def spawn(
             raise
         raise _start_failed(exc, gen, timeout) from exc
     gen.set_hooks(list(loaded.get("hooks") or ()))
+    gen.net_outbound = bool(spec["net_outbound"])
+    gen.environment = environment(manifest.config, config)
     return gen
 
 

@@ -36,7 +36,7 @@ class Restarter:
         self._tasks: set[asyncio.Task[None]] = set()
 
     def exited(self, record: PluginRecord, gen: AnyGeneration, info: ExitInfo) -> None:
-        if record.instance is not gen:
+        if record.instance is not gen or getattr(gen, "retiring", False):
             return  # a generation being retired (reload, disable, unload): expected
         log.warning(
             "plugin_process_ended", plugin=record.name, reason=info.reason, tail=info.stderr_tail

@@ -33,6 +33,7 @@ from typing import Any, NoReturn
 import msgpack
 
 PR_SET_PDEATHSIG = 1
+PR_SET_NAME = 15
 #: The protocol socket's descriptor number in the child.
 CHILD_FD = 3
 
@@ -45,6 +46,13 @@ def _die_with_parent() -> None:
         pass
 
 
+def _name_self(plugin: str) -> None:
+    """``ps -o comm`` and ``top`` show the plugin (the kernel keeps 15 bytes)."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_NAME, f"cp:{plugin}".encode()[:15], 0, 0, 0)
+
+
 def _send(ctl: socket.socket, message: dict[str, Any]) -> None:
     ctl.send(msgpack.packb(message, use_bin_type=True))
 
@@ -55,6 +63,7 @@ def _child(spec: dict[str, Any], sock_fd: int, out_fd: int) -> NoReturn:
     try:
         os.setsid()
         _die_with_parent()
+        _name_self(str(spec.get("plugin", "")))
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the host decides when we stop
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         signal.set_wakeup_fd(-1)

@@ -1,0 +1,131 @@
+"""Rules only the process runtime has: a child per generation, what it is started with, streamed
+answers, import failures, a new child when its sandbox or environment must change."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from catalyst.plugins.process.remote import ProcessGeneration
+from catalyst.sdk.testing import PluginHarness
+from tests.plugin_helpers import write_plugin
+from tests.runtime.conftest import StateWaiter
+
+ENV_PLUGIN = """
+import os
+
+def on_load(ctx):
+    @ctx.get("/env")
+    async def env(request):
+        return {"token": os.environ.get("DEMO_TOKEN"), "pid": os.getpid()}
+"""
+
+STREAM_PLUGIN = """
+from starlette.responses import StreamingResponse
+
+def on_load(ctx):
+    @ctx.get("/stream")
+    async def stream(request):
+        async def chunks():
+            for i in range(3):
+                yield f"part {i};".encode()
+        return StreamingResponse(chunks(), media_type="text/plain")
+"""
+
+
+def _pid(h: PluginHarness, name: str) -> int:
+    gen = h.plugin(name).instance
+    assert isinstance(gen, ProcessGeneration)
+    return gen.link.pid
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return Path(f"/proc/{pid}").exists() and "zombie" not in Path(f"/proc/{pid}/status").read_text()
+
+
+async def test_a_config_field_with_env_reaches_the_child_and_a_change_starts_a_new_one(
+    tmp_path: Path,
+) -> None:
+    write_plugin(
+        tmp_path,
+        "envy",
+        ENV_PLUGIN,
+        config={"token": {"type": "secret", "default": "first", "env": "DEMO_TOKEN"}},
+    )
+    async with PluginHarness(plugins_dir=tmp_path, plugin_auto_enable=["envy"]) as h:
+        first = (await h.client.get("/api/plugins/envy/env")).json()
+        assert first["token"] == "first"
+        waiter = StateWaiter(h)
+        reloaded = waiter.expect("envy", "reloaded")
+        r = await h.client.put("/api/plugins/envy/config", json={"config": {"token": "second"}})
+        assert r.status_code == 200, r.text
+        await reloaded(10.0)
+        second = (await h.client.get("/api/plugins/envy/env")).json()
+        assert second == {"token": "second", "pid": second["pid"]}
+        assert second["pid"] != first["pid"]
+        waiter.close()
+
+
+async def test_a_reload_starts_a_new_child_and_the_old_one_exits(tmp_path: Path) -> None:
+    folder = write_plugin(tmp_path, "twice", ENV_PLUGIN)
+    async with PluginHarness(plugins_dir=tmp_path, plugin_auto_enable=["twice"]) as h:
+        old = _pid(h, "twice")
+        (folder / "backend" / "plugin.py").write_text(ENV_PLUGIN.replace("token", "tok"))
+        r = await h.client.post("/api/plugins/twice/reload")
+        assert r.status_code == 200, r.text
+        new = _pid(h, "twice")
+        assert new != old
+        assert not _alive(old)
+        body = (await h.client.get("/api/plugins/twice/env")).json()
+        assert body["pid"] == new and "tok" in body
+    assert not _alive(new)  # and the host's shutdown stopped the new one
+
+
+async def test_a_streamed_answer_arrives_in_parts(tmp_path: Path) -> None:
+    write_plugin(tmp_path, "streamer", STREAM_PLUGIN)
+    async with PluginHarness(plugins_dir=tmp_path, plugin_auto_enable=["streamer"]) as h:
+        r = await h.client.get("/api/plugins/streamer/stream")
+        assert r.status_code == 200
+        assert r.text == "part 0;part 1;part 2;"
+        assert r.headers["content-type"].startswith("text/plain")
+
+
+async def test_an_import_error_is_a_load_failure_with_the_childs_traceback(
+    tmp_path: Path,
+) -> None:
+    write_plugin(tmp_path, "broken", "import nothing_like_this_module\n")
+    async with PluginHarness(plugins_dir=tmp_path, plugin_auto_enable=["broken"]) as h:
+        record = h.plugin("broken")
+        assert record.state.value == "error"
+        assert "ModuleNotFoundError" in (record.error or "")
+        assert "nothing_like_this_module" in (record.error_detail or "")
+        assert record.crashes == 0  # not a crash loop
+
+
+async def test_an_exit_during_import_is_a_load_failure_with_the_output_tail(
+    tmp_path: Path,
+) -> None:
+    write_plugin(tmp_path, "quitter", "import os, sys\nprint('bye now', flush=True)\nos._exit(3)\n")
+    async with PluginHarness(plugins_dir=tmp_path, plugin_auto_enable=["quitter"]) as h:
+        record = h.plugin("quitter")
+        assert record.state.value == "error"
+        assert "exit code 3" in (record.error or "")
+        assert "bye now" in (record.error_detail or "")
+
+
+async def test_granting_net_outbound_starts_a_child_sandboxed_for_it(tmp_path: Path) -> None:
+    write_plugin(tmp_path, "netty", ENV_PLUGIN, permissions=["net.outbound"])
+    async with PluginHarness(plugins_dir=tmp_path, plugin_auto_enable=["netty"]) as h:
+        before = _pid(h, "netty")
+        gen = h.plugin("netty").instance
+        assert isinstance(gen, ProcessGeneration) and gen.net_outbound
+        r = await h.client.post("/api/plugins/netty/permissions", json={"revoke": ["net.outbound"]})
+        assert r.status_code == 200, r.text
+        after = h.plugin("netty").instance
+        assert isinstance(after, ProcessGeneration)
+        assert not after.net_outbound
+        assert after.link.pid != before
