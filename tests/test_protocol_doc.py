@@ -19,8 +19,9 @@ from catalyst.plugins.process.protocol import MAX_FRAME, PROTOCOL_VERSION
 
 PACKAGE = Path(process_package.__file__).resolve().parent
 DOC = Path(__file__).resolve().parents[1] / "docs" / "plugin-protocol.md"
-#: The temporary sandbox stand-in builds an environment, not messages.
-NOT_PROTOCOL = {"sandbox.py"}
+#: The sandbox layers and the restart policy build no messages (the template's control messages,
+#: Python-only, are in the document's appendix and scanned like the rest).
+NOT_PROTOCOL = {"sandbox.py", "landlock.py", "seccomp.py", "restarts.py", "status.py"}
 #: child.py also builds ASGI scopes and events (Starlette's vocabulary): there, only maps with a
 #: ``"t"`` key (and the maps inside them) are messages.
 ASGI_TOO = {"child.py"}
