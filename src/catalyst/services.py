@@ -99,7 +99,14 @@ class Services:
         def plugin_db(plugin: str) -> PluginDb:
             return PluginDb(plugin, lambda: plugins.get(plugin).granted, db, servers)
 
-        host = PluginHost(bus=bus, sender=hub, config=config, storage=storage, db=plugin_db)
+        host = PluginHost(
+            bus=bus,
+            sender=hub,
+            config=config,
+            storage=storage,
+            db=plugin_db,
+            data_dir=lambda name: s.data_dir / "plugins" / name,
+        )
         plugins = PluginManager(
             db=db,
             plugins_dir=s.plugins_dir,
@@ -111,7 +118,6 @@ class Services:
             task_grace=s.plugin_task_grace_seconds,
             auto_enable=s.plugin_auto_enable,
             runtime=RuntimeOptions(
-                data_dir=s.data_dir,
                 ping_interval=s.plugin_ping_interval,
                 ping_timeout=s.plugin_ping_timeout,
                 restart_max=s.plugin_restart_max,

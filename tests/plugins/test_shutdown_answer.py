@@ -19,8 +19,8 @@ from tests.serve_subprocess import serving
 @pytest.mark.slow
 def test_sigterm_answers_hanging_plugin_requests_503_json(tmp_path: Path) -> None:
     plugins = tmp_path / "plugins"
-    out = copy_fixture(plugins, "hang") / "out"
-    out.mkdir()
+    copy_fixture(plugins, "hang")
+    out = tmp_path / "data" / "plugins" / "hang" / "out"  # the plugin's ctx.data_dir
     answers: dict[str, httpx.Response | Exception] = {}
     grace = {"CATALYST_SHUTDOWN_GRACE_SECONDS": "1"}
     with serving(tmp_path, plugins, ["hang"], grace) as served:

@@ -24,9 +24,8 @@ def test_sigterm_with_hanging_requests_exits_within_10_s_and_runs_on_disable(
     tmp_path: Path,
 ) -> None:
     plugins = tmp_path / "plugins"
-    folder = copy_fixture(plugins, "hang")
-    out = folder / "out"
-    out.mkdir()
+    copy_fixture(plugins, "hang")
+    out = tmp_path / "data" / "plugins" / "hang" / "out"  # the plugin's ctx.data_dir
     with serving(tmp_path, plugins, ["hang"]) as served:
         proc, base, headers = served.proc, served.base, served.headers
 

@@ -7,6 +7,7 @@ Each method that registers something pushes a disposer onto its generation's cur
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from catalyst.plugins.context_core import ContextCore, PluginHost, Sender, Unregister
@@ -141,6 +142,10 @@ class PluginContext:
 
     async def increment_storage(self, key: str, by: int | float = 1) -> int | float:
         return await _CORE.get(self).increment_storage(key, by)
+
+    @property
+    def data_dir(self) -> Path:
+        return _CORE.get(self).data_dir
 
     @property
     def db(self) -> PluginDb:

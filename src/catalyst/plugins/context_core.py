@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from catalyst.events.bus import validate_event_name, validate_pattern
@@ -310,6 +311,16 @@ class ContextCore:
 
     async def increment_storage(self, key: str, by: int | float = 1) -> int | float:
         return await self._storage.increment(key, by)
+
+    # -- files -------------------------------------------------------------------------------
+
+    @property
+    def data_dir(self) -> Path:
+        """The plugin's own folder for files, created on first use; kept across reloads and
+        restarts. In the process runtime it is the only place the plugin may write."""
+        folder = self._host.data_dir(self.name)
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
 
     # -- database ----------------------------------------------------------------------------
 

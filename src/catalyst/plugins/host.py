@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 from catalyst.events.bus import EventBus
@@ -31,3 +32,5 @@ class PluginHost:
     config: ConfigStore
     storage: Callable[[str], StorageService]
     db: Callable[[str], PluginDb]
+    #: The plugin's own writable folder (``<data_dir>/plugins/<name>``; created on first use).
+    data_dir: Callable[[str], Path] = lambda name: Path("data") / "plugins" / name

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 from catalyst.auth.permissions import has_permission
@@ -185,6 +186,12 @@ class PluginContext(Protocol):
 
     async def increment_storage(self, key: str, by: int | float = 1) -> int | float:
         """Atomically add ``by`` to a numeric value (missing = 0); returns the new value."""
+        ...
+
+    @property
+    def data_dir(self) -> Path:
+        """The plugin's own folder for files (``data/plugins/<name>/``), kept across reloads;
+        in the process runtime the only place it may write."""
         ...
 
     @property

@@ -16,6 +16,7 @@ import socket
 import sys
 import traceback
 from collections.abc import Callable, MutableMapping
+from pathlib import Path
 from typing import Any, cast
 
 from starlette.responses import Response, StreamingResponse
@@ -100,6 +101,7 @@ class Child:
             config=cast(Any, self.config),
             storage=lambda _name: cast(Any, RemoteStorage(self.peer)),
             db=lambda _name: cast(Any, RemoteDb(self.peer)),
+            data_dir=lambda _name: Path(hello["data_folder"]),
         )
         self.ctx = PluginContext(self.regs, self.manifest, host, ChildLogger(self.name, self.peer))
         executor.acquire(self.name)
@@ -163,8 +165,6 @@ class Child:
         return result
 
     async def _on_load(self, message: Message) -> Any:
-        from pathlib import Path
-
         _code, module = import_plugin(self.name, Path(self.folder), self.entry)
         self.hooks = resolve_hooks(module)
         return {"hooks": sorted(self.hooks)}

@@ -28,16 +28,11 @@ __all__ = ["RuntimeOptions", "StartFailed", "runtime_of", "start"]
 class RuntimeOptions:
     """The host's settings for process-runtime plugins."""
 
-    data_dir: Path = Path("./data")
     ping_interval: float = 5.0
     ping_timeout: float = 10.0
     restart_max: int = 5
     restart_window: float = 60.0
     force: Literal["process", "inprocess"] | None = None
-
-    def data_folder(self, plugin: str) -> Path:
-        """The plugin's own folder: its child's HOME, the only place it may write."""
-        return self.data_dir / "plugins" / plugin
 
 
 def runtime_of(manifest: PluginManifest, options: RuntimeOptions) -> str:
@@ -62,7 +57,7 @@ async def start(
         name,
         folder,
         manifest,
-        data_folder=options.data_folder(name),
+        data_folder=host.data_dir(name),  # its HOME, the only place it may write
         granted=granted,
         config=config,
         host=host,

@@ -1,7 +1,7 @@
 """Requests that hang, async and in a worker thread, for the SIGTERM tests of the real process.
 
-Each writes a marker into the plugin's ``out/`` folder once it is in its handler (``async``,
-``sync``); ``on_disable`` and ``on_unload`` write theirs when they run."""
+Each writes a marker into ``out/`` of the plugin's data folder (``ctx.data_dir``) once it is in
+its handler (``async``, ``sync``); ``on_disable`` and ``on_unload`` write theirs when they run."""
 
 import asyncio
 import pathlib
@@ -9,10 +9,14 @@ import time
 
 from catalyst.sdk import PluginContext, Request
 
-OUT = pathlib.Path(__file__).resolve().parents[1] / "out"
+OUT = pathlib.Path()
 
 
 def on_load(ctx: PluginContext) -> None:
+    global OUT
+    OUT = ctx.data_dir / "out"
+    OUT.mkdir(exist_ok=True)
+
     @ctx.get("/hang", timeout=300)
     async def hang(request: Request) -> None:
         (OUT / "async").write_text("yes")
