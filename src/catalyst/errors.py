@@ -92,6 +92,12 @@ def describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
+def type_name(exc: BaseException) -> str:
+    """The exception's type name: for an error a plugin's child reported, the child's type."""
+    remote = getattr(exc, "kind", None)
+    return remote if isinstance(remote, str) and remote else type(exc).__name__
+
+
 def traceback_of(exc: BaseException) -> str:
     """The traceback where ``exc`` was raised: the child's, for an error a plugin's child process
     reported, else this process's."""

@@ -28,6 +28,7 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 from catalyst import jsondepth
 from catalyst.auth.sessions import Principal
 from catalyst.cancellation import host_cancelled
+from catalyst.errors import type_name
 from catalyst.log import get_logger
 from catalyst.plugins import executor, watchdog
 from catalyst.plugins.dispatcher import Dispatcher
@@ -147,7 +148,7 @@ async def _dispatch(services: Services, conn: Connection, raw: str) -> None:
         # Plugin code: contained, logged (host and plugin log), answered to this client only.
         log.error("ws_handler_failed", plugin=plugin, type=kind, client=conn.id, exc_info=exc)
         timeout = limit_seconds if scope.expired() else None
-        reason = "timed out" if timeout else type(exc).__name__
+        reason = "timed out" if timeout else type_name(exc)
         hub.send(conn.id, error(f"Handler for {kind} failed ({reason})"))
         _log_to_plugin(plugin, kind, conn.id, exc, timeout)
 

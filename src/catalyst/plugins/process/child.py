@@ -14,6 +14,7 @@ import inspect
 import os
 import socket
 import sys
+import threading
 import traceback
 from collections.abc import Callable, MutableMapping
 from pathlib import Path
@@ -84,6 +85,8 @@ class Child:
         self, writer: asyncio.StreamWriter, hello: Message, sandbox: SandboxStatus
     ) -> None:
         self.writer = writer
+        self._loop = asyncio.get_running_loop()
+        self._loop_thread = threading.get_ident()
         self.name: str = hello["plugin"]
         self.folder: str = hello["folder"]
         self.entry: str = hello["entry"]
@@ -107,7 +110,13 @@ class Child:
         executor.acquire(self.name)
 
     def send(self, message: Message) -> None:
-        self.writer.write(protocol.encode(message))
+        """Write one message; safe from the worker threads sync plugin code runs in (their
+        writes are queued to the loop in order, ahead of the answer of the call that made them)."""
+        frame = protocol.encode(message)
+        if threading.get_ident() == self._loop_thread:
+            self.writer.write(frame)
+        else:
+            self._loop.call_soon_threadsafe(self.writer.write, frame)
 
     # -- requests from the host --------------------------------------------------------------
 

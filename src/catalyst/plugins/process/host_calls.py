@@ -103,15 +103,8 @@ def _register(gen: ProcessGeneration, args: dict[str, Any]) -> None:
             max_body_bytes=args.get("max_body_bytes"),
             timeout=args.get("timeout"),
         )
-    elif kind == "middleware":
-        label = str(args.get("label") or "middleware")
-        gen.remote_middleware[rid] = label
-
-        def remove() -> None:
-            gen.remote_middleware.pop(rid, None)
-
-        gen.scope.push("middleware", label, remove)
-        gen.remote[rid] = remove
+    elif kind == "middleware":  # runs in the child; the host keeps its name, owned here
+        gen.remote[rid] = core.register_middleware(gen.middleware_stub(str(args.get("label"))))
     elif kind == "ws":
         gen.remote[rid] = core.on_websocket_message(
             str(args["type"]), gen.ws_proxy(rid), permission=args.get("permission")

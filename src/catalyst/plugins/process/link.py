@@ -80,6 +80,10 @@ class ChildLink:
         self._killed_for: str | None = None
         self.exit: ExitInfo | None = None
         self.exited = asyncio.Event()
+        #: Set whenever no request waits for an answer.
+        self.idle = asyncio.Event()
+        self.idle.set()
+        self._inflight = 0
         self._status: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         self.on_exit: list[Callable[[ExitInfo], None]] = []
         self.sandbox: dict[str, Any] = {}
@@ -143,15 +147,24 @@ class ChildLink:
 
     def request(self, message: Message) -> tuple[int, asyncio.Future[Message]]:
         """Send a request; the future holds the answer message (``result``, ``error``,
-        ``http.response``, ``http.start`` or ``pong``)."""
+        ``http.response``, ``http.start`` or ``pong``). The caller ends it with :meth:`_done`."""
         if not self.alive:
             raise self._gone()
         request_id = next(self._ids)
         fut: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
         self._pending[request_id] = fut
+        self._inflight += 1
+        self.idle.clear()
         message["id"] = request_id
         self.notify(message)
         return request_id, fut
+
+    def _done(self, request_id: int) -> None:
+        """A request is over (answered, failed, or its streamed body ended)."""
+        self._pending.pop(request_id, None)
+        self._inflight -= 1
+        if self._inflight == 0:
+            self.idle.set()
 
     async def call(self, message: Message) -> Any:
         """A request whose answer is a ``result`` value (an ``error`` raises RemoteError)."""
@@ -162,7 +175,7 @@ class ChildLink:
             self.notify({"t": "cancel", "id": request_id})
             raise
         finally:
-            self._pending.pop(request_id, None)
+            self._done(request_id)
         if answer["t"] == "error":
             raise protocol.from_wire(answer.get("error") or {})
         if answer["t"] != "result":
@@ -172,52 +185,57 @@ class ChildLink:
 
     async def http(self, message: Message) -> Response:
         request_id, fut = self.request(message)
-        queue: asyncio.Queue[Message | None] = asyncio.Queue()
-        self._streams[request_id] = queue
+        streamed = False
         try:
             answer = await fut
-        except BaseException:
-            self._streams.pop(request_id, None)
+            kind = answer["t"]
+            if kind not in ("http.response", "http.start", "error") or (
+                kind != "error" and not isinstance(answer.get("status"), int)
+            ):
+                self.kill(f"broke the plugin protocol: {kind!r} answering an http request")
+                raise BadGateway(f"Plugin {self.plugin!r} answered an HTTP request with {kind!r}")
+            if kind == "error":
+                raise protocol.from_wire(answer.get("error") or {})
+            headers = [(bytes(k), bytes(v)) for k, v in answer.get("headers") or ()]
+            if kind == "http.response":
+                response = Response(answer.get("body") or b"", status_code=answer["status"])
+                response.raw_headers = headers
+                return response
+            body = self._body(request_id, self._streams[request_id])
+            stream = StreamingResponse(body, status_code=answer["status"])
+            stream.raw_headers = headers
+            streamed = True
+            return stream
+        except asyncio.CancelledError:
             self.notify({"t": "cancel", "id": request_id})
             raise
         finally:
-            self._pending.pop(request_id, None)
-        kind = answer["t"]
-        if kind not in ("http.response", "http.start", "error") or (
-            kind != "error" and not isinstance(answer.get("status"), int)
-        ):
-            self._streams.pop(request_id, None)
-            self.kill(f"broke the plugin protocol: {kind!r} answering an http request")
-            raise BadGateway(f"Plugin {self.plugin!r} answered an HTTP request with {kind!r}")
-        if kind == "error":
-            self._streams.pop(request_id, None)
-            raise protocol.from_wire(answer.get("error") or {})
-        headers = [(bytes(k), bytes(v)) for k, v in answer.get("headers") or ()]
-        if kind == "http.response":
-            self._streams.pop(request_id, None)
-            response = Response(answer.get("body") or b"", status_code=answer["status"])
-            response.raw_headers = headers
-            return response
-        streamed = StreamingResponse(self._body(request_id, queue), status_code=answer["status"])
-        streamed.raw_headers = headers
-        return streamed
+            if not streamed:
+                self._streams.pop(request_id, None)
+                self._done(request_id)
 
     async def _body(
         self, request_id: int, queue: asyncio.Queue[Message | None]
     ) -> AsyncIterator[bytes]:
+        complete = False
         try:
             while True:
                 chunk = await queue.get()
                 if chunk is None:
                     raise BadGateway(f"Plugin {self.plugin!r} ended while streaming its answer")
+                if chunk["t"] == "error":
+                    complete = True  # the child gave up on it: nothing to cancel
+                    raise protocol.from_wire(chunk.get("error") or {})
                 if chunk.get("body"):
                     yield bytes(chunk["body"])
                 if not chunk.get("more"):
-                    self._streams.pop(request_id, None)  # complete: nothing to cancel
+                    complete = True
                     return
         finally:
-            if self._streams.pop(request_id, None) is not None:  # the client went away
+            self._streams.pop(request_id, None)
+            if not complete:  # the client went away, or the child did
                 self.notify({"t": "cancel", "id": request_id})
+            self._done(request_id)
 
     async def ping(self, timeout: float) -> bool:  # noqa: ASYNC109
         try:
@@ -231,7 +249,7 @@ class ChildLink:
         except TimeoutError:
             return False
         finally:
-            self._pending.pop(request_id, None)
+            self._done(request_id)
 
     async def _read(self, reader: asyncio.StreamReader) -> None:
         try:
@@ -252,14 +270,24 @@ class ChildLink:
             self._on_call(message)
         elif kind == "log":
             self._on_log(message)
-        elif kind == "http.body":
-            queue = self._streams.get(message.get("id", -1))
+        elif kind == "http.body" or (kind == "error" and message.get("id", -1) in self._streams):
+            queue = self._streams.get(message.get("id", -1))  # a streamed answer: its next part
             if queue is not None:
                 queue.put_nowait(message)
         else:  # result, error, pong, http.response, http.start
-            fut = self._pending.get(message.get("id", -1))
+            request_id = message.get("id", -1)
+            fut = self._pending.get(request_id)
             if fut is not None and not fut.done():
+                if kind == "http.start":  # its parts follow: queue them from now on
+                    self._streams[request_id] = asyncio.Queue()
                 fut.set_result(message)
+
+    async def drain(self, grace: float) -> None:
+        """Wait (at most ``grace`` seconds) until no request waits for the child: what a
+        retiring generation still serves finishes before its child is stopped."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(grace):
+                await self.idle.wait()
 
     def _gone(self) -> BadGateway:
         why = self.exit.reason if self.exit else "its connection closed"

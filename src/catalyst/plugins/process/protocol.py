@@ -83,7 +83,15 @@ def _fallback(value: Any) -> Any:
 
 def encode(message: Mapping[str, Any]) -> bytes:
     """One frame: length prefix and the MessagePack map."""
-    payload: bytes = msgpack.packb(message, default=_fallback, use_bin_type=True, datetime=False)
+    # Lone surrogates (valid in a Python str, as JSON can carry them) cross as they are, for the
+    # receiver to refuse where the in-process runtime would (storage, the database).
+    payload: bytes = msgpack.packb(
+        message,
+        default=_fallback,
+        use_bin_type=True,
+        datetime=False,
+        unicode_errors="surrogatepass",
+    )
     if len(payload) > MAX_FRAME:
         raise ProtocolError(f"message of {len(payload)} bytes exceeds {MAX_FRAME}")
     return _HEADER.pack(len(payload)) + payload
@@ -91,7 +99,9 @@ def encode(message: Mapping[str, Any]) -> bytes:
 
 def decode(payload: bytes) -> Message:
     try:
-        message = msgpack.unpackb(payload, raw=False, strict_map_key=False)
+        message = msgpack.unpackb(
+            payload, raw=False, strict_map_key=False, unicode_errors="surrogatepass"
+        )
     except (ValueError, msgpack.ExtraData, msgpack.FormatError, msgpack.StackError) as exc:
         raise ProtocolError(f"undecodable frame: {exc}") from exc
     if not isinstance(message, dict) or not isinstance(message.get("t"), str):

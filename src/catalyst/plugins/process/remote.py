@@ -33,6 +33,7 @@ from catalyst.plugins.process.protocol import PROTOCOL_VERSION, Message, RemoteE
 from catalyst.plugins.process.spawner import TemplateGone, template
 from catalyst.plugins.process.status import SandboxStatus
 from catalyst.plugins.registrations import Publisher, Registrations
+from catalyst.plugins.routing import Middleware, PluginTable, build_table
 from catalyst.plugins.scheduler import Scheduler
 from catalyst.sdk.context import WebSocketClient
 from catalyst.sdk.errors import HTTPError, RegistrationError
@@ -40,6 +41,8 @@ from catalyst.sdk.request import Request
 
 log = get_logger("plugins.process")
 _PREFIX = "/api/plugins/"
+#: How long a retiring generation's child may go on answering what it was asked before it stops.
+DRAIN_SECONDS = 10.0
 
 
 def wire_principal(principal: Principal | None) -> dict[str, Any] | None:
@@ -79,7 +82,6 @@ class ProcessGeneration(Registrations):
         self.module: Any = None
         #: rid → how to undo that registration here.
         self.remote: dict[int, Callable[[], None]] = {}
-        self.remote_middleware: dict[int, str] = {}
         self.refusals: list[str] = []
         #: Whether the child was started with ``net.outbound`` (its sandbox allows TCP connect).
         self.net_outbound = False
@@ -193,6 +195,17 @@ class ProcessGeneration(Registrations):
 
         return call
 
+    @staticmethod
+    def middleware_stub(label: str) -> Middleware:
+        """What stands in the host for a middleware the child runs: never called (the host's
+        table has no middleware), named as the plugin named it."""
+
+        async def stub(request: Request, call_next: Any) -> Any:
+            return await call_next(request)
+
+        stub.__name__ = label or "middleware"
+        return stub
+
     def set_hooks(self, names: list[str]) -> None:
         self._child_hooks = frozenset(names)
         # on_enable always goes to the child, hook or not: it is where the child moves to its
@@ -203,7 +216,6 @@ class ProcessGeneration(Registrations):
 
     async def close_enable_scope(self) -> list[str]:
         failed = await super().close_enable_scope()
-        self.remote_middleware.clear()
         if self.link.alive:
             try:
                 async with asyncio.timeout(5):
@@ -212,10 +224,10 @@ class ProcessGeneration(Registrations):
                 log.warning("plugin_release_failed", plugin=self.name, error=str(exc))
         return failed
 
-    def counts(self) -> dict[str, int]:
-        counts = super().counts()
-        counts["middleware"] = len(self.remote_middleware)
-        return counts
+    def table(self) -> PluginTable:
+        """The published table: the child runs the middleware around its own routes, so the
+        host's copy of the table has none (``middleware`` only names what the child has)."""
+        return build_table(self.name, self.routes, (), self.public, dict(self.ws_handlers))
 
     def watch(self, interval: float, timeout: float, memory_mb: int) -> None:
         """Ping the child every ``interval`` seconds and kill it when it does not answer within
@@ -246,6 +258,7 @@ class ProcessGeneration(Registrations):
             self._retired = True
             if self._watch is not None:
                 self._watch.cancel()
+            await self.link.drain(grace=DRAIN_SECONDS)
             await self.link.shutdown(grace=2.0)
             self.link.close()
         return failed
