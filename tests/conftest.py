@@ -12,7 +12,7 @@ import uuid
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, cast
 
 import httpx
 import pytest
@@ -164,9 +164,12 @@ async def database_url(migrated_url: str) -> str:
 
 
 @pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> Settings:
+def settings(database_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
     plugins = tmp_path / "plugins"
     plugins.mkdir()
+    runtime = only_runtime(request)
+    # Unmarked tests leave the runtime to the manifests (or CATALYST_PLUGIN_FORCE_RUNTIME).
+    forced: dict[str, Any] = {"plugin_force_runtime": runtime} if runtime else {}
     return Settings(
         _env_file=None,
         database_url=database_url,
@@ -175,7 +178,20 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         secret_key="test-secret",
         hot_reload=False,
         log_format="json",
+        **forced,
     )
+
+
+def only_runtime(request: pytest.FixtureRequest) -> Literal["process", "inprocess"] | None:
+    """The runtime a ``@pytest.mark.runtime(name, reason=...)`` test is limited to (its reason
+    is required: a test that only makes sense in one runtime says why)."""
+    marker = request.node.get_closest_marker("runtime")
+    if marker is None:
+        return None
+    name = marker.args[0]
+    assert name in ("process", "inprocess"), name
+    assert marker.kwargs.get("reason"), f"{request.node.nodeid}: runtime marker needs a reason"
+    return cast(Literal["process", "inprocess"], name)
 
 
 ClientFactory = Callable[..., Awaitable[httpx.AsyncClient]]

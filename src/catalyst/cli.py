@@ -77,6 +77,10 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port to bind")] = None,
 ) -> None:
     """Migrate the database, create the admin on first start, and serve the panel."""
+    from catalyst.plugins.process.spawner import template
+
+    # The plugin template imports the child runtime while the host imports and migrates.
+    template().start_early()
     from catalyst import serving
     from catalyst.app import create_app
 

@@ -41,6 +41,14 @@ STUCK_THREAD = """
 import os, time
 from pathlib import Path
 
+pytestmark = pytest.mark.runtime(
+    "inprocess",
+    reason=(
+        'its plugins write a shared log outside their data folder and hold hook threads '
+        'in the host, which only the in-process runtime allows'
+    ),
+)
+
 def on_load(ctx):  # sync: runs in a worker thread, which no timeout can stop
     release = Path(os.environ["RELEASE_FILE"])
     for _ in range(3000):

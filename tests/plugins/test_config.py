@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi import FastAPI
 
 from catalyst.settings import Settings
@@ -48,6 +49,9 @@ async def test_get_config_returns_values_not_the_schema(
     }
 
 
+@pytest.mark.runtime(
+    "inprocess", reason="reads what on_config_change saw from the plugin module's globals"
+)
 async def test_admin_update_validates_everything_and_saves_all_or_nothing(
     settings: Settings, app_factory: AppFactory
 ) -> None:

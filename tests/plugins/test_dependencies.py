@@ -45,6 +45,10 @@ def test_check_reports_missing_mismatch_cycle_and_propagates() -> None:
     assert problems["e"] == "needs c, which is in error"
 
 
+@pytest.mark.runtime(
+    "inprocess",
+    reason=("its plugins record their order in one shared file outside their data folders"),
+)
 async def test_enable_order_cascade_refusals_and_errors(
     settings: Settings,
     app_factory: AppFactory,

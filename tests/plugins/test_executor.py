@@ -47,6 +47,14 @@ def on_enable(ctx):
 BLOCKING = """
 import threading
 
+pytestmark = pytest.mark.runtime(
+    "inprocess",
+    reason=(
+        "the plugin's thread pool in the host is the in-process runtime's (a process "
+        "plugin's sync code runs in its child)"
+    ),
+)
+
 release = threading.Event()
 entered = threading.Semaphore(0)
 

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from catalyst.plugins.generation import Generation
 from catalyst.plugins.loader import ROOT
 from catalyst.plugins.state import PluginState
 from catalyst.sdk.testing import PluginHarness
@@ -175,6 +176,13 @@ async def test_a_change_deep_in_a_submodule_is_picked_up(
     await client.aclose()
 
 
+@pytest.mark.runtime(
+    "inprocess",
+    reason=(
+        "checks the host's module table and imported code, which only in-process "
+        "plugins occupy (tests/runtime checks a process reload's old child exits)"
+    ),
+)
 async def test_new_folders_are_listed_and_removed_ones_unloaded(
     settings: Settings, live_factory: LiveFactory
 ) -> None:
@@ -190,7 +198,7 @@ async def test_new_folders_are_listed_and_removed_ones_unloaded(
     await eventually(lambda: "fresh" in records and records["fresh"].state is PluginState.LOADED)
     assert await names() == {"hot", "fresh"}
     instance = manager_of(live.app).get("hot").instance
-    assert instance is not None
+    assert isinstance(instance, Generation)  # in-process: its code is in the host's modules
     package = instance.code.package
     shutil.rmtree(settings.plugins_dir / "hot")
     await eventually(lambda: "hot" not in manager_of(live.app).records)
@@ -265,6 +273,13 @@ def _counts(app: Any) -> dict[str, int]:
     }
 
 
+@pytest.mark.runtime(
+    "inprocess",
+    reason=(
+        "checks the host's module table and imported code, which only in-process "
+        "plugins occupy (tests/runtime checks a process reload's old child exits)"
+    ),
+)
 @pytest.mark.slow
 async def test_three_hundred_reloads_leak_nothing(
     settings: Settings, app_factory: AppFactory

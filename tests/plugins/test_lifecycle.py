@@ -73,6 +73,10 @@ ENABLED = {
 }
 
 
+@pytest.mark.runtime(
+    "inprocess",
+    reason=("reads hook calls from the plugin module's globals"),
+)
 async def test_ownership_counts_through_every_transition(
     settings: Settings, app_factory: AppFactory
 ) -> None:
@@ -98,6 +102,10 @@ async def test_ownership_counts_through_every_transition(
     assert module.calls[-1] == "unload"
 
 
+@pytest.mark.runtime(
+    "inprocess",
+    reason=("reads hook calls from the plugin module's globals"),
+)
 async def test_disabled_listeners_from_on_load_do_not_fire(
     settings: Settings, app_factory: AppFactory
 ) -> None:
@@ -188,6 +196,10 @@ async def test_import_errors_are_reported(settings: Settings, app_factory: AppFa
     assert "ModuleNotFoundError" in (manager.get("missing").error or "")
 
 
+@pytest.mark.runtime(
+    "inprocess",
+    reason=("reads hook calls from the plugin module's globals"),
+)
 async def test_refused_transition_is_409_and_changes_nothing(
     settings: Settings, app_factory: AppFactory
 ) -> None:
@@ -197,7 +209,7 @@ async def test_refused_transition_is_409_and_changes_nothing(
     r = await client.post("/api/plugins/rec/enable", json={"enabled": False})
     assert r.status_code == 409
     assert r.json()["error"] == (
-        "Cannot disable plugin 'rec': it is loaded, but needs to be enabled"
+        "Cannot disable plugin 'rec': it is loaded, but needs to be enabled or restarting"
     )
     module = manager_of(app).get("rec").instance.module  # type: ignore[union-attr]
     assert module.calls == ["load"]
@@ -246,6 +258,10 @@ async def test_two_plugins_with_the_same_module_names_do_not_collide(
     assert (await client.get("/api/plugins/two/word")).json() == {"word": "second"}
 
 
+@pytest.mark.runtime(
+    "inprocess",
+    reason=("reads hook calls from the plugin module's globals"),
+)
 async def test_concurrent_rescans_add_and_remove_each_plugin_once(
     settings: Settings, app_factory: AppFactory
 ) -> None:

@@ -18,6 +18,14 @@ from tests.plugin_helpers import AppFactory, admin_client, manager_of, write_plu
 HANGING = """
 import asyncio
 
+pytestmark = pytest.mark.runtime(
+    "inprocess",
+    reason=(
+        "observes cancelled handlers through the plugin module's globals, shared only in-"
+        'process (tests/runtime covers timeouts and cancel of process plugins)'
+    ),
+)
+
 started = asyncio.Event()
 cancelled = asyncio.Event()
 release = asyncio.Event()

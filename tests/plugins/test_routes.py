@@ -219,6 +219,9 @@ def on_enable(ctx):
 """
 
 
+@pytest.mark.runtime(
+    "inprocess", reason="reads what the middleware saw from the plugin module's globals"
+)
 async def test_middleware_order_scope_early_answer_and_lifetime(
     settings: Settings, app_factory: AppFactory
 ) -> None:

@@ -39,7 +39,8 @@ def test_refusal_names_current_and_required_states() -> None:
     with pytest.raises(InvalidTransition) as info:
         check_transition("demo", PluginState.DISCOVERED, PluginState.ENABLED)
     assert str(info.value) == (
-        "Cannot enable plugin 'demo': it is discovered, but needs to be disabled or loaded or restarting"
+        "Cannot enable plugin 'demo': it is discovered, but needs to be disabled or loaded or "
+        "restarting"
     )
     assert info.value.status_code == 409
     assert set(info.value.required) == {s.value for s in SOURCES[PluginState.ENABLED]}

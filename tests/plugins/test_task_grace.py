@@ -12,6 +12,14 @@ from tests.plugin_helpers import AppFactory, manager_of, write_plugin
 SLOW_TASK = """
 import asyncio
 
+pytestmark = pytest.mark.runtime(
+    "inprocess",
+    reason=(
+        "observes running tasks through the plugin module's globals, shared only in-"
+        'process (tests/contract covers disable in both runtimes)'
+    ),
+)
+
 order = []
 started = asyncio.Event()
 release = asyncio.Event()

@@ -14,6 +14,14 @@ from tests.plugin_helpers import AppFactory, admin_client, manager_of, write_plu
 BLOCKER = """
 import time
 
+pytestmark = pytest.mark.runtime(
+    "inprocess",
+    reason=(
+        'event-loop stalls blamed on a plugin happen only when its code runs on the '
+        "host's loop"
+    ),
+)
+
 def on_load(ctx):
     @ctx.get("/stall")
     async def stall(request):

@@ -48,8 +48,8 @@ class StateWaiter:
         event = self._event(plugin, state)
         event.clear()
 
-        async def wait(timeout: float) -> None:
-            async with asyncio.timeout(timeout):
+        async def wait(seconds: float) -> None:
+            async with asyncio.timeout(seconds):
                 await event.wait()
 
         return wait

@@ -81,7 +81,8 @@ async def test_a_reload_starts_a_new_child_and_the_old_one_exits(tmp_path: Path)
         assert new != old
         assert not _alive(old)
         body = (await h.client.get("/api/plugins/twice/env")).json()
-        assert body["pid"] == new and "tok" in body
+        assert body["pid"] == new
+        assert "tok" in body
     assert not _alive(new)  # and the host's shutdown stopped the new one
 
 
@@ -122,7 +123,8 @@ async def test_granting_net_outbound_starts_a_child_sandboxed_for_it(tmp_path: P
     async with PluginHarness(plugins_dir=tmp_path, plugin_auto_enable=["netty"]) as h:
         before = _pid(h, "netty")
         gen = h.plugin("netty").instance
-        assert isinstance(gen, ProcessGeneration) and gen.net_outbound
+        assert isinstance(gen, ProcessGeneration)
+        assert gen.net_outbound
         r = await h.client.post("/api/plugins/netty/permissions", json={"revoke": ["net.outbound"]})
         assert r.status_code == 200, r.text
         after = h.plugin("netty").instance

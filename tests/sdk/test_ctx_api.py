@@ -20,6 +20,14 @@ from catalyst.sdk import PluginPermissionError, RegistrationError
 from catalyst.settings import Settings
 from tests.plugin_helpers import AppFactory, admin_client, manager_of, write_plugin
 
+pytestmark = pytest.mark.runtime(
+    "inprocess",
+    reason=(
+        "calls the host-side ctx and reads the plugin module's globals; "
+        "tests/contract runs the ctx contract from plugin code in both runtimes"
+    ),
+)
+
 CODE = """
 events = []
 

@@ -17,10 +17,11 @@ from tests.plugin_helpers import EXAMPLE, write_plugin
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixture_plugins"
 TICKER = """
-RUNS = []
-
 def on_enable(ctx):
-    ctx.schedule_task("* * * * *", lambda: RUNS.append(1))
+    async def tick():
+        await ctx.increment_storage("runs")
+
+    ctx.schedule_task("* * * * *", tick)
 """
 
 
@@ -82,8 +83,7 @@ async def test_harness_clock_drives_cron_tasks(tmp_path: Path) -> None:
     clock = FakeClock(datetime(2024, 1, 1, tzinfo=UTC))
     async with PluginHarness(folder, clock=clock) as h:
         await clock.advance(60)
-        assert h.record.instance is not None
-        assert h.record.instance.module.RUNS == [1]
+        assert await h.ctx.get_storage("runs") == 1
 
 
 async def test_live_harness_serves_http_and_websockets_over_tcp() -> None:

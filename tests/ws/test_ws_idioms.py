@@ -125,6 +125,10 @@ async def test_handlers_get_the_callers_user(
     await viewer.close()
 
 
+@pytest.mark.runtime(
+    "inprocess",
+    reason=("reads handler calls from, or gates them through, the plugin module's globals"),
+)
 async def test_a_handler_permission_refuses_only_that_caller(
     settings: Settings, live_factory: LiveFactory
 ) -> None:
@@ -145,6 +149,10 @@ async def test_a_handler_permission_refuses_only_that_caller(
     await viewer.close()
 
 
+@pytest.mark.runtime(
+    "inprocess",
+    reason=("reads handler calls from, or gates them through, the plugin module's globals"),
+)
 async def test_a_blocking_sync_handler_does_not_hold_up_the_loop(
     settings: Settings, live_factory: LiveFactory
 ) -> None:

@@ -73,6 +73,7 @@ class Template:
             pass_fds=(template_end.fileno(),),
             close_fds=True,
             cwd="/",
+            start_new_session=True,  # a terminal's Ctrl-C is the host's to handle, not its
         )
         template_end.close()
         self._ctl = host_end
@@ -81,6 +82,13 @@ class Template:
         )
         reader.start()
         log.info("plugin_template_started", pid=self._proc.pid)
+
+    def start_early(self) -> None:
+        """Start the template now (it imports for a second or two), not at the first spawn."""
+        with self._lock:
+            if not self.running:
+                self._stop()
+                self._start()
 
     def _listen(self, ctl: socket.socket) -> None:
         while True:

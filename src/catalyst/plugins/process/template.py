@@ -137,6 +137,8 @@ def serve(ctl: socket.socket) -> None:
 
 def main() -> None:
     _die_with_parent()
+    # Stopping is the host's call: it stops the children, then the template dies with it.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     ctl = socket.socket(fileno=int(sys.argv[1]))
     # Everything a plugin child needs, imported once here.
     import catalyst.plugins.process.bootstrap

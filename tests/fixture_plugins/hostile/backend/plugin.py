@@ -17,7 +17,7 @@ HOARD: list[bytearray] = []
 def _try(fn: Any) -> dict[str, Any]:
     try:
         return {"ok": True, "value": fn()}
-    except BaseException as exc:  # noqa: BLE001 - the answer is what happened
+    except BaseException as exc:
         return {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
 
 
@@ -25,7 +25,7 @@ def on_load(ctx: PluginContext) -> None:
     @ctx.get("/read")
     async def read(request: Request) -> dict[str, Any]:
         path = request.query["path"]
-        return _try(lambda: open(path, "rb").read(64).hex())  # noqa: SIM115
+        return _try(lambda: open(path, "rb").read(64).hex())
 
     @ctx.get("/env")
     async def env(request: Request) -> dict[str, Any]:
@@ -45,7 +45,7 @@ def on_load(ctx: PluginContext) -> None:
     async def patch(request: Request) -> dict[str, Any]:
         import catalyst.auth.permissions as permissions
 
-        permissions.has_permission = lambda *_a, **_k: True  # type: ignore[assignment]
+        permissions.has_permission = lambda *_a, **_k: True
         sys.modules["catalyst.auth.sessions"] = sys.modules["os"]
         return {"patched": True}
 
@@ -60,7 +60,7 @@ def on_load(ctx: PluginContext) -> None:
 
     @ctx.get("/block")
     async def block(request: Request) -> dict[str, Any]:
-        time.sleep(float(request.query.get("seconds", "3")))  # blocks this child's loop
+        time.sleep(float(request.query.get("seconds", "3")))  # noqa: ASYNC251 - the attack
         return {"slept": True}
 
     @ctx.get("/hog")
