@@ -14,6 +14,14 @@ from catalyst.settings import Settings
 from tests.live_server import eventually
 from tests.plugin_helpers import AppFactory, admin_client, manager_of, write_plugin
 
+pytestmark = pytest.mark.runtime(
+    "inprocess",
+    reason=(
+        "its plugins write a shared log outside their data folder and hold hook threads "
+        "in the host, which only the in-process runtime allows"
+    ),
+)
+
 SLOW = """
 import asyncio, os
 
@@ -41,13 +49,6 @@ STUCK_THREAD = """
 import os, time
 from pathlib import Path
 
-pytestmark = pytest.mark.runtime(
-    "inprocess",
-    reason=(
-        'its plugins write a shared log outside their data folder and hold hook threads '
-        'in the host, which only the in-process runtime allows'
-    ),
-)
 
 def on_load(ctx):  # sync: runs in a worker thread, which no timeout can stop
     release = Path(os.environ["RELEASE_FILE"])

@@ -15,6 +15,14 @@ from fastapi import FastAPI
 from catalyst.settings import Settings
 from tests.plugin_helpers import AppFactory, admin_client, manager_of, write_plugin
 
+pytestmark = pytest.mark.runtime(
+    "inprocess",
+    reason=(
+        "the plugin's thread pool in the host is the in-process runtime's (a process "
+        "plugin's sync code runs in its child)"
+    ),
+)
+
 WHERE = """
 import threading
 
@@ -47,13 +55,6 @@ def on_enable(ctx):
 BLOCKING = """
 import threading
 
-pytestmark = pytest.mark.runtime(
-    "inprocess",
-    reason=(
-        "the plugin's thread pool in the host is the in-process runtime's (a process "
-        "plugin's sync code runs in its child)"
-    ),
-)
 
 release = threading.Event()
 entered = threading.Semaphore(0)

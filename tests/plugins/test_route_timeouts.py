@@ -15,16 +15,17 @@ from tests.conftest import stop_app
 from tests.live_server import LiveFactory
 from tests.plugin_helpers import AppFactory, admin_client, manager_of, write_plugin
 
-HANGING = """
-import asyncio
-
 pytestmark = pytest.mark.runtime(
     "inprocess",
     reason=(
         "observes cancelled handlers through the plugin module's globals, shared only in-"
-        'process (tests/runtime covers timeouts and cancel of process plugins)'
+        "process (tests/runtime covers timeouts and cancel of process plugins)"
     ),
 )
+
+HANGING = """
+import asyncio
+
 
 started = asyncio.Event()
 cancelled = asyncio.Event()

@@ -5,20 +5,23 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
+
 from catalyst.plugins.manager import PluginManager
 from tests.live_server import eventually
 from tests.plugin_helpers import AppFactory, manager_of, write_plugin
-
-SLOW_TASK = """
-import asyncio
 
 pytestmark = pytest.mark.runtime(
     "inprocess",
     reason=(
         "observes running tasks through the plugin module's globals, shared only in-"
-        'process (tests/contract covers disable in both runtimes)'
+        "process (tests/contract covers disable in both runtimes)"
     ),
 )
+
+SLOW_TASK = """
+import asyncio
+
 
 order = []
 started = asyncio.Event()

@@ -5,22 +5,23 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
 from fastapi import FastAPI
 
 from catalyst.api import plugin_views
 from catalyst.settings import Settings
 from tests.plugin_helpers import AppFactory, admin_client, manager_of, write_plugin
 
-BLOCKER = """
-import time
-
 pytestmark = pytest.mark.runtime(
     "inprocess",
     reason=(
-        'event-loop stalls blamed on a plugin happen only when its code runs on the '
-        "host's loop"
+        "event-loop stalls blamed on a plugin happen only when its code runs on the host's loop"
     ),
 )
+
+BLOCKER = """
+import time
+
 
 def on_load(ctx):
     @ctx.get("/stall")

@@ -28,6 +28,7 @@ pytestmark = pytest.mark.runtime(
     ),
 )
 
+
 CODE = """
 events = []
 
@@ -406,6 +407,18 @@ async def test_ctx_increment_storage(env: Env) -> None:
     results = await asyncio.gather(*(env.ctx.increment_storage("n") for _ in range(20)))
     assert sorted(results) == list(range(1, 21))
     assert await env.ctx.increment_storage("n", 5) == 25
+
+
+# -- files -------------------------------------------------------------------------------------
+
+
+async def test_ctx_data_dir(env: Env, settings: Settings) -> None:
+    folder = env.ctx.data_dir
+    assert folder == settings.data_dir / "plugins" / "demo"
+    assert folder.is_dir()
+    (folder / "note.txt").write_text("kept")
+    await manager_of(env.app).reload("demo")
+    assert (env.ctx.data_dir / "note.txt").read_text() == "kept"
 
 
 # -- database ----------------------------------------------------------------------------------

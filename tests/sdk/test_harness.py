@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 from datetime import UTC, datetime
@@ -20,6 +21,7 @@ TICKER = """
 def on_enable(ctx):
     async def tick():
         await ctx.increment_storage("runs")
+        await ctx.emit("ticked")
 
     ctx.schedule_task("* * * * *", tick)
 """
@@ -82,7 +84,15 @@ async def test_harness_clock_drives_cron_tasks(tmp_path: Path) -> None:
     folder = write_plugin(tmp_path, "ticker", TICKER)
     clock = FakeClock(datetime(2024, 1, 1, tzinfo=UTC))
     async with PluginHarness(folder, clock=clock) as h:
-        await clock.advance(60)
+        ticked = asyncio.Event()
+
+        async def seen(_event: str, _data: object) -> None:
+            ticked.set()
+
+        h.services.bus.subscribe("ticker:ticked", seen)
+        await clock.advance(60)  # fires the task (in a process plugin, its run is a round trip)
+        async with asyncio.timeout(5):
+            await ticked.wait()
         assert await h.ctx.get_storage("runs") == 1
 
 

@@ -28,7 +28,7 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 from catalyst import jsondepth
 from catalyst.auth.sessions import Principal
 from catalyst.cancellation import host_cancelled
-from catalyst.errors import type_name
+from catalyst.errors import describe, type_name
 from catalyst.log import get_logger
 from catalyst.plugins import executor, watchdog
 from catalyst.plugins.dispatcher import Dispatcher
@@ -184,7 +184,7 @@ def _log_to_plugin(
         message = f"WebSocket handler for {kind} timed out after {timeout:g} s"
         plugin_error(plugin, message, host=False, type=kind, client=client_id)
     else:
-        message = f"WebSocket handler for {kind} failed: {type(exc).__name__}: {exc}"
+        message = f"WebSocket handler for {kind} failed: {describe(exc)}"
         plugin_error(plugin, message, exc, host=False, type=kind, client=client_id)
 
 
