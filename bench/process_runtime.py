@@ -44,7 +44,15 @@ import httpx
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
-from _load import ROOT, free_port  # noqa: E402
+from _load import (  # noqa: E402
+    ROOT,
+    child_pids,
+    cmdline,
+    descendant_pids,
+    free_port,
+    memory_mb,
+    own_cpu_seconds,
+)
 from asgi_ratio import wrk  # noqa: E402
 
 PASSWORD = "bench-password-1234"
@@ -189,41 +197,9 @@ class Host:
 # -- /proc -----------------------------------------------------------------------------------
 
 
-def children(pid: int) -> list[int]:
-    found: list[int] = []
-    with contextlib.suppress(OSError):
-        for task in Path(f"/proc/{pid}/task").iterdir():
-            found += [int(c) for c in (task / "children").read_text().split()]
-    return found
-
-
-def descendants(pid: int) -> list[int]:
-    out = []
-    for child in children(pid):
-        out += [child, *descendants(child)]
-    return out
-
-
-def cmdline(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-    except OSError:
-        return ""
-
-
-def memory_mb(pid: int) -> dict[str, float]:
-    """USS (Private_Clean + Private_Dirty), PSS and RSS of ``pid`` in MiB."""
-    fields: dict[str, float] = {}
-    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
-        key, _, rest = line.partition(":")
-        fields[key] = int(rest.split()[0]) / 1024
-    uss = fields["Private_Clean"] + fields["Private_Dirty"]
-    return {"uss": uss, "pss": fields["Pss"], "rss": fields["Rss"]}
-
-
 def template_pid(host_pid: int) -> int | None:
     return next(
-        (p for p in descendants(host_pid) if "catalyst.plugins.process.template" in cmdline(p)),
+        (p for p in descendant_pids(host_pid) if "catalyst.plugins.process.template" in cmdline(p)),
         None,
     )
 
@@ -236,7 +212,7 @@ def plugin_child(host: Host, plugin: str, headers: dict[str, str]) -> tuple[int,
         return pid, "data.runtime.pid"
     assert host.proc is not None
     tpl = template_pid(host.proc.pid)
-    for child in children(tpl) if tpl else []:
+    for child in child_pids(tpl) if tpl else []:
         with contextlib.suppress(OSError):
             if Path(os.readlink(f"/proc/{child}/cwd")) == (host.plugins / plugin).resolve():
                 return child, "/proc (template child whose cwd is the plugin folder)"
@@ -268,17 +244,27 @@ def round_trips(hosts: dict[str, Host], headers: dict[str, dict[str, str]], args
     return samples
 
 
-def throughput(hosts: dict[str, Host], tokens: dict[str, str], args: Any) -> dict[str, list[float]]:
+def throughput(hosts: dict[str, Host], headers: dict[str, dict[str, str]], args: Any) -> Any:
+    """Median req/s per runtime, and the CPU time per request of the host and of the child."""
     rates: dict[str, list[float]] = {m: [] for m in hosts}
+    cpu: dict[str, list[float]] = {"host process": [], "child": [], "host inprocess": []}
+    child = plugin_child(hosts["process"], "example-plugin", headers["process"])[0]
     for mode, host in hosts.items():  # warm-up
-        wrk(host.base + HELLO, [f"Authorization: Bearer {tokens[mode]}"], 1, 2, 32)
+        wrk(host.base + HELLO, [f"Authorization: {headers[mode]['Authorization']}"], 1, 2, 32)
     for _ in range(args.rounds):
         for mode, host in hosts.items():
-            run = wrk(
-                host.base + HELLO, [f"Authorization: Bearer {tokens[mode]}"], args.seconds, 2, 32
-            )
+            assert host.proc is not None
+            pids = {
+                f"host {mode}": host.proc.pid,
+                **({"child": child} if mode == "process" else {}),
+            }
+            before = {k: own_cpu_seconds(pid) for k, pid in pids.items()}
+            auth = f"Authorization: {headers[mode]['Authorization']}"
+            run = wrk(host.base + HELLO, [auth], args.seconds, 2, 32)
             rates[mode].append(run.rate)
-    return rates
+            for k, pid in pids.items():
+                cpu[k].append((own_cpu_seconds(pid) - before[k]) / run.requests * 1e6)
+    return rates, {k: statistics.median(v) for k, v in cpu.items()}
 
 
 def memory(hosts: dict[str, Host], headers: dict[str, dict[str, str]]) -> dict[str, Any]:
@@ -491,14 +477,14 @@ def main() -> None:
                 "4 example child USS (idle)",
                 "<= 25 MB",
                 f"{child['uss']:.1f} MiB",
-                f"host USS {mem['inprocess']['host']['uss']:.0f} vs "
-                f"{mem['process']['host']['uss']:.0f}",
+                f"host {mem['inprocess']['host']['uss']:.0f} (vs "
+                f"{mem['process']['host']['uss']:.0f}) MiB",
                 child["uss"] <= 25,
             )
         )
 
         print(f"== 2. {HELLO} (bearer), wrk -t2 -c32, {args.seconds} s x {args.rounds} rounds")
-        rates = throughput(hosts, {m: h["Authorization"][7:] for m, h in headers.items()}, args)
+        rates, cpu = throughput(hosts, headers, args)
         med = {m: statistics.median(v) for m, v in rates.items()}
         for mode in MODES:
             print(
@@ -506,6 +492,10 @@ def main() -> None:
                 f"(rounds: {', '.join(f'{v:.0f}' for v in rates[mode])})"
             )
         ratio = med["process"] / med["inprocess"]
+        print(
+            f"  server CPU per request: process runtime {cpu['host process']:.0f} us in the host"
+            f" + {cpu['child']:.0f} us in the child; in-process {cpu['host inprocess']:.0f} us"
+        )
         print(f"  ratio process/inprocess: {ratio:.3f}")
         rows.append(
             (
