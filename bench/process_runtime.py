@@ -310,13 +310,17 @@ def hot_reload(hosts: dict[str, Host], headers: dict[str, dict[str, str]], sampl
     return latencies
 
 
-async def _all_answer(host: Host, names: list[str]) -> tuple[float, float]:
-    """Seconds from the process start to the port listening, and to every route answering."""
-    listening = 0.0
+async def _all_answer(host: Host, names: list[str]) -> tuple[float, float, float]:
+    """Seconds from the process start to the port listening, to every route answering, and to
+    the template process showing up (NaN: none seen, the in-process runtime)."""
+    listening, templated = 0.0, float("nan")
 
     async def listen() -> None:
-        nonlocal listening
+        nonlocal listening, templated
+        assert host.proc is not None
         while True:
+            if templated != templated and template_pid(host.proc.pid):  # NaN: not seen yet
+                templated = time.perf_counter() - host.started
             try:
                 _, writer = await asyncio.open_connection("127.0.0.1", host.port)
             except OSError:
@@ -350,16 +354,16 @@ async def _all_answer(host: Host, names: list[str]) -> tuple[float, float]:
                     pending.discard(name)
             if pending:
                 await asyncio.sleep(0.01)
-    return listening, time.perf_counter() - host.started
+    return listening, time.perf_counter() - host.started, templated
 
 
-def startup(count: int, rounds: int) -> dict[str, list[tuple[float, float]]]:
+def startup(count: int, rounds: int) -> dict[str, list[tuple[float, float, float]]]:
     plugins = Path(tempfile.mkdtemp(prefix="catalyst-bench-many-"))
     names = [f"tiny-{i:02d}" for i in range(count)]
     for name in names:
         write_plugin(plugins, name, {"backend/plugin.py": TINY_CODE}, '["http.public"]')
     hosts = {m: Host(m, plugins, names) for m in MODES}
-    times: dict[str, list[tuple[float, float]]] = {m: [] for m in MODES}
+    times: dict[str, list[tuple[float, float, float]]] = {m: [] for m in MODES}
     try:
         for i in range(rounds + 1):  # the first start of each (fresh database) is discarded
             for mode, host in hosts.items():
@@ -492,9 +496,11 @@ def main() -> None:
                 f"(rounds: {', '.join(f'{v:.0f}' for v in rates[mode])})"
             )
         ratio = med["process"] / med["inprocess"]
+        by_cpu = cpu["host inprocess"] / (cpu["host process"] + cpu["child"])
         print(
             f"  server CPU per request: process runtime {cpu['host process']:.0f} us in the host"
             f" + {cpu['child']:.0f} us in the child; in-process {cpu['host inprocess']:.0f} us"
+            f" (ratio by CPU per request: {by_cpu:.3f})"
         )
         print(f"  ratio process/inprocess: {ratio:.3f}")
         rows.append(
@@ -571,6 +577,9 @@ def main() -> None:
             f"  {mode:9s}: process start -> listening {listen:5.2f} s, -> all answering "
             f"{total:5.2f} s; listening -> all answering {total - listen:5.2f} s"
         )
+        if mode == "process":
+            seen = statistics.median(t[2] for t in starts[mode])
+            print(f"  {'':9s}  (template process first seen {seen:5.2f} s after process start)")
     p_listen, p_total = med5["process"]
     rows.append(
         (
