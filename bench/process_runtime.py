@@ -378,9 +378,8 @@ def startup(count: int, rounds: int) -> dict[str, list[tuple[float, float, float
                         f"listening {took[0]:.2f} s, all answering {took[1]:.2f} s"
                     )
     finally:
-        for host in hosts.values():
-            host.stop()
-    shutil.rmtree(plugins, ignore_errors=True)
+        stopped(hosts)
+        shutil.rmtree(plugins, ignore_errors=True)
     return times
 
 
