@@ -128,3 +128,44 @@ def rate(url: str, token: str, seconds: float, concurrency: int) -> float:
     if failed:
         raise SystemExit(f"{failed} failed requests against {url}")
     return ok / seconds
+
+
+# -- /proc: process trees, memory and CPU of a server and its children ----------------------
+
+
+def child_pids(pid: int) -> list[int]:
+    """Direct children of ``pid`` (every thread's)."""
+    found: list[int] = []
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            found += [int(c) for c in (task / "children").read_text().split()]
+    except OSError:
+        pass
+    return found
+
+
+def descendant_pids(pid: int) -> list[int]:
+    return [d for c in child_pids(pid) for d in (c, *descendant_pids(c))]
+
+
+def cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def memory_mb(pid: int) -> dict[str, float]:
+    """USS (Private_Clean + Private_Dirty), PSS and RSS of ``pid`` in MiB (smaps_rollup)."""
+    fields: dict[str, float] = {}
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
+        key, _, rest = line.partition(":")
+        fields[key] = int(rest.split()[0]) / 1024
+    uss = fields["Private_Clean"] + fields["Private_Dirty"]
+    return {"uss": uss, "pss": fields["Pss"], "rss": fields["Rss"]}
+
+
+def own_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of ``pid`` itself (all its threads, not its children)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
