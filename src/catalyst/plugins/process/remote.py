@@ -13,6 +13,7 @@ secret.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,13 @@ DRAIN_SECONDS = 10.0
 def wire_principal(principal: Principal | None) -> dict[str, Any] | None:
     if principal is None:
         return None
+    return _wire(principal)
+
+
+@functools.lru_cache(maxsize=1024)
+def _wire(principal: Principal) -> dict[str, Any]:
+    """The user map a request carries (the same principal comes back request after request;
+    the map is only read, by the encoder)."""
     return {
         "id": principal.user_id,
         "username": principal.username,
@@ -130,7 +138,7 @@ class ProcessGeneration(Registrations):
                 "path": full[len(prefix) :] or "/",
                 "full_path": full,
                 "query_string": scope.get("query_string", b""),
-                "headers": [[k, v] for k, v in scope["headers"]],
+                "headers": scope["headers"],  # (name, value) pairs: arrays on the wire
                 "body": body,
                 "user": wire_principal(scope.get("catalyst.principal")),
                 "client": list(scope["client"]) if scope.get("client") else None,
