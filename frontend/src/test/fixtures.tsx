@@ -31,6 +31,8 @@ export function summary(overrides: Partial<PluginSummary> = {}): PluginSummary {
     hasBackend: true,
     hasFrontend: true,
     frontendEntry: "frontend/index.js",
+    // In-page modules unless a test asks for the sandbox.
+    runtime: { runtime: "inprocess" },
     ...overrides,
   };
 }
