@@ -178,3 +178,13 @@ def test_the_frame_may_only_send_its_own_socket_messages_and_navigate_in_the_app
     expect(page.get_by_text("Hello from the frame")).to_be_visible()
     frame.evaluate("() => window.Catalyst.navigate('/plugins')")
     expect(page.get_by_role("heading", name="Plugins", exact=True)).to_be_visible()
+
+
+def test_the_list_and_the_detail_show_the_runtime(page: Page) -> None:
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Plugins").click()
+    row = page.locator('[data-testid="plugin-row"][data-plugin="example-plugin"]')
+    expect(row.get_by_test_id("plugin-runtime")).to_have_text("process")
+    row.get_by_role("link", name="Details").click()
+    card = page.get_by_test_id("plugin-runtime-card")
+    expect(card).to_contain_text("own process")
+    expect(card.get_by_test_id("runtime-sandbox-level")).to_be_visible()
