@@ -153,6 +153,16 @@ describe("the host side of the bridge", () => {
     ]);
   });
 
+  it("keeps relaying after it attaches again to a frame that already started", () => {
+    fromFrame({ kind: "ready" });
+    detach();
+    detach = attachSandboxHost(frame, options);
+    socket.push({ type: "plugin:demo:pong", data: 3 });
+    expect(posted.filter((m) => (m as { kind: string }).kind === "socket")).toEqual([
+      expect.objectContaining({ message: { type: "plugin:demo:pong", data: 3 } }),
+    ]);
+  });
+
   it("navigates inside the app only, shows toasts and sizes the frame", () => {
     fromFrame({ kind: "navigate", to: "/plugins" });
     fromFrame({ kind: "navigate", to: "https://evil.example/" });

@@ -53,7 +53,6 @@ type Payload = Record<string, unknown>;
 export function attachSandboxHost(frame: HTMLIFrameElement, options: SandboxHostOptions, host: Window = window): () => void {
   const name = options.plugin.name;
   const cleanups: (() => void)[] = [];
-  let started = false;
 
   const post = (message: HostMessage) => frame.contentWindow?.postMessage(message, "*");
   const refused = (what: string, reason: string) => {
@@ -61,20 +60,17 @@ export function attachSandboxHost(frame: HTMLIFrameElement, options: SandboxHost
     else console.warn(`Plugin ${name}: refused ${what}: ${reason}`);
   };
 
-  const start = () => {
-    // A frame that loads again (it navigated itself) starts over without a second subscription.
-    if (!started) {
-      started = true;
-      cleanups.push(
-        options.socket.subscribe(`plugin:${name}:*`, (message) => {
-          if (deliverable(name, message.type)) post({ catalyst: SANDBOX_PROTOCOL, kind: "socket", message });
-        }),
-        options.socket.onStatus((status) =>
-          post({ catalyst: SANDBOX_PROTOCOL, kind: "socket-status", open: status === "open" }),
-        ),
-        options.subscribeTheme((theme) => post({ catalyst: SANDBOX_PROTOCOL, kind: "theme", theme })),
-      );
-    }
+  // Relayed from the start, so a host that attaches again to a running frame (new props, a new
+  // user object) keeps it served: the frame says "ready" only once per document.
+  cleanups.push(
+    options.socket.subscribe(`plugin:${name}:*`, (message) => {
+      if (deliverable(name, message.type)) post({ catalyst: SANDBOX_PROTOCOL, kind: "socket", message });
+    }),
+    options.socket.onStatus((status) => post({ catalyst: SANDBOX_PROTOCOL, kind: "socket-status", open: status === "open" })),
+    options.subscribeTheme((theme) => post({ catalyst: SANDBOX_PROTOCOL, kind: "theme", theme })),
+  );
+
+  const start = () =>
     post({
       catalyst: SANDBOX_PROTOCOL,
       kind: "init",
@@ -87,7 +83,6 @@ export function attachSandboxHost(frame: HTMLIFrameElement, options: SandboxHost
       socketOpen: options.socket.status === "open",
       sdkVersion: options.sdkVersion,
     });
-  };
 
   const api = async (message: Payload) => {
     const id = typeof message.id === "number" ? message.id : -1;
