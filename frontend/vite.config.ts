@@ -54,6 +54,9 @@ export default defineConfig({
     proxy: {
       "/api": backend,
       "/ws": { target: backend, ws: true },
+      // The sandbox runtime of process plugins' frames, as the backend serves it from the last
+      // `npm run build` (the dev server does not build it).
+      "/sandbox": backend,
     },
   },
   test: {
