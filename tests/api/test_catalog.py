@@ -23,12 +23,24 @@ async def test_any_signed_in_user_gets_permissions_and_plugin_states(
         "user.read": "See user accounts (never password hashes)",
         "user.write": "Create and change user accounts",
         "http.public": "Serve HTTP routes to callers who are not logged in",
+        "net.outbound": "Open network connections to other hosts (process runtime: TCP connect)",
+        "host.full": "Full access to the host: the plugin runs inside the Catalyst process"
+        " (runtime 'inprocess'), where its code can read every secret and the database and act"
+        " as any user",
     }
     assert r.json() == {
         "success": True,
         "data": {
             "permissions": [{"name": k, "description": v} for k, v in described.items()],
-            "pluginStates": ["discovered", "loaded", "enabled", "disabled", "unloaded", "error"],
+            "pluginStates": [
+                "discovered",
+                "loaded",
+                "enabled",
+                "disabled",
+                "unloaded",
+                "restarting",
+                "error",
+            ],
         },
     }
     assert [p["name"] for p in r.json()["data"]["permissions"]] == list(CATALOG)

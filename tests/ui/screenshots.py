@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 import time
 
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import FrameLocator, Page, expect, sync_playwright
 
 from tests.ui.harness import (
     ADMIN_PASSWORD,
@@ -30,6 +30,11 @@ def shot(page: Page, name: str, *, full_page: bool = False) -> None:
     path = OUT / f"{name}.png"
     page.screenshot(path=str(path), full_page=full_page)
     print(f"wrote {path.relative_to(ROOT)}")
+
+
+def frame(page: Page, plugin: str) -> FrameLocator:
+    """A process-runtime plugin's UI: it runs in a sandboxed frame."""
+    return page.frame_locator(f'iframe[data-testid="plugin-frame"][data-plugin="{plugin}"]')
 
 
 def set_theme(page: Page, theme: str) -> None:
@@ -87,7 +92,7 @@ def main() -> int:
             page.get_by_label("Password").fill(ADMIN_PASSWORD)
             page.get_by_role("button", name="Sign in").click()
             expect(page.get_by_test_id("live-status")).to_have_text("Live")
-            expect(page.get_by_text("requests served")).to_be_visible()
+            expect(frame(page, "example-plugin").get_by_text("requests served")).to_be_visible()
             shot(page, "dashboard")
 
             page.goto("/plugins")
@@ -114,15 +119,16 @@ def main() -> int:
             shot(page, "plugin-details", full_page=True)
 
             page.goto("/ext/example-plugin/example")
-            expect(page.get_by_text("connected")).to_be_visible()
-            page.get_by_test_id("example-ping").click()
-            expect(page.get_by_test_id("example-pong")).to_be_visible()
-            page.get_by_role("button", name="Send").click()
-            expect(page.get_by_test_id("example-echo-result")).to_be_visible()
+            example = frame(page, "example-plugin")
+            expect(example.get_by_text("connected")).to_be_visible()
+            example.get_by_test_id("example-ping").click()
+            expect(example.get_by_test_id("example-pong")).to_be_visible()
+            example.get_by_role("button", name="Send").click()
+            expect(example.get_by_test_id("example-echo-result")).to_be_visible()
             shot(page, "example-tab")
 
             page.goto("/ext/broken-frontend/broken")
-            expect(page.get_by_test_id("plugin-error")).to_be_visible()
+            expect(frame(page, "broken-frontend").get_by_test_id("plugin-error")).to_be_visible()
             shot(page, "plugin-error-card")
 
             page.goto("/servers")

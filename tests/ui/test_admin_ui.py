@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import FrameLocator, Locator, Page, expect
 
 from tests.ui.harness import Server
 
@@ -25,6 +25,11 @@ def plugin_row(page: Page, name: str) -> Locator:
 def open_plugins(page: Page) -> None:
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Plugins").click()
     expect(page.get_by_role("heading", name="Plugins", exact=True)).to_be_visible()
+
+
+def plugin_frame(page: Page, name: str) -> FrameLocator:
+    """The UI of a process-runtime plugin: it runs in a sandboxed frame."""
+    return page.frame_locator(f'iframe[data-testid="plugin-frame"][data-plugin="{name}"]')
 
 
 def example_tab_link(page: Page) -> Locator:
@@ -54,7 +59,8 @@ def test_login_and_the_list_shows_the_plugins(page: Page) -> None:
 
 def test_the_example_tab_renders_and_ping_gets_a_pong(page: Page) -> None:
     example_tab_link(page).click()
-    tab = page.locator('[data-testid="plugin-tab"][data-plugin="example-plugin"]')
+    expect(page.locator('[data-testid="plugin-tab"][data-plugin="example-plugin"]')).to_be_visible()
+    tab = plugin_frame(page, "example-plugin")
     expect(tab.get_by_test_id("example-greeting")).to_have_text(GREETING)
     expect(tab.get_by_test_id("example-stats")).to_contain_text("Requests")
     tab.get_by_label("Message").fill("from playwright")
@@ -69,7 +75,7 @@ def test_the_example_tab_renders_and_ping_gets_a_pong(page: Page) -> None:
 
 def test_a_plugin_whose_frontend_throws_shows_an_error_card(page: Page) -> None:
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Broken tab").click()
-    card = page.get_by_test_id("plugin-error")
+    card = plugin_frame(page, "broken-frontend").get_by_test_id("plugin-error")
     expect(card).to_be_visible()
     expect(card).to_contain_text("Broken Frontend")
     expect(card).to_contain_text("Boom: the broken-frontend tab failed to render")
@@ -107,7 +113,7 @@ def test_disable_removes_the_tab_and_the_route_then_enable_and_reload(
     expect(page.get_by_text(re.compile(r"Example Plugin reloaded"))).to_be_visible()
     expect(row.locator("[data-status]")).to_have_text("enabled")
     example_tab_link(page).click()
-    expect(page.get_by_test_id("example-greeting")).to_be_visible()
+    expect(plugin_frame(page, "example-plugin").get_by_test_id("example-greeting")).to_be_visible()
 
 
 def test_a_reload_brings_the_new_frontend_code_without_a_page_reload(

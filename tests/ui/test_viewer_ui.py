@@ -31,8 +31,9 @@ def viewer_page(browser: Browser, ui_server: Server, viewer: str) -> Iterator[Pa
 def test_a_viewer_gets_plugin_widgets_but_not_admin_only_tabs(viewer_page: Page) -> None:
     page = viewer_page
     # The example plugin's dashboard widget needs no permission: it loads for the viewer.
-    expect(page.get_by_text("Example plugin", exact=True)).to_be_visible()
-    expect(page.get_by_text("requests served")).to_be_visible()
+    widget = page.frame_locator('iframe[data-testid="plugin-frame"][data-plugin="example-plugin"]')
+    expect(widget.get_by_text("Example plugin", exact=True)).to_be_visible()
+    expect(widget.get_by_text("requests served")).to_be_visible()
     nav = page.get_by_role("navigation", name="Main")
     expect(nav.get_by_role("link", name="Servers")).to_be_visible()
     # Its "Example" tab requires admin.read, and so does the plugin admin.

@@ -4,7 +4,7 @@ import { useGrantPermissions } from "../lib/queries";
 import type { PluginSummary } from "../lib/types";
 import { toast } from "../state/toasts";
 import { Icon } from "./icons";
-import { PermissionList } from "./PluginControls";
+import { HostFullWarning, PermissionList } from "./PluginControls";
 import { Button, Dialog } from "./ui";
 
 /** The consent dialog for permissions a newer version of an enabled plugin requests. */
@@ -38,6 +38,7 @@ export function PendingConsentDialog({
         </>
       }
     >
+      <HostFullWarning permissions={pending} />
       <p>
         <strong>{plugin.displayName}</strong> {plugin.version} requests permissions it was not granted. It keeps running
         with its current grants until you consent:

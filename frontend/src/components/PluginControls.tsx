@@ -3,6 +3,7 @@ import { errorMessage } from "../lib/api";
 import { useEnablePlugin, usePermissionDescriptions, useReloadPlugin } from "../lib/queries";
 import type { PluginSummary } from "../lib/types";
 import { toast } from "../state/toasts";
+import { Icon } from "./icons";
 import { Button, Dialog, Switch } from "./ui";
 import "./PluginControls.css";
 
@@ -20,6 +21,20 @@ export function PermissionList({ permissions, testId }: { permissions: string[];
         </li>
       ))}
     </ul>
+  );
+}
+
+/** Shown first, as a warning, when a plugin asks for `host.full` (the in-process runtime). */
+export function HostFullWarning({ permissions }: { permissions: string[] }) {
+  const descriptions = usePermissionDescriptions();
+  if (!permissions.includes("host.full")) return null;
+  return (
+    <div className="notice notice--danger notice--block" role="alert" data-testid="host-full-warning">
+      <div className="notice__title">
+        <Icon name="alert" /> This plugin asks for <code>host.full</code>
+      </div>
+      <div>{descriptions?.get("host.full") ?? "Full access to the host"}.</div>
+    </div>
   );
 }
 
@@ -53,6 +68,7 @@ export function ConsentDialog({
         </>
       }
     >
+      <HostFullWarning permissions={plugin.permissions} />
       {plugin.permissions.length ? (
         <>
           <p>
@@ -68,8 +84,9 @@ export function ConsentDialog({
         </p>
       )}
       <p className="muted" data-testid="consent-trust">
-        Plugins run inside the host with its privileges: permissions keep a well-behaved plugin in its lane but
-        cannot contain a malicious one, so enable only plugins you trust.
+        {plugin.runtime.runtime === "inprocess"
+          ? "It runs inside the Catalyst process with the host's privileges, and its admin UI runs in this page with your session: permissions cannot contain a malicious in-process plugin, so enable it only if you trust it."
+          : "It runs in its own process, and its admin UI in a sandboxed frame that can call only the plugin's own routes. Enable only plugins you trust all the same."}
       </p>
     </Dialog>
   );

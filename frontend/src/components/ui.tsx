@@ -111,11 +111,15 @@ const STATUS_TONES: Record<string, Tone> = {
   stopping: "warning",
   unloaded: "neutral",
   error: "danger",
+  restarting: "warning",
 };
 
 export function StatusBadge({ status }: { status: string }) {
   return (
-    <span className={`badge badge--${STATUS_TONES[status] ?? "neutral"} badge--dot`} data-status={status}>
+    <span
+      className={`badge badge--${STATUS_TONES[status] ?? "neutral"} badge--dot${status === "restarting" ? " badge--pulse" : ""}`}
+      data-status={status}
+    >
       {status}
     </span>
   );

@@ -963,6 +963,18 @@ export interface components {
             };
         };
         /**
+         * ExitInfo
+         * @description How the plugin's child process last ended, and the last lines it wrote to stderr.
+         */
+        ExitInfo: {
+            /** Reason */
+            reason: string;
+            /** At */
+            at: string;
+            /** Stderrtail */
+            stderrTail: string;
+        };
+        /**
          * Health
          * @description ``degraded`` (answered 503) when the database is unreachable.
          */
@@ -1136,6 +1148,7 @@ export interface components {
             hasFrontend: boolean;
             /** Frontendentry */
             frontendEntry: string | null;
+            runtime: components["schemas"]["PluginRuntime"];
             /** Warning */
             warning?: string;
             /** Catalystversion */
@@ -1250,6 +1263,7 @@ export interface components {
             hasFrontend: boolean;
             /** Frontendentry */
             frontendEntry: string | null;
+            runtime: components["schemas"]["PluginRuntime"];
             /** Warning */
             warning?: string;
             /** Durationms */
@@ -1267,6 +1281,39 @@ export interface components {
             public: boolean;
             /** Timeout */
             timeout?: number;
+        };
+        /**
+         * PluginRuntime
+         * @description ``runtime`` always; the admin's view also has the process keys (null when not running).
+         *     The reduced list of ``GET /api/ui/plugins`` has ``runtime`` only: the browser needs it to
+         *     sandbox a ``process`` plugin's frontend.
+         */
+        PluginRuntime: {
+            /**
+             * Runtime
+             * @enum {string}
+             */
+            runtime: "process" | "inprocess";
+            /** Pid */
+            pid?: number | null;
+            /** Memorybytes */
+            memoryBytes?: number | null;
+            /** Cpuseconds */
+            cpuSeconds?: number | null;
+            /** Memorylimitmb */
+            memoryLimitMb?: number | null;
+            /**
+             * Restarts
+             * @default 0
+             */
+            restarts?: number;
+            /**
+             * Crashes
+             * @default 0
+             */
+            crashes?: number;
+            lastExit?: components["schemas"]["ExitInfo"] | null;
+            sandbox?: components["schemas"]["SandboxInfo"] | null;
         };
         /**
          * PluginStall
@@ -1288,7 +1335,7 @@ export interface components {
          * PluginState
          * @enum {string}
          */
-        PluginState: "discovered" | "loaded" | "enabled" | "disabled" | "unloaded" | "error";
+        PluginState: "discovered" | "loaded" | "enabled" | "disabled" | "unloaded" | "restarting" | "error";
         /**
          * PluginSummary
          * @description A plugin as ``GET /api/plugins`` lists it.
@@ -1335,6 +1382,7 @@ export interface components {
             hasFrontend: boolean;
             /** Frontendentry */
             frontendEntry: string | null;
+            runtime: components["schemas"]["PluginRuntime"];
             /** Warning */
             warning?: string;
         };
@@ -1493,6 +1541,26 @@ export interface components {
             permissions?: string[] | null;
         };
         /**
+         * SandboxInfo
+         * @description The isolation layers of the running child: ``full`` when every layer holds, ``partial``
+         *     when some are missing (each named in ``missing`` with its reason), ``none`` in process.
+         */
+        SandboxInfo: {
+            /**
+             * Level
+             * @enum {string}
+             */
+            level: "full" | "partial" | "none";
+            /** Layers */
+            layers: {
+                [key: string]: boolean;
+            };
+            /** Missing */
+            missing: string[];
+            /** Landlockabi */
+            landlockAbi: number;
+        };
+        /**
          * Server
          * @description A game server; ``status`` is ``stopped``, ``starting``, ``running`` or ``stopping``.
          */
@@ -1620,6 +1688,7 @@ export type EnvelopeDictStrAny = components['schemas']['Envelope_dict_str__Any__
 export type EnvelopeListLogRecord = components['schemas']['Envelope_list_LogRecord__'];
 export type EnvelopeListPluginSummary = components['schemas']['Envelope_list_PluginSummary__'];
 export type ErrorEnvelope = components['schemas']['ErrorEnvelope'];
+export type ExitInfo = components['schemas']['ExitInfo'];
 export type Health = components['schemas']['Health'];
 export type HookError = components['schemas']['HookError'];
 export type HookOverrun = components['schemas']['HookOverrun'];
@@ -1637,6 +1706,7 @@ export type PluginListener = components['schemas']['PluginListener'];
 export type PluginLogPush = components['schemas']['PluginLogPush'];
 export type PluginReloaded = components['schemas']['PluginReloaded'];
 export type PluginRoute = components['schemas']['PluginRoute'];
+export type PluginRuntime = components['schemas']['PluginRuntime'];
 export type PluginStall = components['schemas']['PluginStall'];
 export type PluginState = components['schemas']['PluginState'];
 export type PluginSummary = components['schemas']['PluginSummary'];
@@ -1650,6 +1720,7 @@ export type RoleCreate = components['schemas']['RoleCreate'];
 export type RoleInfo = components['schemas']['RoleInfo'];
 export type RoleList = components['schemas']['RoleList'];
 export type RoleUpdate = components['schemas']['RoleUpdate'];
+export type SandboxInfo = components['schemas']['SandboxInfo'];
 export type Server = components['schemas']['Server'];
 export type ServerCreate = components['schemas']['ServerCreate'];
 export type ServerList = components['schemas']['ServerList'];

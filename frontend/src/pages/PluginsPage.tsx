@@ -40,6 +40,20 @@ function initials(name: string): string {
   );
 }
 
+function RuntimeTag({ plugin }: { plugin: PluginSummary }) {
+  const inProcess = plugin.runtime.runtime === "inprocess";
+  return (
+    <span
+      className={`tag${inProcess ? " tag--warning" : ""}`}
+      data-testid="plugin-runtime"
+      data-runtime={plugin.runtime.runtime}
+      title={inProcess ? "Runs inside the Catalyst process, with full access to the host" : "Runs in its own process"}
+    >
+      {inProcess ? "in process" : "process"}
+    </span>
+  );
+}
+
 function PluginRow({ plugin }: { plugin: PluginSummary }) {
   const module = usePluginModule(plugin.name);
   const detailUrl = `/plugins/${encodeURIComponent(plugin.name)}`;
@@ -55,6 +69,7 @@ function PluginRow({ plugin }: { plugin: PluginSummary }) {
           </Link>
           <span className="muted small">v{plugin.version}</span>
           <StatusBadge status={plugin.status} />
+          <RuntimeTag plugin={plugin} />
           {plugin.hasFrontend ? <span className="tag">UI</span> : null}
           {plugin.hasBackend ? <span className="tag">backend</span> : null}
         </div>

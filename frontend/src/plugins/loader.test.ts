@@ -103,6 +103,20 @@ describe("syncPluginModules", () => {
     expect(modules.a.contributions.tabs[0].id).toBe("main");
   });
 
+  it("imports only in-process plugins into the page; every other one goes to the sandbox", async () => {
+    const importer = vi.fn().mockResolvedValue(namespace(contributions));
+    const sandboxImporter = vi.fn().mockResolvedValue(namespace(contributions));
+    plugins = [
+      summary({ name: "trusted", runtime: { runtime: "inprocess" } }),
+      summary({ name: "boxed", runtime: { runtime: "process" } }),
+    ];
+    await syncPluginModules(plugins, { importer, sandboxImporter, resolveEntry });
+    expect(importer.mock.calls.map((c) => c[0])).toEqual([expect.stringMatching(/^\/api\/plugins\/trusted\//)]);
+    expect(sandboxImporter).toHaveBeenCalledTimes(1);
+    expect(sandboxImporter).toHaveBeenCalledWith(plugins[1], expect.stringMatching(/^\/api\/plugins\/boxed\/frontend\/index\.js/));
+    expect(usePluginStore.getState().modules.boxed.status).toBe("ready");
+  });
+
   it("drops a disabled plugin's module, and does not import again when nothing changed", async () => {
     const importer = vi.fn().mockResolvedValue(namespace(contributions));
     plugins = [summary({ name: "a" })];

@@ -9,6 +9,7 @@ import { Badge, Button, Card, EmptyState, ErrorNotice, Spinner, StatusBadge, Swi
 import { ApiError, requestJson } from "../lib/api";
 import { hasPermission } from "../lib/permissions";
 import { navigate } from "../lib/router";
+import { toast } from "../state/toasts";
 import {
   createPluginApi,
   useCurrentUserFromHost,
@@ -33,6 +34,8 @@ export function createCatalystGlobal() {
     /** `React.createElement`, for modules written without a JSX build step. */
     h: createElement,
     Fragment,
+    /** True inside a sandboxed frame (process-runtime plugins), false in the admin page. */
+    sandboxed: false,
     hooks: Object.freeze({
       usePlugins,
       usePlugin,
@@ -48,6 +51,8 @@ export function createCatalystGlobal() {
     api: Object.freeze({ createPluginApi, requestJson, ApiError }),
     hasPermission,
     navigate,
+    /** Show a toast in the admin page: `toast.success("Saved")`. */
+    toast: Object.freeze({ success: toast.success, error: toast.error, info: toast.info }),
     /** Identity function: gives editors the shape of the default export. */
     definePlugin: (contributions: PluginModuleExports) => contributions,
   });

@@ -31,6 +31,8 @@ export function summary(overrides: Partial<PluginSummary> = {}): PluginSummary {
     hasBackend: true,
     hasFrontend: true,
     frontendEntry: "frontend/index.js",
+    // In-page modules unless a test asks for the sandbox.
+    runtime: { runtime: "inprocess" },
     ...overrides,
   };
 }
@@ -44,8 +46,13 @@ export const catalog: Catalog = {
     { name: "admin.read", description: "See plugins, their configuration, logs and the audit log" },
     { name: "server.read", description: "See game servers" },
     { name: "http.public", description: "Serve HTTP routes to callers who are not logged in" },
+    {
+      name: "host.full",
+      description:
+        "Full access to the host: the plugin runs inside the Catalyst process (runtime 'inprocess'), where its code can read every secret and the database and act as any user",
+    },
   ],
-  pluginStates: ["discovered", "loaded", "enabled", "disabled", "unloaded", "error"],
+  pluginStates: ["discovered", "loaded", "enabled", "disabled", "unloaded", "restarting", "error"],
 };
 
 /** A query client for tests; the catalog is already in it unless `withCatalog` is false. */

@@ -21,6 +21,7 @@ from catalyst.api.schemas.plugins import (
     PluginTask,
     ReloadError,
 )
+from catalyst.api.schemas.runtime import runtime_kind, runtime_view
 from catalyst.plugins.config_schema import masked, schema_json
 from catalyst.plugins.dependencies import dependents
 from catalyst.plugins.grants import pending
@@ -77,6 +78,7 @@ def _summary_fields(record: PluginRecord) -> dict[str, Any]:
         "has_backend": bool(manifest and manifest.backend),
         "has_frontend": bool(manifest and manifest.frontend),
         "frontend_entry": manifest.frontend.entry if manifest and manifest.frontend else None,
+        "runtime": runtime_view(record.runtime_status()),
     }
 
 
@@ -108,6 +110,7 @@ def ui_summary(record: PluginRecord) -> PluginSummary | None:
             "hook_error": None,
             "hook_overruns": [],
             "installed_at": None,
+            "runtime": runtime_kind(record.runtime_status()),
         }
     )
 

@@ -15,6 +15,7 @@ import { Overview } from "./Overview";
 import { Problems } from "./Problems";
 import { RealtimeCard } from "./RealtimeCard";
 import { RoutesCard } from "./RoutesCard";
+import { RuntimeCard } from "./RuntimeCard";
 import { TasksCard } from "./TasksCard";
 
 export function PluginDetailPage({ name }: { name: string }) {
@@ -63,6 +64,7 @@ export function PluginDetailPage({ name }: { name: string }) {
       <div className="detail-layout">
         <div className="stack">
           <Overview plugin={plugin} />
+          <RuntimeCard plugin={plugin} />
           <RealtimeCard plugin={plugin} />
           <DependenciesCard plugin={plugin} />
         </div>

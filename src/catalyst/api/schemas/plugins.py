@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import Field, RootModel
 
 from catalyst.api.schemas.base import Number, SparseModel, WireModel, omitted
+from catalyst.api.schemas.runtime import PluginRuntime
 from catalyst.plugins.config_schema import ConfigType
 from catalyst.plugins.state import PluginState
 
@@ -70,6 +71,8 @@ class PluginSummary(WireModel):
     has_backend: bool
     has_frontend: bool
     frontend_entry: str | None
+    #: Which runtime runs the plugin; for the admin also its process, restarts and sandbox.
+    runtime: PluginRuntime
     #: Only on the answer to a disable whose ``on_disable`` failed (disabled all the same).
     warning: str = omitted()
 
