@@ -32,7 +32,8 @@ def on_enable(ctx):
         }})
 
     def keyword(data, client_id, *, client):
-        ctx.send_websocket_message(client_id, {"type": "plugin:talk:keyword", "data": client.username})
+        answer = {"type": "plugin:talk:keyword", "data": client.username}
+        ctx.send_websocket_message(client_id, answer)
 
     def guarded(data, client_id):
         ctx.send_websocket_message(client_id, {"type": "plugin:talk:guarded", "data": data})
@@ -131,7 +132,8 @@ async def test_handler_data_and_client_id(host: Host) -> None:
     await ws.send(msg("two", {"n": [1, "ü"]}))
     got = (await receive_type(ws, "plugin:talk:two"))["data"]
     assert got["got"] == {"n": [1, "ü"]}
-    assert isinstance(got["clientId"], str) and got["clientId"]
+    assert isinstance(got["clientId"], str)
+    assert got["clientId"]
     await closing(ws)
 
 
