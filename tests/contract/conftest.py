@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import tempfile
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -128,15 +128,18 @@ async def contract_host(
     *,
     folder: Path | None = None,
     database_url: str | None = None,
+    also_enabled: Sequence[str] = (),
     **overrides: Any,
 ) -> AsyncIterator[Host]:
-    """A live host (real TCP, admin logged in) serving ``plugins`` in ``runtime``; the ones
-    marked ``enabled`` are enabled (their permissions granted) and checked to be."""
+    """A live host (real TCP, admin logged in) serving ``plugins`` (written into ``folder``, a
+    temporary one by default) in ``runtime``; the ones marked ``enabled``, and the plugins already
+    in ``folder`` named in ``also_enabled``, are enabled (their permissions granted) and checked
+    to be."""
     with tempfile.TemporaryDirectory(prefix="catalyst-contract-") as tmp:
         plugins_dir = folder or Path(tmp) / "plugins"
         plugins_dir.mkdir(parents=True, exist_ok=True)
         write_plugins(plugins_dir, plugins)
-        enabled = [name for name, spec in plugins.items() if spec.enabled]
+        enabled = [name for name, spec in plugins.items() if spec.enabled] + list(also_enabled)
         async with PluginHarness(
             plugins_dir=plugins_dir,
             database_url=database_url,
