@@ -17,7 +17,7 @@ BASICS = """
 import datetime
 from pathlib import Path
 
-from catalyst.sdk import ConfigError, PluginPermissionError
+from catalyst.sdk import ConfigError, PluginPermissionError, RegistrationError
 
 
 def on_load(ctx):
@@ -108,6 +108,29 @@ def on_load(ctx):
         else:
             refused = None
         return {"servers": servers, "users": refused}
+
+    @ctx.get("/uncaught/permission")
+    async def uncaught_permission(request):
+        return {"users": await ctx.db.users.count()}
+
+    @ctx.get("/uncaught/config")
+    async def uncaught_config(request):
+        await ctx.set_config("count", "not a number")
+        return {}
+
+    @ctx.post("/register-bad")
+    def register_bad(request):
+        refused = []
+        for attempt in (
+            lambda: ctx.schedule_task("every tuesday", lambda: None),
+            lambda: ctx.register_route("GET", "/logs", lambda r: {}),
+            lambda: ctx.on_websocket_message("a:b", lambda d, c: None),
+        ):
+            try:
+                attempt()
+            except RegistrationError as exc:
+                refused.append(str(exc))
+        return {"refused": refused}
 
     @ctx.post("/file")
     async def write_file(request):
@@ -303,3 +326,23 @@ async def test_ctx_data_dir_is_kept_across_reload(host: Host) -> None:
     assert r.status_code == 200, r.text
     host.check_runtime("basics")
     assert await call(host, "GET", "/file/reload.txt") == {"text": "before reload"}
+
+
+async def test_uncaught_permission_error_answers_403(host: Host) -> None:
+    r = await host.client.get(host.url("basics", "/uncaught/permission"))
+    assert r.status_code == 403
+    assert "user.read" in r.json()["error"]
+
+
+async def test_uncaught_config_error_answers_400(host: Host) -> None:
+    r = await host.client.get(host.url("basics", "/uncaught/config"))
+    assert r.status_code == 400
+    assert "count" in r.json()["error"]
+
+
+async def test_refused_registrations_raise_registration_error_in_plugin_code(host: Host) -> None:
+    refused = (await call(host, "POST", "/register-bad"))["refused"]
+    assert len(refused) == 3
+    assert "invalid cron" in refused[0]
+    assert "reserved for the admin API" in refused[1]
+    assert "without ':'" in refused[2]

@@ -47,6 +47,14 @@ def on_enable(ctx):
     def star(data, client_id):
         ctx.send_websocket_message("*", {"type": "plugin:talk:star", "data": data})
 
+    def boom(data, client_id):
+        raise ValueError(f"bad input {data}")
+
+    async def failing_listener(data):
+        raise LookupError("listener failed on purpose")
+
+    ctx.on_websocket_message("boom", boom)
+    ctx.on("server:deleted", failing_listener)
     ctx.on_websocket_message("two", two)
     ctx.on_websocket_message("three", three)
     ctx.on_websocket_message("keyword", keyword)
@@ -263,3 +271,47 @@ async def test_emit_reaches_its_own_listener_and_other_plugins(host: Host) -> No
 async def test_emit_of_another_namespace_is_refused_in_plugin_code(host: Host) -> None:
     r = await host.client.post(host.url("talk", "/emit"), json={"event": "server:started"})
     assert "only emit its own events" in r.json()["refused"]
+
+
+WS_ERROR_BUG = (
+    "bug: src/catalyst/ws/endpoint.py:150 and :186 name the failure by type(exc).__name__, which "
+    "is 'RemoteError' for a handler that raised in the child; the client gets 'failed "
+    "(RemoteError)' and the plugin log 'failed: RemoteError: ...' instead of the plugin's own "
+    "exception type (catalyst.errors.describe / RemoteError.kind have it)"
+)
+
+
+async def test_a_raising_ws_handler_answers_an_error_and_logs_its_traceback(
+    host: Host, request: pytest.FixtureRequest
+) -> None:
+    if host.runtime == "process":
+        request.applymarker(pytest.mark.xfail(strict=True, reason=WS_ERROR_BUG))
+    mark = await host.log_mark("talk")
+    ws = await host.ws()
+    await ws.send(msg("boom", 7))
+    error = (await receive_type(ws, "error"))["data"]["message"]
+    await ws.send(json.dumps({"type": "ping", "data": "up"}))
+    assert (await receive_type(ws, "pong"))["data"] == "up"
+    await closing(ws)
+    (record,) = [x for x in await host.logs("talk", mark) if x["level"] == "error"]
+    assert "ValueError: bad input 7" in record["fields"]["traceback"]
+    assert "backend/plugin.py" in record["fields"]["traceback"]
+    assert (error, record["message"]) == (
+        "Handler for plugin:talk:boom failed (ValueError)",
+        "WebSocket handler for plugin:talk:boom failed: ValueError: bad input 7",
+    )
+
+
+async def test_a_failing_listener_is_logged_and_never_reaches_the_emitter(host: Host) -> None:
+    mark = await host.log_mark("talk")
+    created = await host.client.post("/api/servers", json={"name": "gone", "game": "g"})
+    server_id = created.json()["data"]["id"]
+    r = await host.client.delete(f"/api/servers/{server_id}")
+    assert r.status_code == 200, r.text
+    (record,) = [x for x in await host.logs("talk", mark) if x["level"] == "error"]
+    assert record["message"] == "listener for 'server:deleted' failed on event 'server:deleted'"
+    assert record["fields"]["error"] == "LookupError: listener failed on purpose"
+    assert "backend/plugin.py" in record["fields"]["traceback"]
+    listeners = (await host.detail("talk"))["listeners"]
+    (failing,) = [x for x in listeners if x["event"] == "server:deleted"]
+    assert failing["errors"] >= 1
