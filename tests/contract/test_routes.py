@@ -42,6 +42,7 @@ def on_load(ctx):
     ctx.register_route("GET", "/crash", crash)
     ctx.register_route("GET", "/crash-async", crash_async)
     ctx.register_route("GET", "/no-request", lambda: {"took": "nothing"})
+    ctx.register_route("GET", "/request", describe)
 
     for verb, decorator in (
         ("GET", ctx.get), ("POST", ctx.post), ("PUT", ctx.put),
@@ -56,6 +57,8 @@ def on_load(ctx):
     async def outer(request, call_next):
         if request.headers.get("x-block") == "yes":
             return JSONResponse({"blocked": True}, status_code=418)
+        if request.headers.get("x-block") == "dict":
+            return {"blocked": "with a dict"}
         response = await call_next(request)
         response.headers["x-order"] = "outer," + response.headers.get("x-order", "")
         return response
@@ -74,6 +77,16 @@ def make_verb(verb):
         return {"verb": request.method, "expected": verb}
 
     return handler
+
+
+async def describe(request):
+    return {
+        "query": request.query,
+        "user": request.user.username if request.user else None,
+        "plugin": request.plugin,
+        "header": request.headers.get("x-custom"),
+        "method": request.method,
+    }
 
 
 async def small(request):
@@ -282,3 +295,19 @@ async def test_middleware_wraps_only_the_plugins_own_routes(host: Host) -> None:
     assert "x-order" not in admin_api.headers
     health = await host.client.get("/api/health", headers={"x-block": "yes"})
     assert "x-order" not in health.headers
+
+
+async def test_middleware_can_short_circuit_with_a_dict(host: Host) -> None:
+    r = await host.client.get(url("/crash"), headers={"x-block": "dict"})
+    assert (r.status_code, r.json()) == (200, {"blocked": "with a dict"})
+
+
+async def test_the_request_a_handler_gets(host: Host) -> None:
+    r = await host.client.get(url("/request?a=1&b=two&b=last"), headers={"x-custom": "custom-ok"})
+    assert r.json() == {
+        "query": {"a": "1", "b": "last"},
+        "user": "admin",
+        "plugin": "routes",
+        "header": "custom-ok",
+        "method": "GET",
+    }
