@@ -252,21 +252,12 @@ async def test_ctx_storage_large_ints_round_trip(host: Host) -> None:
     assert await host.storage("basics").get("big") == {"max": 2**63 - 1, "min": -(2**63)}
 
 
-WIRE_BUG = (
-    "bug: src/catalyst/plugins/process/protocol.py:74-81 _fallback (msgpack default=) turns an "
-    "int outside 64 bits, a set or a datetime into str/list on the wire, so the child's "
-    "set_storage silently stores a string/list where the in-process runtime raises StorageError"
-)
-
-
 @pytest.mark.parametrize("kind", ["huge", "negative", "set", "datetime"])
 async def test_ctx_set_storage_refuses_what_json_storage_cannot_keep(
     host: Host, kind: str, request: pytest.FixtureRequest
 ) -> None:
     """Integers outside 64 bits, sets and datetimes are refused (StorageError) in plugin code
     and nothing is stored, in both runtimes."""
-    if host.runtime == "process":
-        request.applymarker(pytest.mark.xfail(strict=True, reason=WIRE_BUG))
     got = await call(host, "POST", f"/storage/refused/{kind}")
     assert got.get("refused") == "StorageError", got
     assert await host.storage("basics").get(f"refused:{kind}", "absent") == "absent"

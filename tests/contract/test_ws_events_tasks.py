@@ -108,13 +108,6 @@ def on_enable(ctx):
     ctx.get("/after")(lambda request: {"after": True})
 """
 
-LATE_BUG = (
-    "bug: src/catalyst/plugins/process/child_host.py:101-108 ChildRegistrations.changed() "
-    "builds `current` from routes, middleware and WS handlers only, so every task announced by "
-    "start_task (kept in _sent, line 131) is unregistered from the host at the next route/"
-    "middleware/WS registration"
-)
-
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def host(runtime: str) -> AsyncIterator[Host]:
@@ -234,8 +227,6 @@ async def test_a_task_stays_after_a_later_registration(
     host: Host, request: pytest.FixtureRequest
 ) -> None:
     """A task scheduled before a route (both in on_enable) is listed and runs."""
-    if host.runtime == "process":
-        request.applymarker(pytest.mark.xfail(strict=True, reason=LATE_BUG))
     assert (await host.client.get(host.url("late", "/after"))).json() == {"after": True}
     assert [t["id"] for t in (await host.detail("late"))["tasks"]] == ["early"]
     r = await host.client.post(host.url("late", "/tasks/early/run"))
@@ -273,19 +264,9 @@ async def test_emit_of_another_namespace_is_refused_in_plugin_code(host: Host) -
     assert "only emit its own events" in r.json()["refused"]
 
 
-WS_ERROR_BUG = (
-    "bug: src/catalyst/ws/endpoint.py:150 and :186 name the failure by type(exc).__name__, which "
-    "is 'RemoteError' for a handler that raised in the child; the client gets 'failed "
-    "(RemoteError)' and the plugin log 'failed: RemoteError: ...' instead of the plugin's own "
-    "exception type (catalyst.errors.describe / RemoteError.kind have it)"
-)
-
-
 async def test_a_raising_ws_handler_answers_an_error_and_logs_its_traceback(
     host: Host, request: pytest.FixtureRequest
 ) -> None:
-    if host.runtime == "process":
-        request.applymarker(pytest.mark.xfail(strict=True, reason=WS_ERROR_BUG))
     mark = await host.log_mark("talk")
     ws = await host.ws()
     await ws.send(msg("boom", 7))

@@ -90,6 +90,8 @@ class ChildRegistrations(Registrations):
         self._rids = itertools.count(1)
         #: id(object) → (object, rid) for each route, middleware and WS handler announced.
         self._sent: dict[int, tuple[object, int]] = {}
+        #: The same for tasks, announced as they are scheduled (not by :meth:`changed`).
+        self._tasks_sent: dict[int, tuple[object, int]] = {}
         self.local: PluginTable = self.table()
         self.handlers: dict[int, Callable[..., Any]] = {}
         self.ws_by_rid: dict[int, WsHandlerSpec] = {}
@@ -128,13 +130,13 @@ class ChildRegistrations(Registrations):
 
     def start_task(self, spec: TaskSpec) -> None:
         rid = next(self._rids)
-        self._sent[id(spec)] = (spec, rid)
+        self._tasks_sent[id(spec)] = (spec, rid)
         self.handlers[rid] = spec.handler
         args = {"rid": rid, "kind": "task", "cron": spec.cron, "id": spec.id, "label": spec.name}
         self._peer.notify("register", args)
 
     def stop_task(self, spec: TaskSpec) -> None:
-        entry = self._sent.pop(id(spec), None)
+        entry = self._tasks_sent.pop(id(spec), None)
         if entry is not None:
             self.handlers.pop(entry[1], None)
             self._peer.notify("unregister", {"rid": entry[1]})

@@ -27,7 +27,6 @@ from catalyst.plugins.process.spawner import Spawned, template
 from catalyst.plugins.process.status import ExitInfo
 
 log = get_logger("plugins.process")
-_PAGE = os.sysconf("SC_PAGE_SIZE")
 _TICKS = os.sysconf("SC_CLK_TCK")
 TAIL_BYTES = 4096
 
@@ -353,18 +352,23 @@ class ChildLink:
         return b"".join(self._tail).decode("utf-8", "replace")[-TAIL_BYTES:]
 
     def usage(self) -> tuple[int | None, float | None]:
-        """(resident bytes, CPU seconds) of the running child."""
+        """(unique memory in bytes, CPU seconds) of the running child. Unique memory (USS: its
+        private pages) is what the child costs beyond the template it was forked from; the pages
+        it still shares with the template are not counted against its limit."""
         if self.exit is not None:
             return None, None
         try:
-            with open(f"/proc/{self.pid}/statm", "rb") as f:
-                rss = int(f.read().split()[1]) * _PAGE
+            private = 0
+            with open(f"/proc/{self.pid}/smaps_rollup", "rb") as f:
+                for line in f:
+                    if line.startswith((b"Private_Clean:", b"Private_Dirty:")):
+                        private += int(line.split()[1]) * 1024
             with open(f"/proc/{self.pid}/stat", "rb") as f:
                 fields = f.read().rsplit(b")", 1)[1].split()
             cpu = (int(fields[11]) + int(fields[12])) / _TICKS
         except (OSError, ValueError, IndexError):
             return None, None
-        return rss, cpu
+        return private, cpu
 
     def close(self) -> None:
         for task in self._tasks:

@@ -10,7 +10,6 @@ module holds only what both sides of the Python implementation share.
 from __future__ import annotations
 
 import asyncio
-import datetime as _dt
 import struct
 from collections.abc import Mapping
 from typing import Any, Final
@@ -71,14 +70,43 @@ def from_wire(body: Mapping[str, Any]) -> RemoteError:
     )
 
 
+#: MessagePack extension types: an integer beyond 64 bits (as decimal text), and a value of a
+#: type the protocol has no encoding for (as ``[type name, repr]``).
+EXT_BIG_INT: Final = 1
+EXT_FOREIGN: Final = 2
+
+
+class Foreign:
+    """A value the sender could not encode (a set, a datetime, an object): it arrives as this,
+    so the receiver refuses it where the in-process runtime would (storage, JSON answers)
+    instead of the wire quietly turning it into something else."""
+
+    __slots__ = ("repr", "type_name")
+
+    def __init__(self, type_name: str, text: str) -> None:
+        self.type_name, self.repr = type_name, text
+
+    def __repr__(self) -> str:
+        return f"<{self.type_name} {self.repr}>"
+
+
 def _fallback(value: Any) -> Any:
-    """Values MessagePack has no type for: times as ISO 8601 text, sets as lists, anything else
-    as its ``str`` (as a JSON encoder with ``default=str`` would)."""
-    if isinstance(value, _dt.datetime | _dt.date | _dt.time):
-        return value.isoformat()
-    if isinstance(value, set | frozenset):
-        return list(value)
-    return str(value)
+    if isinstance(value, int):  # beyond 64 bits
+        return msgpack.ExtType(EXT_BIG_INT, str(value).encode())
+    if isinstance(value, Foreign):
+        payload = [value.type_name, value.repr]
+    else:
+        payload = [type(value).__name__, repr(value)[:200]]
+    return msgpack.ExtType(EXT_FOREIGN, msgpack.packb(payload, use_bin_type=True))
+
+
+def _ext(code: int, data: bytes) -> Any:
+    if code == EXT_BIG_INT:
+        return int(data.decode())
+    if code == EXT_FOREIGN:
+        name, text = msgpack.unpackb(data, raw=False)
+        return Foreign(str(name), str(text))
+    return msgpack.ExtType(code, data)
 
 
 def encode(message: Mapping[str, Any]) -> bytes:
@@ -100,7 +128,11 @@ def encode(message: Mapping[str, Any]) -> bytes:
 def decode(payload: bytes) -> Message:
     try:
         message = msgpack.unpackb(
-            payload, raw=False, strict_map_key=False, unicode_errors="surrogatepass"
+            payload,
+            raw=False,
+            strict_map_key=False,
+            unicode_errors="surrogatepass",
+            ext_hook=_ext,
         )
     except (ValueError, msgpack.ExtraData, msgpack.FormatError, msgpack.StackError) as exc:
         raise ProtocolError(f"undecodable frame: {exc}") from exc

@@ -239,7 +239,7 @@ class ProcessGeneration(Registrations):
 
     def watch(self, interval: float, timeout: float, memory_mb: int) -> None:
         """Ping the child every ``interval`` seconds and kill it when it does not answer within
-        ``timeout``, or when its resident memory passes ``memory_mb``."""
+        ``timeout``, or when its unique memory passes ``memory_mb``."""
 
         async def run() -> None:
             while self.link.alive:

@@ -41,7 +41,8 @@ class ExitInfo:
 class RuntimeStatus:
     runtime: Runtime
     pid: int | None = None
-    #: Resident set size of the child, in bytes (None: not running).
+    #: Unique memory of the child (its private pages; what it costs beyond the template), in
+    #: bytes (None: not running).
     memory_bytes: int | None = None
     #: User + system CPU time of the child, in seconds.
     cpu_seconds: float | None = None
