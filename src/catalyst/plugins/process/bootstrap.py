@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,7 @@ def run(raw: dict[str, Any], fd: int) -> int:
     env = sandbox.clean_environment(spec)
     os.environ.clear()
     os.environ.update(env)
+    sys.dont_write_bytecode = True  # the variable is read at start-up only; we are forked
     os.chdir(spec.plugin_folder)
     status: SandboxStatus = sandbox.apply(spec, keep_fds=[fd])
     try:

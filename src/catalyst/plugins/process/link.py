@@ -29,6 +29,9 @@ from catalyst.plugins.process.status import ExitInfo
 log = get_logger("plugins.process")
 _TICKS = os.sysconf("SC_CLK_TCK")
 TAIL_BYTES = 4096
+#: Messages waiting to be read by a child that are more than this mean it stopped reading (its
+#: loop blocked for good, or it is hostile): it is killed rather than fill the host's memory.
+MAX_BACKLOG = 256 * 1024 * 1024
 
 
 def exit_reason(status: int) -> str:
@@ -141,8 +144,11 @@ class ChildLink:
         return self.exit is None and self._writer is not None
 
     def notify(self, message: Message) -> None:
-        if self._writer is not None and self.exit is None and not self._writer.is_closing():
-            self._writer.write(protocol.encode(message))
+        writer = self._writer
+        if writer is not None and self.exit is None and not writer.is_closing():
+            writer.write(protocol.encode(message))
+            if writer.transport.get_write_buffer_size() > MAX_BACKLOG:
+                self.kill(f"stopped reading: over {MAX_BACKLOG // 1048576} MiB of messages wait")
 
     def request(self, message: Message) -> tuple[int, asyncio.Future[Message]]:
         """Send a request; the future holds the answer message (``result``, ``error``,
