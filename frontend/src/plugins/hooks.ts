@@ -1,7 +1,7 @@
 // The hooks of the frontend plugin SDK, used by the host and lent to plugin modules.
 
 import { useEffect, useEffectEvent, useMemo, useSyncExternalStore } from "react";
-import { requestJson, type RequestOptions } from "../lib/api";
+import { createPluginApi, type PluginApi } from "./pluginApi";
 import { pluginTitle } from "../lib/format";
 import { hasAll } from "../lib/permissions";
 import type { PluginSummary, SocketMessage } from "../lib/types";
@@ -105,39 +105,6 @@ export function usePluginSlot(slot: string): ResolvedSlot[] {
   }, [modules, plugins, slot]);
 }
 
-export type PluginRequestOptions = Omit<RequestOptions, "method" | "body" | "quiet401">;
-
-export interface PluginApi {
-  /** `/api/plugins/<name>` */
-  readonly base: string;
-  request<T = unknown>(method: string, path: string, body?: unknown, options?: PluginRequestOptions): Promise<T>;
-  get<T = unknown>(path: string, options?: PluginRequestOptions): Promise<T>;
-  post<T = unknown>(path: string, body?: unknown, options?: PluginRequestOptions): Promise<T>;
-  put<T = unknown>(path: string, body?: unknown, options?: PluginRequestOptions): Promise<T>;
-  patch<T = unknown>(path: string, body?: unknown, options?: PluginRequestOptions): Promise<T>;
-  delete<T = unknown>(path: string, options?: PluginRequestOptions): Promise<T>;
-}
-
-/**
- * A fetch helper bound to `/api/plugins/<name>`: JSON in, the parsed JSON body out. Throws an
- * `ApiError` (with `.status` and the server's message) on an error status or `success: false`,
- * e.g. `503 "Plugin is disabled"`.
- */
-export function createPluginApi(name: string): PluginApi {
-  const base = `/api/plugins/${encodeURIComponent(name)}`;
-  const url = (path: string) => base + (path.startsWith("/") ? path : `/${path}`);
-  const request = <T,>(method: string, path: string, body?: unknown, options?: PluginRequestOptions) =>
-    requestJson(url(path), { ...options, method, body }) as Promise<T>;
-  return {
-    base,
-    request,
-    get: (path, options) => request("GET", path, undefined, options),
-    post: (path, body, options) => request("POST", path, body ?? {}, options),
-    put: (path, body, options) => request("PUT", path, body ?? {}, options),
-    patch: (path, body, options) => request("PATCH", path, body ?? {}, options),
-    delete: (path, options) => request("DELETE", path, undefined, options),
-  };
-}
 
 export function usePluginApi(name: string): PluginApi {
   return useMemo(() => createPluginApi(name), [name]);
@@ -197,3 +164,5 @@ export function usePluginSocket(name: string, onMessage?: PluginMessageHandler):
 export function useCurrentUserFromHost() {
   return usePluginHost().user;
 }
+
+export { createPluginApi, type PluginApi, type PluginRequestOptions } from "./pluginApi";

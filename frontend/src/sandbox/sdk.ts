@@ -9,7 +9,8 @@ import { ApiError, type RequestOptions } from "../lib/api";
 import { hasAll, hasPermission } from "../lib/permissions";
 import type { SocketMessage, User } from "../lib/types";
 import { typeMatches } from "../live/socket";
-import type { PluginApi, PluginMessageHandler, PluginRequestOptions, PluginSocket } from "../plugins/hooks";
+import type { PluginMessageHandler, PluginSocket } from "../plugins/hooks";
+import { createPluginApi as createApi, type PluginApi } from "../plugins/pluginApi";
 import type { SandboxPluginInfo } from "../plugins/sandbox/protocol";
 import type { Contributions, PluginModuleExports, PluginModuleState, TabLocation } from "../plugins/types";
 import type { FrameClient } from "./client";
@@ -29,21 +30,8 @@ export function initialModule(): PluginModuleState {
 export function createFrameCatalyst(client: FrameClient, state: FrameState, version: string) {
   const own = (name: string) => name === state.plugin.name;
 
-  function createPluginApi(name: string): PluginApi {
-    const base = `/api/plugins/${encodeURIComponent(name)}`;
-    const url = (path: string) => base + (path.startsWith("/") ? path : `/${path}`);
-    const request = <T,>(method: string, path: string, body?: unknown, options?: PluginRequestOptions) =>
-      client.request(url(path), { ...options, method, body }) as Promise<T>;
-    return {
-      base,
-      request,
-      get: (path, options) => request("GET", path, undefined, options),
-      post: (path, body, options) => request("POST", path, body ?? {}, options),
-      put: (path, body, options) => request("PUT", path, body ?? {}, options),
-      patch: (path, body, options) => request("PATCH", path, body ?? {}, options),
-      delete: (path, options) => request("DELETE", path, undefined, options),
-    };
-  }
+  const createPluginApi = (name: string): PluginApi =>
+    createApi(name, (url, options) => client.request(url, options));
 
   const usePlugins = () => useMemo(() => [state.plugin], []);
   const usePlugin = (name: string) => (own(name) ? state.plugin : undefined);

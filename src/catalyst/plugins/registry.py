@@ -241,6 +241,17 @@ class PluginRegistry:
             await gen.close_enable_scope()
             raise
 
+    async def go_live(self, record: PluginRecord, gen: AnyGeneration) -> bool:
+        """``on_enable`` of a loaded generation, then publish its table; on failure the plugin
+        is put in ``error`` and False returned."""
+        try:
+            await self.run_enable(gen)
+        except HookFailed as exc:
+            await self.set_state(record, S.ERROR, error=exc.message, detail=exc.detail)
+            return False
+        self.dispatcher.publish(gen.activate())
+        return True
+
     async def stop_serving(self, gen: AnyGeneration) -> HookFailed | None:
         """Take a live generation down to loaded: no table, tasks drained (``task_grace``),
         ``on_disable``, its enable scope closed. Returns the hook's failure."""
@@ -315,13 +326,8 @@ class PluginRegistry:
                 await self.set_state(record, S.ERROR, error=exc.message, detail=exc.detail)
                 return
         gen = record.instance
-        if gen is not None:
-            try:
-                await self.run_enable(gen)
-            except HookFailed as exc:
-                await self.set_state(record, S.ERROR, error=exc.message, detail=exc.detail)
-                return
-            self.dispatcher.publish(gen.activate())
+        if gen is not None and not await self.go_live(record, gen):
+            return
         record.enabled_at = datetime.now(UTC)
         record.reload_error = None
         record.hook_error = None

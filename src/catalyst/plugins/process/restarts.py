@@ -95,12 +95,8 @@ class Restarter:
             return
         record.instance = new
         if target is S.ENABLED:
-            try:
-                await reg.run_enable(new)
-            except HookFailed as exc:
-                await reg.set_state(record, S.ERROR, error=exc.message, detail=exc.detail)
+            if not await reg.go_live(record, new):
                 return
-            reg.dispatcher.publish(new.activate())
             record.enabled_at = datetime.now(UTC)
         record.loaded_at = datetime.now(UTC)
         await reg.set_state(record, target)
