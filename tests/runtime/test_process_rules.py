@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from catalyst.plugins.generation import Generation
 from catalyst.plugins.process.remote import ProcessGeneration
 from catalyst.sdk.testing import PluginHarness
 from tests.plugin_helpers import write_plugin
@@ -131,3 +132,28 @@ async def test_granting_net_outbound_starts_a_child_sandboxed_for_it(tmp_path: P
         assert isinstance(after, ProcessGeneration)
         assert not after.net_outbound
         assert after.link.pid != before
+
+
+async def test_an_inprocess_plugin_runs_sandboxed_until_host_full_is_consented(
+    tmp_path: Path,
+) -> None:
+    """Dropping an ``inprocess`` plugin into the folder never runs its code in the host: it is
+    loaded in the process runtime until an admin's enable consents to ``host.full``."""
+    write_plugin(tmp_path, "trusted", ENV_PLUGIN, runtime="inprocess")
+    async with PluginHarness(plugins_dir=tmp_path) as h:
+        record = h.plugin("trusted")
+        assert record.state.value == "loaded"
+        assert isinstance(record.instance, ProcessGeneration)
+        detail = (await h.client.get("/api/plugins/trusted")).json()["data"]
+        assert "host.full" in detail["permissions"]
+        r = await h.client.post("/api/plugins/trusted/enable", json={"enabled": True})
+        assert r.status_code == 200, r.text
+        assert "host.full" in h.plugin("trusted").granted
+        assert isinstance(h.plugin("trusted").instance, Generation)
+        body = (await h.client.get("/api/plugins/trusted/env")).json()
+        assert body["pid"] == os.getpid()  # inside the host, as consented
+        r = await h.client.post("/api/plugins/trusted/permissions", json={"revoke": ["host.full"]})
+        assert r.status_code == 200, r.text
+        assert isinstance(h.plugin("trusted").instance, ProcessGeneration)
+        body = (await h.client.get("/api/plugins/trusted/env")).json()
+        assert body["pid"] != os.getpid()

@@ -130,7 +130,7 @@ class PluginRegistry:
         entry = manifest.backend.entry
         if problem := self.config.problem(record.name):  # secrets no key opens
             raise HookFailed(record.name, "config", problem, "")
-        if runtime_of(manifest, self.runtime) == "process":
+        if runtime_of(manifest, self.runtime, record.granted) == "process":
             return await self._prepare_process(record, source)
         watch = ThreadWatch(record.name, "import", import_plugin)
         try:
@@ -199,17 +199,25 @@ class PluginRegistry:
         return gen
 
     def sandbox_outdated(self, record: PluginRecord) -> bool:
-        """Whether the plugin's child was started for other grants (``net.outbound``) or another
-        environment (config fields with ``env``) than it has now."""
+        """Whether the loaded generation was started for other grants than the plugin has now:
+        the other runtime (``host.full`` granted or revoked for an in-process plugin), another
+        sandbox (``net.outbound``), or another environment (config fields with ``env``)."""
         gen = record.instance
+        manifest = record.source.manifest
+        if gen is None or manifest is None:
+            return False
+        wanted = runtime_of(manifest, self.runtime, record.granted)
+        if (wanted == "process") != isinstance(gen, ProcessGeneration):
+            return True
         if not isinstance(gen, ProcessGeneration):
             return False
         env = environment(gen.manifest.config, self.config.effective(record.name))
         return gen.net_outbound != ("net.outbound" in record.granted) or gen.environment != env
 
     async def respawn(self, record: PluginRecord) -> None:
-        """Replace a loaded (not serving) process plugin's child with a new one; raises
-        HookFailed when the new one fails to load (the plugin then has none)."""
+        """Replace a loaded (not serving) generation with a new one, in the runtime and sandbox
+        its grants decide now; raises HookFailed when the new one fails to load (the plugin then
+        has none)."""
         old = record.instance
         if old is not None:
             with contextlib.suppress(HookFailed):
@@ -320,7 +328,7 @@ class PluginRegistry:
         else:
             await grants.apply(self.db, record, grants.kept(record), grants.SYSTEM)
         if self.sandbox_outdated(record):
-            try:  # its child was started without a grant its sandbox needs (net.outbound)
+            try:  # started for other grants: the runtime, sandbox or environment they decide
                 await self.respawn(record)
             except HookFailed as exc:
                 await self.set_state(record, S.ERROR, error=exc.message, detail=exc.detail)

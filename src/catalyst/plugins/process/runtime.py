@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from catalyst.auth.permissions import HOST_FULL
 from catalyst.plugins.context import PluginContext
 from catalyst.plugins.context_core import PluginHost
 from catalyst.plugins.logs import PluginLogger
@@ -35,8 +36,17 @@ class RuntimeOptions:
     force: Literal["process", "inprocess"] | None = None
 
 
-def runtime_of(manifest: PluginManifest, options: RuntimeOptions) -> str:
-    return options.force or manifest.runtime
+def runtime_of(
+    manifest: PluginManifest, options: RuntimeOptions, granted: frozenset[str]
+) -> Literal["process", "inprocess"]:
+    """Where the plugin's code runs now. An ``inprocess`` plugin runs in the process runtime
+    until an admin consents to ``host.full``: dropping a folder into the plugins directory never
+    runs code inside the host without that consent."""
+    if options.force is not None:
+        return options.force
+    if manifest.runtime == "inprocess" and HOST_FULL not in granted:
+        return "process"
+    return manifest.runtime
 
 
 async def start(
