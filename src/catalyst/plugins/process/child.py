@@ -9,7 +9,6 @@ same ``ctx`` class, the same route table and middleware chain; sync code runs in
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import inspect
 import os
 import socket
@@ -82,7 +81,7 @@ class Child:
     """One plugin in this process: its module, ctx and registrations."""
 
     def __init__(
-        self, writer: asyncio.StreamWriter, hello: Message, sandbox: SandboxStatus
+        self, writer: protocol.FrameProtocol, hello: Message, sandbox: SandboxStatus
     ) -> None:
         self.writer = writer
         self._loop = asyncio.get_running_loop()
@@ -112,11 +111,14 @@ class Child:
     def send(self, message: Message) -> None:
         """Write one message; safe from the worker threads sync plugin code runs in (their
         writes are queued to the loop in order, ahead of the answer of the call that made them)."""
+        transport = self.writer.transport
+        if transport is None:
+            return
         frame = protocol.encode(message)
         if threading.get_ident() == self._loop_thread:
-            self.writer.write(frame)
+            transport.write(frame)
         else:
-            self._loop.call_soon_threadsafe(self.writer.write, frame)
+            self._loop.call_soon_threadsafe(transport.write, frame)
 
     # -- requests from the host --------------------------------------------------------------
 
@@ -311,12 +313,29 @@ def _scope(message: Message, params: dict[str, Any], plugin: str) -> dict[str, A
 
 
 async def main(fd: int, sandbox: SandboxStatus) -> int:
-    sock = socket.socket(fileno=fd)
-    reader, writer = await asyncio.open_unix_connection(sock=sock, limit=protocol.MAX_FRAME)
-    hello = await protocol.read(reader)
+    loop = asyncio.get_running_loop()
+    inbox: asyncio.Queue[Message | None] = asyncio.Queue()
+    child: Child | None = None
+    stopped: asyncio.Future[int] = loop.create_future()
+
+    def on_message(message: Message) -> None:
+        if child is None:  # the host's hello, awaited below
+            inbox.put_nowait(message)
+        elif not child.handle(message) and not stopped.done():
+            stopped.set_result(0)
+
+    def on_closed(exc: BaseException | None) -> None:
+        inbox.put_nowait(None)
+        if not stopped.done():
+            stopped.set_result(EXIT_PROTOCOL if isinstance(exc, protocol.ProtocolError) else 0)
+
+    _transport, link = await loop.create_unix_connection(
+        lambda: protocol.FrameProtocol(on_message, on_closed), sock=socket.socket(fileno=fd)
+    )
+    hello = await inbox.get()
     if hello is None or hello.get("t") != "hello" or hello.get("protocol") != PROTOCOL_VERSION:
-        return 65
-    child = Child(writer, hello, sandbox)
+        return EXIT_PROTOCOL
+    child = Child(link, hello, sandbox)
     child.send(
         {
             "t": "hello",
@@ -332,15 +351,13 @@ async def main(fd: int, sandbox: SandboxStatus) -> int:
         }
     )
     try:
-        while True:
-            message = await protocol.read(reader)
-            if message is None or not child.handle(message):
-                break
+        return await stopped
     finally:
         child.peer.closed()
         for task in list(child.tasks.values()):
             task.cancel()
-        with contextlib.suppress(ConnectionError, OSError):
-            await writer.drain()
-            writer.close()
-    return 0
+        link.close()
+
+
+#: Exit code of a child whose host broke the protocol (or spoke another version).
+EXIT_PROTOCOL = 65

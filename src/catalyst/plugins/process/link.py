@@ -74,7 +74,7 @@ class ChildLink:
         self._ids = itertools.count(1)
         self._pending: dict[int, asyncio.Future[Message]] = {}
         self._streams: dict[int, asyncio.Queue[Message | None]] = {}
-        self._writer: asyncio.StreamWriter | None = None
+        self._writer: protocol.FrameProtocol | None = None
         self._tail: deque[bytes] = deque()
         self._tail_size = 0
         self._tasks: list[asyncio.Task[Any]] = []
@@ -97,15 +97,30 @@ class ChildLink:
         """Handshake; raises :class:`ProtocolError` or TimeoutError (the child is then killed)."""
         template().on_exit(self.pid, self._ended)
         loop = asyncio.get_running_loop()
-        reader, writer = await asyncio.open_unix_connection(
-            sock=self._spawned.sock, limit=protocol.MAX_FRAME
+        answered: asyncio.Future[Message | None] = loop.create_future()
+
+        def first(message: Message) -> None:  # the child's hello; then every message
+            if not answered.done():
+                answered.set_result(message)
+            else:
+                self._dispatch(message)
+
+        def closed(exc: BaseException | None) -> None:
+            if not answered.done():
+                answered.set_result(None)
+            if isinstance(exc, ProtocolError):
+                log.warning("plugin_protocol_broken", plugin=self.plugin, error=str(exc))
+                self.kill(f"broke the plugin protocol: {exc}")
+            self._closed()
+
+        _transport, self._writer = await loop.create_unix_connection(
+            lambda: protocol.FrameProtocol(first, closed), sock=self._spawned.sock
         )
-        self._writer = writer
         self._tasks.append(loop.create_task(self._read_output()))
-        writer.write(protocol.encode(hello))
+        self._writer.send(hello)
         try:
             async with asyncio.timeout(timeout):
-                answer = await protocol.read(reader)
+                answer = await answered
         except BaseException:
             self.kill("no handshake")
             raise
@@ -117,7 +132,6 @@ class ChildLink:
             raise ProtocolError(f"protocol {answer.get('protocol')!r} is not supported")
         self.sandbox = dict(answer.get("sandbox") or {})
         self.runtime = str(answer.get("runtime") or "")
-        self._tasks.append(loop.create_task(self._read(reader)))
 
     def kill(self, reason: str) -> None:
         """SIGKILL the child; ``reason`` is what its exit will say."""
@@ -145,8 +159,8 @@ class ChildLink:
 
     def notify(self, message: Message) -> None:
         writer = self._writer
-        if writer is not None and self.exit is None and not writer.is_closing():
-            writer.write(protocol.encode(message))
+        if writer is not None and self.exit is None and writer.transport is not None:
+            writer.send(message)
             if writer.transport.get_write_buffer_size() > MAX_BACKLOG:
                 self.kill(f"stopped reading: over {MAX_BACKLOG // 1048576} MiB of messages wait")
 
@@ -255,19 +269,6 @@ class ChildLink:
             return False
         finally:
             self._done(request_id)
-
-    async def _read(self, reader: asyncio.StreamReader) -> None:
-        try:
-            while True:
-                message = await protocol.read(reader)
-                if message is None:
-                    break
-                self._dispatch(message)
-        except (ProtocolError, ConnectionError, OSError) as exc:
-            log.warning("plugin_protocol_broken", plugin=self.plugin, error=str(exc))
-            self.kill(f"broke the plugin protocol: {exc}")
-        finally:
-            self._closed()
 
     def _dispatch(self, message: Message) -> None:
         kind = message["t"]

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import struct
-from collections.abc import Mapping
-from typing import Any, Final
+from collections.abc import Callable, Mapping
+from typing import Any, Final, cast
 
 import msgpack
 
@@ -157,3 +157,85 @@ async def read(reader: asyncio.StreamReader) -> Message | None:
     except asyncio.IncompleteReadError as exc:
         raise ProtocolError("stream ended inside a frame") from exc
     return decode(payload)
+
+
+class FrameProtocol(asyncio.Protocol):
+    """Frames in and out of a stream socket, with no reader task: each complete frame read is
+    decoded and handed to ``on_message`` as it arrives (one loop turn less per message than a
+    stream reader), and ``on_closed`` is called once, with the error that ended it (a broken
+    frame, a lost connection) or None at a clean end."""
+
+    def __init__(
+        self,
+        on_message: Callable[[Message], None],
+        on_closed: Callable[[BaseException | None], None],
+    ) -> None:
+        self.on_message = on_message
+        self.on_closed = on_closed
+        self.transport: asyncio.Transport | None = None
+        self._buffer = bytearray()
+        self._ended = False
+        self._writable = asyncio.Event()
+        self._writable.set()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # uvloop's transports are not asyncio.Transport subclasses, but have its methods
+        self.transport = cast(asyncio.Transport, transport)
+
+    def data_received(self, data: bytes) -> None:
+        buffer = self._buffer
+        buffer += data
+        start = 0
+        try:
+            while len(buffer) - start >= 4:
+                (size,) = _HEADER.unpack_from(buffer, start)
+                if size > MAX_FRAME:
+                    raise ProtocolError(f"frame of {size} bytes exceeds {MAX_FRAME}")
+                end = start + 4 + size
+                if len(buffer) < end:
+                    break
+                message = decode(bytes(buffer[start + 4 : end]))
+                start = end
+                self.on_message(message)
+                if self._ended:
+                    return
+        except ProtocolError as exc:
+            self._end(exc)
+            return
+        finally:
+            if start:
+                del buffer[:start]
+
+    def send(self, message: Mapping[str, Any]) -> None:
+        if self.transport is not None and not self._ended:
+            self.transport.write(encode(message))
+
+    def pause_writing(self) -> None:
+        self._writable.clear()
+
+    def resume_writing(self) -> None:
+        self._writable.set()
+
+    async def drain(self) -> None:
+        """Wait until the peer has read enough of what was written (streamed bodies)."""
+        if not self._ended:
+            await self._writable.wait()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._end(exc)
+
+    def eof_received(self) -> bool:
+        self._end(None)
+        return False
+
+    def _end(self, exc: BaseException | None) -> None:
+        if self._ended:
+            return
+        self._ended = True
+        self._writable.set()
+        if self.transport is not None:
+            self.transport.close()
+        self.on_closed(exc)
+
+    def close(self) -> None:
+        self._end(None)
