@@ -18,7 +18,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response
+from starlette.types import Scope
 
 from catalyst.auth.sessions import Principal
 from catalyst.cancellation import host_cancelled
@@ -130,7 +132,10 @@ class ProcessGeneration(Registrations):
 
         async def route(request: Request) -> Response:
             scope = request.scope
-            body = await request.body()
+            try:
+                body = await request.body() if _has_body(scope) else b""
+            except ClientDisconnect:  # the caller left before sending it all: not the plugin's
+                raise HTTPError(499, "Client closed the request") from None
             full: str = scope["path"]
             message: Message = {
                 "t": "http",
@@ -282,6 +287,11 @@ class ProcessGeneration(Registrations):
         )
 
     _child_hooks: frozenset[str] = frozenset()
+
+
+def _has_body(scope: Scope) -> bool:
+    """Whether the request says it carries a body (a GET rarely does: no read, no wait)."""
+    return any(k in (b"content-length", b"transfer-encoding") for k, _ in scope["headers"])
 
 
 def _local(exc: RemoteError) -> BaseException:
