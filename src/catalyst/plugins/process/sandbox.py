@@ -39,7 +39,8 @@ before any plugin code runs (Linux x86_64 and aarch64, ctypes only). The host ne
 ``seccomp``
     See ``seccomp.program``: fork, vfork and clone without ``CLONE_THREAD`` → EPERM (threads
     work), clone3 → ENOSYS, ptrace, process_vm_*, mount and the new mount API, chroot, unshare,
-    setns, bpf, perf_event_open, kexec, keys, modules, reboot, swap, io_uring → EPERM; without
+    setns, bpf, perf_event_open, kexec, keys, modules, reboot, swap, io_uring → EPERM; AF_UNIX
+    sockets → EPERM (Landlock does not mediate connect() to a socket file); without
     ``net_outbound`` sockets of AF_INET, AF_INET6, AF_PACKET → EPERM; with it ``listen`` → EPERM
     (Landlock does not see the port ``listen`` picks for an unbound socket); other arches and
     the x32 table → killed / ENOSYS. Known gap: Landlock has no UDP rules, so with

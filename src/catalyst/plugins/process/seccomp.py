@@ -48,7 +48,7 @@ _RET_KILL_PROCESS = 0x80000000
 _RET_ERRNO = 0x00050000
 _RET_ALLOW = 0x7FFF0000
 _CLONE_THREAD = 0x00010000
-_AF_INET, _AF_INET6, _AF_PACKET = 2, 10, 17
+_AF_UNIX, _AF_INET, _AF_INET6, _AF_PACKET = 1, 2, 10, 17
 _X32_SYSCALL_BIT = 0x40000000
 
 # The syscalls denied with EPERM, and the few the filter looks into, per architecture.
@@ -107,9 +107,9 @@ Instruction = tuple[int, int | str, int | str, int]
 def program(net_outbound: bool, machine: str | None = None) -> list[tuple[int, int, int, int]]:
     """The filter as (code, jt, jf, k) instructions: wrong architecture → kill; the denied list →
     EPERM; clone3 → ENOSYS (libc falls back to clone, whose flags the filter can read); clone
-    without CLONE_THREAD → EPERM; without ``net_outbound`` socket(AF_INET/AF_INET6/AF_PACKET) →
-    EPERM, with it listen() → EPERM (any family: the filter cannot see a socket's family);
-    everything else allowed."""
+    without CLONE_THREAD → EPERM; socket(AF_UNIX) → EPERM (socketpair stays); without
+    ``net_outbound`` socket(AF_INET/AF_INET6/AF_PACKET) → EPERM, with it listen() → EPERM (any
+    family: the filter cannot see a socket's family); everything else allowed."""
     machine = machine or platform.machine()
     arch = _ARCHES.get(machine)
     if arch is None:
@@ -125,16 +125,18 @@ def program(net_outbound: bool, machine: str | None = None) -> list[tuple[int, i
         code.append((_JEQ, "eperm", 0, number))
     code.append((_JEQ, "enosys", 0, arch["clone3"]))
     code.append((_JEQ, "clone", 0, arch["clone"]))
-    if not net_outbound:
-        code.append((_JEQ, "socket", 0, arch["socket"]))
-    else:  # Landlock sees bind(), not the implicit bind of listen() on an unbound TCP socket
+    code.append((_JEQ, "socket", 0, arch["socket"]))
+    if net_outbound:  # Landlock sees bind(), not the implicit bind of listen() on an unbound socket
         code.append((_JEQ, "eperm", 0, arch["listen"]))
     code.append((_RET, 0, 0, _RET_ALLOW))
     labels = {"clone": len(code)}
     code += [(_LD_W_ABS, 0, 0, _ARG0_LOW), (_JSET, "allow", "eperm", _CLONE_THREAD)]
     labels["socket"] = len(code)
     code += [(_LD_W_ABS, 0, 0, _ARG0_LOW)]
-    code += [(_JEQ, "eperm", 0, family) for family in (_AF_INET, _AF_INET6, _AF_PACKET)]
+    # Unix sockets never (Landlock does not mediate connecting to a socket file: the host's
+    # database or Redis socket would be in reach); IP and packet sockets only with net.outbound.
+    denied = (_AF_UNIX,) if net_outbound else (_AF_UNIX, _AF_INET, _AF_INET6, _AF_PACKET)
+    code += [(_JEQ, "eperm", 0, family) for family in denied]
     for name, k in (
         ("allow", _RET_ALLOW),
         ("eperm", _RET_ERRNO | errno.EPERM),

@@ -103,6 +103,17 @@ def on_load(ctx: PluginContext) -> None:
 
         return _try(attempt)
 
+    @ctx.get("/unix")
+    async def unix(request: Request) -> dict[str, Any]:
+        path = request.query["path"]
+
+        def attempt() -> bool:
+            with socket.socket(socket.AF_UNIX) as s:
+                s.connect(path)
+                return True
+
+        return _try(attempt)
+
     @ctx.get("/ping")
     async def ping(request: Request) -> dict[str, Any]:
         return {"pid": os.getpid()}
