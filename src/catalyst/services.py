@@ -106,6 +106,7 @@ class Services:
             storage=storage,
             db=plugin_db,
             data_dir=lambda name: s.data_dir / "plugins" / name,
+            granted=lambda name: plugins.get(name).granted,
         )
         plugins = PluginManager(
             db=db,
@@ -122,6 +123,7 @@ class Services:
                 ping_timeout=s.plugin_ping_timeout,
                 restart_max=s.plugin_restart_max,
                 restart_window=s.plugin_restart_window,
+                memory_max_mb=s.plugin_memory_max_mb,
                 force=s.plugin_force_runtime,
             ),
         )

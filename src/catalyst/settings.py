@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     #: This many crashes of a plugin's child within ``plugin_restart_window`` seconds put it in
     #: ``error``; before that each crash restarts it after a growing back-off.
     plugin_restart_max: int = Field(default=5, ge=1)
+    #: The most memory a plugin's ``limits.memoryMb`` may ask for: a plugin does not choose how
+    #: much of the host it may take.
+    plugin_memory_max_mb: int = Field(default=1024, ge=32)
     plugin_restart_window: float = Field(default=60.0, gt=0)
     #: Run every plugin in this runtime whatever its manifest says (tests of both runtimes;
     #: ``inprocess`` gives every plugin full access to the host, consent or not).

@@ -141,8 +141,8 @@ CONFIG = {
 async def host(runtime: str) -> AsyncIterator[Host]:
     plugins = {
         "hooks": Plugin(HOOKS, manifest={"config": CONFIG}),
-        "owner": Plugin(OWNER),
-        "unreg": Plugin(UNREG),
+        "owner": Plugin(OWNER, manifest={"permissions": ["server.read"]}),  # hears server:*
+        "unreg": Plugin(UNREG, manifest={"permissions": ["server.read"]}),
         "failing": Plugin(FAILING, enabled=False),
         "idle": Plugin("def on_load(ctx):\n    pass\n", enabled=False),
     }

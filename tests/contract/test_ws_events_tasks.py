@@ -106,6 +106,11 @@ def on_enable(ctx):
 
     ctx.schedule_task("0 0 1 1 *", early, name="early")
     ctx.get("/after")(lambda request: {"after": True})
+
+    async def heard(data):  # no server.read: core server events never reach it
+        await ctx.increment_storage("heard")
+
+    ctx.on("server:*", heard)
 """
 
 
@@ -296,3 +301,12 @@ async def test_a_failing_listener_is_logged_and_never_reaches_the_emitter(host: 
     listeners = (await host.detail("talk"))["listeners"]
     (failing,) = [x for x in listeners if x["event"] == "server:deleted"]
     assert failing["errors"] >= 1
+
+
+async def test_core_events_need_the_permission_their_data_needs(host: Host) -> None:
+    """``server:*`` events carry servers: a listener hears them only with ``server.read``, as
+    ``ctx.db.servers`` needs it (``late`` has no permission; ``talk`` has server.read)."""
+    created = await host.client.post("/api/servers", json={"name": "quiet", "game": "g"})
+    server_id = created.json()["data"]["id"]
+    assert (await host.client.post(f"/api/servers/{server_id}/start")).status_code == 200
+    assert await host.storage("late").get("heard", 0) == 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import json
 import os
 import resource
 import shutil
@@ -20,6 +21,7 @@ from typing import Any
 
 import httpx
 
+from catalyst.auth.sessions import Principal
 from catalyst.sdk.testing import PluginHarness
 from tests.plugin_helpers import EXAMPLE
 from tests.runtime.conftest import HOSTILE, StateWaiter, needs_layer
@@ -267,3 +269,48 @@ async def test_a_unix_socket_of_the_host_is_out_of_reach(tmp_path: Path) -> None
             assert "PermissionError" in body["error"]
     finally:
         server.close()
+
+
+async def test_a_plugin_page_runs_in_an_opaque_origin_without_cookies() -> None:
+    """A route serving HTML would otherwise run script with the admin's session cookie on the
+    host's origin: every process plugin answer carries a CSP sandbox and no Set-Cookie."""
+    async with _harness() as h:
+        r = await h.client.get(f"{BASE}/page")
+        assert r.status_code == 200
+        assert "set-cookie" not in r.headers
+        policies = r.headers.get_list("content-security-policy")
+        assert "sandbox allow-scripts allow-forms allow-popups allow-downloads" in policies
+        assert r.headers["x-content-type-options"] == "nosniff"
+
+
+async def test_a_plugin_cannot_send_the_hosts_or_another_plugins_messages() -> None:
+    async with _harness() as h:
+        seen: list[str] = []
+
+        async def send(text: str) -> None:
+            seen.append(text)
+
+        async def close(code: int, reason: str) -> None:
+            return None
+
+        h.services.hub.add(Principal(1, "admin", ("admin",), frozenset({"*"})), send, close)
+        assert (await h.client.post(f"{BASE}/spoof")).json() == {"sent": True}
+        await h.client.get(f"{BASE}/ping")  # its sends are handled before this answer
+        kinds = [json.loads(text)["type"] for text in seen]
+        assert "plugin:hostile:fine" in kinds
+        assert "servers:updated" not in kinds
+        assert "plugin:example-plugin:pong" not in kinds
+        logs = (await h.client.get(f"{BASE}/logs")).json()["data"]
+        refused = [r for r in logs if r["message"] == "call refused"]
+        assert len(refused) == 2
+
+
+async def test_the_host_caps_the_memory_a_plugin_asks_for() -> None:
+    async with _harness(plugin_memory_max_mb=64) as h:
+        assert h.record.runtime_status().memory_limit_mb == 64
+
+
+async def test_threads_work_within_the_memory_limit() -> None:
+    async with _harness() as h:
+        body = (await h.client.get(f"{BASE}/threads")).json()
+        assert body == {"ok": True, "value": 32}

@@ -12,8 +12,9 @@ from __future__ import annotations
 import inspect
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
+from catalyst.auth.permissions import has_permission
 from catalyst.events.bus import validate_event_name, validate_pattern
 from catalyst.plugins import executor, watchdog
 from catalyst.plugins.dbfacade import PluginDb
@@ -38,6 +39,8 @@ __all__ = ["BROADCAST", "ContextCore", "PluginHost", "Sender", "Unregister"]
 
 #: ``ctx.send_websocket_message(BROADCAST, message)`` sends to every client.
 BROADCAST = "*"
+#: Core events carry what ``ctx.db`` gates: a listener hears them only with the same permission.
+CORE_EVENT_PERMISSIONS: Final = {"server": "server.read", "user": "user.read"}
 
 
 def _arity(fn: Callable[..., Any]) -> int:
@@ -245,6 +248,9 @@ class ContextCore:
         async def gated(name: str, data: Any) -> None:
             if not inst.live:
                 return
+            need = CORE_EVENT_PERMISSIONS.get(name.partition(":")[0])
+            if need is not None and not has_permission(self._host.granted(self.name), need):
+                return  # a core event carrying data the plugin may not read
             args = (data, name) if two else (data,)
             if not is_async:  # a sync listener runs in the plugin's thread pool
                 result = await executor.run_sync(self.name, handler, *args)

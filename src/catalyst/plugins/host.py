@@ -32,5 +32,7 @@ class PluginHost:
     config: ConfigStore
     storage: Callable[[str], StorageService]
     db: Callable[[str], PluginDb]
+    #: What the plugin is granted now (core events it hears are gated by it).
+    granted: Callable[[str], frozenset[str]] = lambda _name: frozenset()
     #: The plugin's own writable folder (``<data_dir>/plugins/<name>``; created on first use).
     data_dir: Callable[[str], Path] = lambda name: Path("data") / "plugins" / name

@@ -72,6 +72,9 @@ def _jsonable(value: Any) -> Any:
     return clip(repr(value), MAX_TEXT)
 
 
+_RESERVED = frozenset({"event", "plugin", "component", "level", "timestamp", "logger"})
+
+
 class PluginLogger:
     """``debug/info/warning/error/exception(message, **fields)``; each record is also buffered."""
 
@@ -85,7 +88,9 @@ class PluginLogger:
     def _emit(self, level: str, message: str, fields: dict[str, Any]) -> None:
         record = self.buffer.add(level, str(message), fields)
         # structlog's first argument is named "event": a field of that name is passed renamed.
-        safe = {("event_" if k == "event" else k): v for k, v in record["fields"].items()}
+        # A field named like one the host's log line carries itself is passed renamed, so a
+        # plugin cannot write a line that claims another plugin or a host component.
+        safe = {(f"{k}_" if k in _RESERVED else k): v for k, v in record["fields"].items()}
         getattr(self._log, level)(record["message"], **safe)
         for listener in self.on_record:
             try:

@@ -110,6 +110,11 @@ class PluginManager(PluginRegistry):
     async def reload(self, name: str, actor: str = "system") -> float:
         """Reload from disk atomically (prepare the new generation, swap the published table,
         retire the old one); see :mod:`catalyst.plugins.reloading`. Returns milliseconds."""
+        if self.get(name).state is S.RESTARTING:
+            raise Conflict(
+                f"Cannot reload plugin {name!r}: it is restarting, and its new process loads the "
+                "files as they are now"
+            )
         try:
             return await reloading.reload(self, name, actor)
         finally:

@@ -77,7 +77,7 @@ class PluginRecord:
                 pid=gen.link.pid if gen.link.alive else None,
                 memory_bytes=rss,
                 cpu_seconds=cpu,
-                memory_limit_mb=gen.manifest.limits.memory_mb,
+                memory_limit_mb=gen.memory_mb,
                 restarts=self.restarts,
                 crashes=self.crashes,
                 last_exit=self.last_exit,

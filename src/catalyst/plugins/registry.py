@@ -111,6 +111,8 @@ class PluginRegistry:
             return None
         if record.state is S.ERROR:
             return "Plugin is unavailable: it is in error"
+        if record.state is S.RESTARTING:
+            return "Plugin is restarting: its process ended and a new one is starting"
         return "Plugin is disabled"
 
     def overruns(self, name: str) -> list[dict[str, Any]] | None:

@@ -8,8 +8,11 @@ it only when the host asks it to ``load``).
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import ctypes
 import os
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +36,19 @@ def spec_of(raw: dict[str, Any]) -> sandbox.SandboxSpec:
     )
 
 
+M_ARENA_MAX = -8
+THREAD_STACK = 2 * 1024 * 1024
+
+
+def _thrifty_threads() -> None:
+    """The address-space limit counts what each thread reserves: glibc's 64 MiB malloc arena per
+    thread and an 8 MiB stack. One arena and 2 MiB stacks let a plugin run dozens of threads
+    within its ``memoryMb`` instead of a handful."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).mallopt(M_ARENA_MAX, 1)
+    threading.stack_size(THREAD_STACK)
+
+
 def run(raw: dict[str, Any], fd: int) -> int:
     spec = spec_of(raw)
     sandbox.close_inherited_fds([fd])
@@ -41,6 +57,7 @@ def run(raw: dict[str, Any], fd: int) -> int:
     os.environ.update(env)
     sys.dont_write_bytecode = True  # the variable is read at start-up only; we are forked
     os.chdir(spec.plugin_folder)
+    _thrifty_threads()
     status: SandboxStatus = sandbox.apply(spec, keep_fds=[fd])
     try:
         import uvloop

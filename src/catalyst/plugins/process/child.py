@@ -104,6 +104,7 @@ class Child:
             storage=lambda _name: cast(Any, RemoteStorage(self.peer)),
             db=lambda _name: cast(Any, RemoteDb(self.peer)),
             data_dir=lambda _name: Path(hello["data_folder"]),
+            granted=lambda _name: frozenset(hello.get("granted") or ()),
         )
         self.ctx = PluginContext(self.regs, self.manifest, host, ChildLogger(self.name, self.peer))
         executor.acquire(self.name)

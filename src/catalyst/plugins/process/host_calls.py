@@ -16,9 +16,10 @@ from typing import Any, Final
 
 from catalyst.errors import CatalystError
 from catalyst.log import get_logger
+from catalyst.plugins.logs import plugin_error
 from catalyst.plugins.process.protocol import Message, error_body
 from catalyst.plugins.process.remote import ProcessGeneration
-from catalyst.sdk.errors import HTTPError, PluginError
+from catalyst.sdk.errors import HTTPError, PluginError, PluginPermissionError
 
 log = get_logger("plugins.process")
 _MISSING: Final[Any] = object()
@@ -70,9 +71,8 @@ async def _run(gen: ProcessGeneration, call_id: Any, work: Awaitable[Any]) -> No
 
 
 def _answer_error(gen: ProcessGeneration, call_id: Any, exc: BaseException) -> None:
-    if call_id is None:
-        if not isinstance(exc, CatalystError | PluginError):
-            log.warning("plugin_call_failed", plugin=gen.name, error=str(exc))
+    if call_id is None:  # a send: nobody waits for the answer, the plugin's log says why
+        plugin_error(gen.logger, "call refused", exc, level="warning")
         return
     status: int | None = None
     message = str(exc)
@@ -134,17 +134,42 @@ def _unregister(gen: ProcessGeneration, args: dict[str, Any]) -> None:
         remove()
 
 
+#: The message types the host itself sends to WebSocket clients, which the admin UI trusts.
+HOST_MESSAGE_TYPES: Final = frozenset(
+    {"welcome", "error", "pong", "auth", "plugins:updated", "plugin:log", "servers:updated"}
+)
+
+
+def _message(gen: ProcessGeneration, args: dict[str, Any]) -> dict[str, Any]:
+    """The message a plugin sends, refused when it would speak as the host (a host type) or
+    as another plugin (``plugin:<other>:...``)."""
+    message = args.get("message")
+    if not isinstance(message, dict):
+        raise ValueError("a WebSocket message must be a map")
+    kind = message.get("type")
+    if (
+        isinstance(kind, str)
+        and not kind.startswith(f"plugin:{gen.name}:")
+        and (kind in HOST_MESSAGE_TYPES or kind.startswith("plugin:") or kind.endswith(":updated"))
+    ):
+        raise PluginPermissionError(
+            f"Plugin {gen.name!r} may not send WebSocket messages of type {kind!r}: it is the "
+            f"host's or another plugin's (use 'plugin:{gen.name}:...')"
+        )
+    return message
+
+
 def _send(gen: ProcessGeneration, args: dict[str, Any]) -> bool:
-    return gen.core.send_websocket_message(str(args["client_id"]), dict(args["message"]))
+    return gen.core.send_websocket_message(str(args["client_id"]), _message(gen, args))
 
 
 def _send_to_user(gen: ProcessGeneration, args: dict[str, Any]) -> int:
-    return gen.core.send_to_user(int(args["user_id"]), dict(args["message"]))
+    return gen.core.send_to_user(int(args["user_id"]), _message(gen, args))
 
 
 def _broadcast(gen: ProcessGeneration, args: dict[str, Any]) -> int:
     permission = args.get("permission")
-    return gen.core.broadcast(dict(args["message"]), permission if permission else None)
+    return gen.core.broadcast(_message(gen, args), permission if permission else None)
 
 
 _SYNC: Final[dict[str, Callable[[ProcessGeneration, dict[str, Any]], Any]]] = {

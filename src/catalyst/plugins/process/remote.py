@@ -16,7 +16,7 @@ import asyncio
 import functools
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response
@@ -95,6 +95,8 @@ class ProcessGeneration(Registrations):
         self.refusals: list[str] = []
         #: Whether the child was started with ``net.outbound`` (its sandbox allows TCP connect).
         self.net_outbound = False
+        #: The memory limit it runs under (the manifest's, capped by the host's setting).
+        self.memory_mb = manifest.limits.memory_mb
         #: Set when the host stops this generation: its child's exit is then no crash.
         self.retiring = False
         #: The variables its config declared (``env``), as the child got them.
@@ -152,9 +154,11 @@ class ProcessGeneration(Registrations):
                 "http_version": scope.get("http_version", "1.1"),
             }
             try:
-                return await link.http(message)
+                response = await link.http(message)
             except RemoteError as exc:
                 raise _local(exc) from None
+            response.raw_headers = confined(response.raw_headers)
+            return response
 
         return route
 
@@ -289,6 +293,23 @@ class ProcessGeneration(Registrations):
     _child_hooks: frozenset[str] = frozenset()
 
 
+#: Added to every answer of a process plugin's route: a page it serves runs in an opaque origin
+#: (no cookies, no same-origin calls to the admin API), whatever headers the plugin sets.
+CONFINED: Final = (
+    (b"content-security-policy", b"sandbox allow-scripts allow-forms allow-popups allow-downloads"),
+    (b"x-content-type-options", b"nosniff"),
+)
+#: Headers a process plugin may not set on the host's origin.
+_DROPPED: Final = frozenset({b"set-cookie", b"set-cookie2", b"clear-site-data"})
+
+
+def confined(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """A plugin route's answer headers, without cookies and with the sandbox policy: a plugin
+    serving HTML cannot act with the admin's session (its own CSP can only add limits)."""
+    kept = [(k, v) for k, v in headers if k.lower() not in _DROPPED]
+    return kept + list(CONFINED)
+
+
 def _has_body(scope: Scope) -> bool:
     """Whether the request says it carries a body (a GET rarely does: no read, no wait)."""
     return any(k in (b"content-length", b"transfer-encoding") for k, _ in scope["headers"])
@@ -316,6 +337,7 @@ async def spawn(
     publisher: Publisher,
     timeout: float,  # noqa: ASYNC109 - split over the handshake and the import
     serve_call: Callable[[ProcessGeneration, Message], None],
+    memory_mb: int,
 ) -> ProcessGeneration:
     """Start a child for ``name``, shake hands and import its code; returns the generation
     (its hooks known, ``on_load`` not yet run). Raises RemoteError for an import failure."""
@@ -326,7 +348,7 @@ async def spawn(
         "folder": str(folder.resolve()),  # noqa: ASYNC240
         "data_folder": str(data_folder.resolve()),  # noqa: ASYNC240
         "net_outbound": "net.outbound" in granted,
-        "memory_mb": manifest.limits.memory_mb,
+        "memory_mb": memory_mb,
         "extra_env": environment(manifest.config, config),
     }
     try:
@@ -370,6 +392,7 @@ async def spawn(
         raise _start_failed(exc, gen, timeout) from exc
     gen.set_hooks(list(loaded.get("hooks") or ()))
     gen.net_outbound = bool(spec["net_outbound"])
+    gen.memory_mb = memory_mb
     gen.environment = environment(manifest.config, config)
     return gen
 

@@ -81,8 +81,8 @@ class Restarter:
             await reg.set_state(record, S.RESTARTING)
         await asyncio.sleep(min(FIRST_DELAY * 2 ** (recent - 1), MAX_DELAY))
         async with record.lock:
-            if _state(record) is not S.RESTARTING:
-                return  # disabled or unloaded meanwhile
+            if _state(record) is not S.RESTARTING or record.instance is not None:
+                return  # disabled, unloaded or brought back meanwhile
             record.restarts += 1
             await self._bring_back(record, target)
 

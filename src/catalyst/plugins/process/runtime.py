@@ -33,6 +33,7 @@ class RuntimeOptions:
     ping_timeout: float = 10.0
     restart_max: int = 5
     restart_window: float = 60.0
+    memory_max_mb: int = 1024
     force: Literal["process", "inprocess"] | None = None
 
 
@@ -47,6 +48,11 @@ def runtime_of(
     if manifest.runtime == "inprocess" and HOST_FULL not in granted:
         return "process"
     return manifest.runtime
+
+
+def memory_mb(manifest: PluginManifest, options: RuntimeOptions) -> int:
+    """The plugin's memory limit: what its manifest asks, at most the host's cap."""
+    return min(manifest.limits.memory_mb, options.memory_max_mb)
 
 
 async def start(
@@ -76,7 +82,8 @@ async def start(
         publisher=publisher,
         timeout=timeout,
         serve_call=host_calls.serve,
+        memory_mb=memory_mb(manifest, options),
     )
     gen.ctx = PluginContext(gen, manifest, host, logger)
-    gen.watch(options.ping_interval, options.ping_timeout, manifest.limits.memory_mb)
+    gen.watch(options.ping_interval, options.ping_timeout, memory_mb(manifest, options))
     return gen

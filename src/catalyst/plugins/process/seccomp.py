@@ -48,7 +48,7 @@ _RET_KILL_PROCESS = 0x80000000
 _RET_ERRNO = 0x00050000
 _RET_ALLOW = 0x7FFF0000
 _CLONE_THREAD = 0x00010000
-_AF_UNIX, _AF_INET, _AF_INET6, _AF_PACKET = 1, 2, 10, 17
+_AF_UNIX, _AF_INET, _AF_INET6, _AF_NETLINK, _AF_PACKET, _AF_VSOCK = 1, 2, 10, 16, 17, 40
 _X32_SYSCALL_BIT = 0x40000000
 
 # The syscalls denied with EPERM, and the few the filter looks into, per architecture.
@@ -135,7 +135,9 @@ def program(net_outbound: bool, machine: str | None = None) -> list[tuple[int, i
     code += [(_LD_W_ABS, 0, 0, _ARG0_LOW)]
     # Unix sockets never (Landlock does not mediate connecting to a socket file: the host's
     # database or Redis socket would be in reach); IP and packet sockets only with net.outbound.
-    denied = (_AF_UNIX,) if net_outbound else (_AF_UNIX, _AF_INET, _AF_INET6, _AF_PACKET)
+    # Netlink (it lists every socket of the machine) only with net.outbound (name resolution).
+    always = (_AF_UNIX, _AF_VSOCK)
+    denied = always if net_outbound else (*always, _AF_INET, _AF_INET6, _AF_PACKET, _AF_NETLINK)
     code += [(_JEQ, "eperm", 0, family) for family in denied]
     for name, k in (
         ("allow", _RET_ALLOW),

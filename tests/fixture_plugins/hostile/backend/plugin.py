@@ -9,7 +9,7 @@ import sys
 import time
 from typing import Any
 
-from catalyst.sdk import PluginContext, Request
+from catalyst.sdk import HTMLResponse, PluginContext, Request
 
 HOARD: list[bytearray] = []
 
@@ -111,6 +111,37 @@ def on_load(ctx: PluginContext) -> None:
             with socket.socket(socket.AF_UNIX) as s:
                 s.connect(path)
                 return True
+
+        return _try(attempt)
+
+    @ctx.get("/page")
+    async def page(request: Request) -> HTMLResponse:
+        return HTMLResponse(
+            "<script>fetch('/api/users')</script>",
+            headers={
+                "Set-Cookie": "catalyst_session=forged; Path=/",
+                "Content-Security-Policy": "default-src *",
+            },
+        )
+
+    @ctx.post("/spoof")
+    async def spoof(request: Request) -> dict[str, Any]:
+        ctx.broadcast({"type": "servers:updated", "data": {"server": {"name": "SPOOFED"}}})
+        ctx.broadcast({"type": "plugin:example-plugin:pong", "data": "forged"})
+        ctx.broadcast({"type": "plugin:hostile:fine", "data": "own"})
+        return {"sent": True}
+
+    @ctx.get("/threads")
+    async def threads(request: Request) -> dict[str, Any]:
+        def attempt() -> int:
+            import threading
+
+            started = [threading.Thread(target=time.sleep, args=(0.2,)) for _ in range(32)]
+            for thread in started:
+                thread.start()
+            for thread in started:
+                thread.join()
+            return len(started)
 
         return _try(attempt)
 
