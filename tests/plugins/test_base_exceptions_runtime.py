@@ -40,7 +40,7 @@ def on_enable(ctx):
 @pytest.mark.slow
 def test_sys_exit_in_tasks_and_listeners_does_not_stop_the_host(tmp_path: Path) -> None:
     plugins = tmp_path / "plugins"
-    write_plugin(plugins, "leaver", PLUGIN)
+    write_plugin(plugins, "leaver", PLUGIN, permissions=["server.read"])
     with serving(tmp_path, plugins, ["leaver"]) as served:
         proc, base, headers, log = served.proc, served.base, served.headers, served.output
         with httpx.Client(base_url=base, headers=headers, timeout=30) as c:

@@ -86,7 +86,7 @@ def module(app: FastAPI, name: str) -> types.ModuleType:
 async def test_sync_routes_tasks_listeners_and_hooks_run_in_the_plugins_pool(
     settings: Settings, app_factory: AppFactory
 ) -> None:
-    write_plugin(settings.plugins_dir, "where", WHERE)
+    write_plugin(settings.plugins_dir, "where", WHERE, permissions=["server.read"])
     app = await app_factory(plugin_auto_enable=["where"])
     c = await admin_client(app)
     assert (await c.get("/api/plugins/where/where")).json()["thread"].startswith("plugin:where-")

@@ -80,7 +80,7 @@ ENABLED = {
 async def test_ownership_counts_through_every_transition(
     settings: Settings, app_factory: AppFactory
 ) -> None:
-    write_plugin(settings.plugins_dir, "rec", RECORDING)
+    write_plugin(settings.plugins_dir, "rec", RECORDING, permissions=["server.read"])
     app = await app_factory()
     manager = manager_of(app)
     record = manager.get("rec")
@@ -109,7 +109,7 @@ async def test_ownership_counts_through_every_transition(
 async def test_disabled_listeners_from_on_load_do_not_fire(
     settings: Settings, app_factory: AppFactory
 ) -> None:
-    write_plugin(settings.plugins_dir, "rec", RECORDING)
+    write_plugin(settings.plugins_dir, "rec", RECORDING, permissions=["server.read"])
     app = await app_factory()
     manager = manager_of(app)
     module = manager.get("rec").instance.module  # type: ignore[union-attr]
@@ -203,7 +203,7 @@ async def test_import_errors_are_reported(settings: Settings, app_factory: AppFa
 async def test_refused_transition_is_409_and_changes_nothing(
     settings: Settings, app_factory: AppFactory
 ) -> None:
-    write_plugin(settings.plugins_dir, "rec", RECORDING)
+    write_plugin(settings.plugins_dir, "rec", RECORDING, permissions=["server.read"])
     app = await app_factory()
     client = await admin_client(app)
     r = await client.post("/api/plugins/rec/enable", json={"enabled": False})

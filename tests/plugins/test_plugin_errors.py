@@ -57,7 +57,7 @@ def on_load(ctx):
     def listener(data):
         raise ValueError("listener broke on " + str(data["id"]))
 
-    ctx.on("server:poked", listener)
+    ctx.on("game:poked", listener)
 
 def on_enable(ctx):
     def failing():
@@ -103,7 +103,7 @@ async def test_bad_json_bodies_are_400(app: FastAPI, body: bytes) -> None:
 async def test_an_invalid_status_or_header_is_a_json_500_over_a_real_connection(
     settings: Settings, live_factory: LiveFactory, path: str
 ) -> None:
-    write_plugin(settings.plugins_dir, "errs", ERRORS)
+    write_plugin(settings.plugins_dir, "errs", ERRORS, permissions=["server.read"])
     live = await live_factory(plugin_auto_enable=["errs"])
     token = await live.token()
     async with httpx.AsyncClient(
@@ -145,7 +145,7 @@ async def test_route_exception_is_in_the_plugins_log_with_its_traceback(app: Fas
 
 async def test_failing_listener_is_in_the_plugins_log(app: FastAPI) -> None:
     c = await admin_client(app)
-    await app.state.services.bus.emit("server:poked", {"id": 7})
+    await app.state.services.bus.emit("game:poked", {"id": 7})
     [line] = [x for x in await logs_of(c) if "listener" in x["message"]]
     assert line["fields"]["error"] == "ValueError: listener broke on 7"
     assert "traceback" in line["fields"]

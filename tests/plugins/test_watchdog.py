@@ -59,7 +59,7 @@ async def stalls_after(app: FastAPI, name: str, count: int) -> list[dict[str, An
 async def test_a_blocking_async_route_is_recorded_logged_and_named(
     settings: Settings, app_factory: AppFactory
 ) -> None:
-    write_plugin(settings.plugins_dir, "blocker", BLOCKER)
+    write_plugin(settings.plugins_dir, "blocker", BLOCKER, permissions=["server.read"])
     app = await app_factory(plugin_auto_enable=["blocker"], loop_stall_threshold_ms=250)
     c = await admin_client(app)
     for _ in range(3):
@@ -80,7 +80,7 @@ async def test_a_blocking_async_route_is_recorded_logged_and_named(
 async def test_a_blocking_listener_and_task_are_named_with_their_kind(
     settings: Settings, app_factory: AppFactory
 ) -> None:
-    write_plugin(settings.plugins_dir, "blocker", BLOCKER)
+    write_plugin(settings.plugins_dir, "blocker", BLOCKER, permissions=["server.read"])
     app = await app_factory(plugin_auto_enable=["blocker"], loop_stall_threshold_ms=250)
     await app.state.services.bus.emit("server:poked", {"id": 1})
     [listener] = await stalls_after(app, "blocker", 1)

@@ -158,23 +158,13 @@ class PluginRegistry:
             scheduler=self.scheduler,
             publisher=self.dispatcher,
         )
-        gen.public = "http.public" in record.granted
-        logger = PluginLogger(record.name, record.logs)
-        logger.on_record.extend(self.log_listeners)
-        gen.ctx = PluginContext(gen, manifest, self.host, logger)
-        try:
-            await self.hook(gen, "on_load")
-        except HookFailed:
-            await gen.retire()
-            raise
-        return gen
+        gen.ctx = PluginContext(gen, manifest, self.host, self._logger(record))
+        return await self._loaded(record, gen)
 
     async def _prepare_process(self, record: PluginRecord, source: PluginSource) -> AnyGeneration:
         """Start a child for a new generation and run its ``on_load``; raises HookFailed."""
         manifest = source.manifest
         assert manifest is not None
-        logger = PluginLogger(record.name, record.logs)
-        logger.on_record.extend(self.log_listeners)
         try:
             gen = await process_runtime.start(
                 record.name,
@@ -184,15 +174,24 @@ class PluginRegistry:
                 granted=record.granted,
                 config=self.config.effective(record.name),
                 host=self.host,
-                logger=logger,
+                logger=self._logger(record),
                 scheduler=self.scheduler,
                 publisher=self.dispatcher,
                 timeout=self.hook_timeout,
             )
         except StartFailed as exc:
             raise HookFailed(record.name, exc.phase, exc.message, exc.detail) from exc
-        gen.public = "http.public" in record.granted
         gen.link.on_exit.append(lambda info: self.child_exited(record, gen, info))
+        return await self._loaded(record, gen)
+
+    def _logger(self, record: PluginRecord) -> PluginLogger:
+        logger = PluginLogger(record.name, record.logs)
+        logger.on_record.extend(self.log_listeners)
+        return logger
+
+    async def _loaded(self, record: PluginRecord, gen: AnyGeneration) -> AnyGeneration:
+        """A new generation's ``on_load``; on failure it is retired and HookFailed raised."""
+        gen.public = "http.public" in record.granted
         try:
             await self.hook(gen, "on_load")
         except HookFailed:

@@ -13,16 +13,13 @@ secret.
 from __future__ import annotations
 
 import asyncio
-import functools
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Final
+from typing import Any
 
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response
-from starlette.types import Scope
 
-from catalyst.auth.sessions import Principal
 from catalyst.cancellation import host_cancelled
 from catalyst.errors import CatalystError, describe
 from catalyst.log import get_logger
@@ -31,6 +28,7 @@ from catalyst.plugins.context import PluginContext
 from catalyst.plugins.context_core import ContextCore, PluginHost
 from catalyst.plugins.logs import PluginLogger, plugin_error
 from catalyst.plugins.manifest import PluginManifest
+from catalyst.plugins.process.forwarding import confined, has_body, local, wire_principal
 from catalyst.plugins.process.link import ChildLink
 from catalyst.plugins.process.protocol import PROTOCOL_VERSION, Message, RemoteError
 from catalyst.plugins.process.spawner import TemplateGone, template
@@ -46,24 +44,6 @@ log = get_logger("plugins.process")
 _PREFIX = "/api/plugins/"
 #: How long a retiring generation's child may go on answering what it was asked before it stops.
 DRAIN_SECONDS = 10.0
-
-
-def wire_principal(principal: Principal | None) -> dict[str, Any] | None:
-    if principal is None:
-        return None
-    return _wire(principal)
-
-
-@functools.lru_cache(maxsize=1024)
-def _wire(principal: Principal) -> dict[str, Any]:
-    """The user map a request carries (the same principal comes back request after request;
-    the map is only read, by the encoder)."""
-    return {
-        "id": principal.user_id,
-        "username": principal.username,
-        "roles": list(principal.roles),
-        "permissions": sorted(principal.permissions),
-    }
 
 
 class ProcessGeneration(Registrations):
@@ -135,7 +115,7 @@ class ProcessGeneration(Registrations):
         async def route(request: Request) -> Response:
             scope = request.scope
             try:
-                body = await request.body() if _has_body(scope) else b""
+                body = await request.body() if has_body(scope) else b""
             except ClientDisconnect:  # the caller left before sending it all: not the plugin's
                 raise HTTPError(499, "Client closed the request") from None
             full: str = scope["path"]
@@ -156,7 +136,7 @@ class ProcessGeneration(Registrations):
             try:
                 response = await link.http(message)
             except RemoteError as exc:
-                raise _local(exc) from None
+                raise local(exc) from None
             response.raw_headers = confined(response.raw_headers)
             return response
 
@@ -176,7 +156,7 @@ class ProcessGeneration(Registrations):
             try:
                 return await link.call({"t": "ws", "rid": rid, "data": data, "client": user})
             except RemoteError as exc:
-                raise _local(exc) from None
+                raise local(exc) from None
 
         return handler
 
@@ -291,36 +271,6 @@ class ProcessGeneration(Registrations):
         )
 
     _child_hooks: frozenset[str] = frozenset()
-
-
-#: Added to every answer of a process plugin's route: a page it serves runs in an opaque origin
-#: (no cookies, no same-origin calls to the admin API), whatever headers the plugin sets.
-CONFINED: Final = (
-    (b"content-security-policy", b"sandbox allow-scripts allow-forms allow-popups allow-downloads"),
-    (b"x-content-type-options", b"nosniff"),
-)
-#: Headers a process plugin may not set on the host's origin.
-_DROPPED: Final = frozenset({b"set-cookie", b"set-cookie2", b"clear-site-data"})
-
-
-def confined(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
-    """A plugin route's answer headers, without cookies and with the sandbox policy: a plugin
-    serving HTML cannot act with the admin's session (its own CSP can only add limits)."""
-    kept = [(k, v) for k, v in headers if k.lower() not in _DROPPED]
-    return kept + list(CONFINED)
-
-
-def _has_body(scope: Scope) -> bool:
-    """Whether the request says it carries a body (a GET rarely does: no read, no wait)."""
-    return any(k in (b"content-length", b"transfer-encoding") for k, _ in scope["headers"])
-
-
-def _local(exc: RemoteError) -> BaseException:
-    """An error the child reported for a request, as the host's dispatcher expects it: a
-    refusal with its status, or the plugin's failure (with the child's traceback)."""
-    if exc.status is not None and 400 <= exc.status <= 599:
-        return HTTPError(exc.status, exc.message)
-    return exc
 
 
 async def spawn(
