@@ -3,11 +3,14 @@ answers, import failures, a new child when its sandbox or environment must chang
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
+from typing import Any
 
 from catalyst.plugins.generation import Generation
 from catalyst.plugins.process.remote import ProcessGeneration
+from catalyst.sdk.request import Request
 from catalyst.sdk.testing import PluginHarness
 from tests.plugin_helpers import write_plugin
 from tests.runtime.conftest import StateWaiter
@@ -157,3 +160,35 @@ async def test_an_inprocess_plugin_runs_sandboxed_until_host_full_is_consented(
         assert isinstance(h.plugin("trusted").instance, ProcessGeneration)
         body = (await h.client.get("/api/plugins/trusted/env")).json()
         assert body["pid"] != os.getpid()
+
+
+async def test_a_request_that_picked_the_old_table_is_served_by_the_new_child(
+    tmp_path: Path,
+) -> None:
+    """A request that found the route in the table a reload then swapped out, and reaches the
+    old generation after its child stopped, is answered by the generation serving now (as the
+    old code would still have answered in-process), not with 502."""
+    folder = write_plugin(tmp_path, "late", ENV_PLUGIN)
+    async with PluginHarness(plugins_dir=tmp_path, plugin_auto_enable=["late"]) as h:
+        old_table = h.services.dispatcher.table("late")
+        assert old_table is not None
+        route, params, _other = old_table.find("GET", "/env")
+        assert route is not None
+        (folder / "backend" / "plugin.py").write_text(ENV_PLUGIN.replace("token", "tok"))
+        assert (await h.client.post("/api/plugins/late/reload")).status_code == 200
+        scope: dict[str, Any] = {
+            "type": "http",
+            "method": "GET",
+            "path": "/api/plugins/late/env",
+            "raw_path": b"/api/plugins/late/env",
+            "query_string": b"",
+            "headers": [],
+            "path_params": params,
+            "catalyst.plugin": "late",
+            "catalyst.principal": None,
+        }
+        response = await route.call(Request(scope))
+        assert response.status_code == 200
+        body = json.loads(bytes(response.body))
+        assert "tok" in body  # the new code answered
+        assert body["pid"] == _pid(h, "late")

@@ -21,7 +21,7 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
 from catalyst.cancellation import host_cancelled
-from catalyst.errors import CatalystError, describe
+from catalyst.errors import BadGateway, CatalystError, describe
 from catalyst.log import get_logger
 from catalyst.plugins.config_schema import environment
 from catalyst.plugins.context import PluginContext
@@ -137,10 +137,37 @@ class ProcessGeneration(Registrations):
                 response = await link.http(message)
             except RemoteError as exc:
                 raise local(exc) from None
+            except BadGateway:
+                # The request picked this generation's table just before a reload swapped it out,
+                # and its child has stopped since: the generation serving now answers it (as the
+                # old code would still have, in-process).
+                current = self.successor(scope["method"], message["path"])
+                if current is None:
+                    raise
+                forwarded: Response = await current(request)
+                return forwarded
             response.raw_headers = confined(response.raw_headers)
             return response
 
         return route
+
+    def successor(self, method: str, path: str) -> Callable[[Request], Any] | None:
+        """The route of the generation that replaced this retired one, for a request that
+        reached this one too late; None when this one still serves or nothing matches."""
+        table = getattr(self._publisher, "table", None)
+        current = table(self.name) if self.retiring and callable(table) else None
+        if not isinstance(current, PluginTable):
+            return None
+        route, params, _other = current.find(method, path)
+        if route is None:
+            return None
+        call: Callable[[Request], Any] = route.call
+
+        async def forward(request: Request) -> Any:
+            request.scope["path_params"] = params
+            return await call(request)
+
+        return forward
 
     def ws_proxy(self, rid: int) -> Callable[..., Any]:
         link = self.link
