@@ -55,10 +55,7 @@ class Generation(Registrations):
     async def retire(self) -> list[str]:
         """Undo everything (enable scope, then load scope) and forget this generation's code;
         returns the disposers that failed. Task runs nobody drained are cancelled."""
-        self.deactivate()
-        await self.drain_tasks(0)
-        failed = await self.enable_scope.close()
-        failed += await self.load_scope.close()
+        failed = await self.undo_all()
         self.code.forget()
         if not self._retired:
             self._retired = True

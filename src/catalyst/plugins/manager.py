@@ -24,9 +24,10 @@ from catalyst.plugins import (
 )
 from catalyst.plugins.lifecycle import HookFailed
 from catalyst.plugins.logs import PluginLogger
+from catalyst.plugins.process.remote import ProcessGeneration
 from catalyst.plugins.process.restarts import Restarter
 from catalyst.plugins.process.status import ExitInfo
-from catalyst.plugins.record import AnyGeneration, PluginRecord
+from catalyst.plugins.record import PluginRecord
 from catalyst.plugins.registry import PluginRegistry
 from catalyst.plugins.state import PluginState, check_transition
 
@@ -131,7 +132,7 @@ class PluginManager(PluginRegistry):
         if outdated:  # a new child, sandboxed for the new grants (a reload keeps serving)
             await self.reload(name, actor)
 
-    def child_exited(self, record: PluginRecord, gen: AnyGeneration, info: ExitInfo) -> None:
+    def child_exited(self, record: PluginRecord, gen: ProcessGeneration, info: ExitInfo) -> None:
         self.restarts.exited(record, gen, info)
 
     # -- config and events -------------------------------------------------------------------

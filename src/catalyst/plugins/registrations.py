@@ -137,6 +137,15 @@ class Registrations:
         runs, self._halted = self._halted, []
         await settle(runs, grace)
 
+    async def undo_all(self) -> list[str]:
+        """Stop serving, cancel task runs nobody drained, and undo both scopes (enable, then
+        load); returns the disposers that failed. A retiring generation's first step."""
+        self.deactivate()
+        await self.drain_tasks(0)
+        failed = await self.enable_scope.close()
+        failed += await self.load_scope.close()
+        return failed
+
     async def close_enable_scope(self) -> list[str]:
         """Undo what was registered in ``on_enable`` or while live."""
         failed = await self.enable_scope.close()

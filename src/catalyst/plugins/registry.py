@@ -227,7 +227,7 @@ class PluginRegistry:
         record.instance = None
         record.instance = await self.prepare(record)
 
-    def child_exited(self, record: PluginRecord, gen: AnyGeneration, info: ExitInfo) -> None:
+    def child_exited(self, record: PluginRecord, gen: ProcessGeneration, info: ExitInfo) -> None:
         """A plugin's child ended; the manager restarts it when it was not asked to stop."""
 
     async def hook(self, gen: AnyGeneration, hook: str, *extra: Any) -> None:

@@ -221,9 +221,6 @@ class RemoteConfig:
         return result
 
 
-_MISSING: Any = object()
-
-
 class RemoteStorage:
     """``ctx`` storage calls, each one served by the host."""
 

@@ -141,24 +141,6 @@ def decode(payload: bytes) -> Message:
     return message
 
 
-async def read(reader: asyncio.StreamReader) -> Message | None:
-    """The next message, or None at a clean end of stream."""
-    try:
-        header = await reader.readexactly(4)
-    except asyncio.IncompleteReadError as exc:
-        if exc.partial:
-            raise ProtocolError("stream ended inside a frame header") from exc
-        return None
-    (size,) = _HEADER.unpack(header)
-    if size > MAX_FRAME:
-        raise ProtocolError(f"frame of {size} bytes exceeds {MAX_FRAME}")
-    try:
-        payload = await reader.readexactly(size)
-    except asyncio.IncompleteReadError as exc:
-        raise ProtocolError("stream ended inside a frame") from exc
-    return decode(payload)
-
-
 class FrameProtocol(asyncio.Protocol):
     """Frames in and out of a stream socket, with no reader task: each complete frame read is
     decoded and handed to ``on_message`` as it arrives (one loop turn less per message than a

@@ -81,7 +81,6 @@ class ProcessGeneration(Registrations):
         self.retiring = False
         #: The variables its config declared (``env``), as the child got them.
         self.environment: dict[str, str] = {}
-        self._retired = False
         self._watch: asyncio.Task[None] | None = None
         self._prefix = f"{_PREFIX}{name}"
 
@@ -272,14 +271,11 @@ class ProcessGeneration(Registrations):
 
     async def retire(self) -> list[str]:
         """Undo everything it registered here, then stop the child."""
+        first = not self.retiring
         self.retiring = True  # its exit is expected: not a crash
-        self.deactivate()
-        await self.drain_tasks(0)
-        failed = await self.enable_scope.close()
-        failed += await self.load_scope.close()
+        failed = await self.undo_all()
         self.remote.clear()
-        if not self._retired:
-            self._retired = True
+        if first:
             if self._watch is not None:
                 self._watch.cancel()
             await self.link.drain(grace=DRAIN_SECONDS)

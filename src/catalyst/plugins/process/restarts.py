@@ -17,8 +17,9 @@ from datetime import UTC, datetime
 
 from catalyst.log import get_logger
 from catalyst.plugins.lifecycle import HookFailed
+from catalyst.plugins.process.remote import ProcessGeneration
 from catalyst.plugins.process.status import ExitInfo
-from catalyst.plugins.record import AnyGeneration, PluginRecord
+from catalyst.plugins.record import PluginRecord
 from catalyst.plugins.registry import PluginRegistry
 from catalyst.plugins.state import PluginState
 
@@ -35,8 +36,8 @@ class Restarter:
         self.registry = registry
         self._tasks: set[asyncio.Task[None]] = set()
 
-    def exited(self, record: PluginRecord, gen: AnyGeneration, info: ExitInfo) -> None:
-        if record.instance is not gen or getattr(gen, "retiring", False):
+    def exited(self, record: PluginRecord, gen: ProcessGeneration, info: ExitInfo) -> None:
+        if record.instance is not gen or gen.retiring:
             return  # a generation being retired (reload, disable, unload): expected
         log.warning(
             "plugin_process_ended", plugin=record.name, reason=info.reason, tail=info.stderr_tail
@@ -50,7 +51,7 @@ class Restarter:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
-    async def _restart(self, record: PluginRecord, gen: AnyGeneration, info: ExitInfo) -> None:
+    async def _restart(self, record: PluginRecord, gen: ProcessGeneration, info: ExitInfo) -> None:
         reg = self.registry
         async with record.lock:
             if record.instance is not gen or record.state not in (S.LOADED, S.ENABLED, S.DISABLED):

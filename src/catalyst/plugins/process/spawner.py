@@ -86,9 +86,13 @@ class Template:
     def start_early(self) -> None:
         """Start the template now (it imports for a second or two), not at the first spawn."""
         with self._lock:
-            if not self.running:
-                self._stop()
-                self._start()
+            self._ensure_running()
+
+    def _ensure_running(self) -> None:
+        """(Re)start the template unless it runs; the caller holds the lock."""
+        if not self.running:
+            self._stop()
+            self._start()
 
     def _listen(self, ctl: socket.socket) -> None:
         while True:
@@ -146,9 +150,7 @@ class Template:
         request_id = next(self._ids)
         try:
             with self._lock:
-                if not self.running:
-                    self._stop()
-                    self._start()
+                self._ensure_running()
                 assert self._ctl is not None
                 self._waiting[request_id] = (loop, fut)
                 packet = msgpack.packb({"t": "spawn", "id": request_id, "spec": spec})
