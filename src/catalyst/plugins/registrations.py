@@ -32,6 +32,10 @@ class Publisher(Protocol):
 
     def publish(self, table: PluginTable) -> None: ...
 
+    def table(self, plugin: str) -> PluginTable | None:
+        """The table ``plugin`` serves now (a retired generation hands late requests to it)."""
+        ...
+
 
 class Scope:
     """A last-in first-out stack of the disposers of what one phase registered."""

@@ -153,9 +153,8 @@ class ProcessGeneration(Registrations):
     def successor(self, method: str, path: str) -> Callable[[Request], Any] | None:
         """The route of the generation that replaced this retired one, for a request that
         reached this one too late; None when this one still serves or nothing matches."""
-        table = getattr(self._publisher, "table", None)
-        current = table(self.name) if self.retiring and callable(table) else None
-        if not isinstance(current, PluginTable):
+        current = self._publisher.table(self.name) if self.retiring else None
+        if current is None:
             return None
         route, params, _other = current.find(method, path)
         if route is None:
