@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import secrets
+import socket
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+#: This process's instance id when none is configured (``resolved_instance_id``).
+_PROCESS_INSTANCE_ID = f"{socket.gethostname()[:60]}:{os.getpid()}:{secrets.token_hex(3)}"
 
 
 class Settings(BaseSettings):
@@ -140,6 +145,26 @@ class Settings(BaseSettings):
     ws_slow_client_seconds: float = Field(default=10.0, gt=0)
     #: Hard memory bound of one client's outgoing queue; over it the client is dropped (4008).
     ws_max_queue_bytes: int = Field(default=16 * 1024 * 1024, ge=64 * 1024)
+
+    # --- cluster: several instances as one (the database for truth, Redis for fan-out) ---
+    #: Processes ``catalyst serve`` runs on one port (more than one needs PostgreSQL and Redis).
+    workers: int = Field(default=1, ge=1, le=64)
+    #: Every Redis channel and key of this cluster starts with this. Instances that share a
+    #: database share it; two clusters on one Redis need different names.
+    cluster_name: str = Field(default="catalyst", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    #: This instance's id in the cluster; default: host name, process id and a random suffix.
+    instance_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.:@-]{1,100}$")
+    #: How often an instance writes its row in ``cluster_instances`` (3 missed: it is gone).
+    cluster_heartbeat_seconds: float = Field(default=5.0, gt=0)
+    #: How often an instance re-reads the database and repairs what a lost message missed
+    #: (also at once after Redis comes back).
+    cluster_reconcile_seconds: float = Field(default=30.0, gt=0)
+
+    def resolved_instance_id(self) -> str:
+        """``instance_id``, or one made once per process (host, pid, random suffix)."""
+        if self.instance_id:
+            return self.instance_id
+        return _PROCESS_INSTANCE_ID
 
     def resolved_secret_key(self) -> str:
         """The configured secret, or one generated once and kept in the data folder."""

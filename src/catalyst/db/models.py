@@ -12,7 +12,9 @@ from sqlalchemy import (
     Column,
     DateTime,
     ForeignKey,
+    Float,
     Integer,
+    PrimaryKeyConstraint,
     String,
     Table,
     TypeDecorator,
@@ -162,14 +164,68 @@ class AuditLog(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 
 
+class ClusterInstance(Base):
+    """One running instance of the host (a ``catalyst serve`` process), as it last reported.
+
+    Written by the instance itself every ``cluster_heartbeat_seconds``; an instance not seen for
+    three heartbeats is gone. ``plugins`` maps each plugin it knows to ``{"hash", "state",
+    "loadedAt"}``: the code version (a hash of the plugin folder) it runs."""
+
+    __tablename__ = "cluster_instances"
+
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    host: Mapped[str] = mapped_column(String(255), default="")
+    pid: Mapped[int] = mapped_column(Integer, default=0)
+    version: Mapped[str] = mapped_column(String(64), default="")
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    plugins: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class TaskClaim(Base):
+    """One fire time of one task, claimed by the instance that runs it: the primary key makes a
+    second claim of the same (task, fire time) a no-op (``ON CONFLICT DO NOTHING``)."""
+
+    __tablename__ = "task_claims"
+    __table_args__ = (PrimaryKeyConstraint("task_key", "fire_time"),)
+
+    task_key: Mapped[str] = mapped_column(String(300))
+    fire_time: Mapped[datetime] = mapped_column(UTCDateTime())
+    instance: Mapped[str] = mapped_column(String(128))
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+
+class TaskState(Base):
+    """A task's status shared by every instance and kept across restarts."""
+
+    __tablename__ = "task_status"
+
+    task_key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    plugin: Mapped[str] = mapped_column(String(50), index=True)
+    name: Mapped[str] = mapped_column(String(255))
+    last_run: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_duration: Mapped[float | None] = mapped_column(Float, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    run_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    skipped_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    error_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    #: The instance running it now (None when idle) and since when.
+    running_on: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    running_since: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
 __all__ = [
     "AuditLog",
     "AuthSession",
     "Base",
+    "ClusterInstance",
     "Plugin",
     "PluginStorage",
     "Role",
     "Server",
+    "TaskClaim",
+    "TaskState",
     "User",
     "user_roles",
 ]
