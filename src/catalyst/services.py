@@ -35,6 +35,7 @@ from catalyst.plugins.manager import PluginManager
 from catalyst.plugins.process.runtime import RuntimeOptions
 from catalyst.plugins.scheduler import Scheduler
 from catalyst.plugins.storage import StorageService
+from catalyst.plugins.task_ledger import TaskLedger
 from catalyst.plugins.watchdog import Watchdog, reporter
 from catalyst.plugins.watcher import PluginWatcher
 from catalyst.settings import Settings
@@ -84,7 +85,9 @@ class Services:
         secret_key = s.resolved_secret_key()
         bus = EventBus(handler_timeout=s.event_handler_timeout)
         bus.on_failure = _listener_failed
-        scheduler = Scheduler(clock)
+        scheduler = Scheduler(
+            clock, ledger=TaskLedger(db, s.resolved_instance_id(), s.cluster_heartbeat_seconds)
+        )
         dispatcher = Dispatcher(principals, route_timeout=s.plugin_route_timeout)
         executor.configure(s.plugin_threads, s.plugin_import_threads)
         hub = Hub(s.ws_max_queue_bytes, s.ws_slow_client_seconds)
