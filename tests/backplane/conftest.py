@@ -15,7 +15,10 @@ from pathlib import Path
 import pytest
 import redis
 
+from catalyst.settings import Settings
+from tests.backplane.twins import Pair, make_pair
 from tests.conftest import IN_CI
+from tests.live_server import LiveFactory
 
 REDIS_URL = os.environ.get("CATALYST_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
@@ -94,3 +97,12 @@ def own_redis(tmp_path: Path) -> Iterator[OwnRedis]:
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+async def pair(
+    settings: Settings, live_factory: LiveFactory, redis_url: str, cluster_name: str
+) -> Pair:
+    """Instances ``a`` and ``b`` on the test's database and a cluster name of its own, with the
+    plugin ``twin`` (not enabled) in their shared plugin folder."""
+    return await make_pair(settings, live_factory, redis_url, cluster_name)
