@@ -144,9 +144,7 @@ class Services:
             db=db,
             sessions=sessions,
             principals=principals,
-            login_limiter=LoginRateLimiter(
-                s.login_max_attempts, s.login_max_attempts_per_address, s.login_window_seconds
-            ),
+            login_limiter=LoginRateLimiter.from_settings(s),  # shared in Redis when set
             secret_key=secret_key,
             passwords=passwords,
             bus=bus,
@@ -184,6 +182,7 @@ class Services:
         finally:
             executor.shutdown_idle()
             self.passwords.close()
+            await self.login_limiter.close()
             if self.watchdog is not None:
                 self.watchdog.stop()
             await self.engine.dispose()
