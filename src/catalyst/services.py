@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from catalyst import __version__
+from catalyst import __version__, metrics
 from catalyst.auth.passwords import PasswordWorkers
 from catalyst.auth.principals import Principals
 from catalyst.auth.ratelimit import LoginRateLimiter
@@ -128,6 +128,7 @@ class Services:
             ),
         )
         dispatcher.unavailable = plugins.unavailable
+        plugins.state_listeners.append(metrics.plugin_state_changed)
         watcher = (
             PluginWatcher(plugins, db, s.plugins_dir, step_ms=s.hot_reload_step_ms)
             if s.hot_reload
