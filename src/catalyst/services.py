@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from catalyst import __version__
+from catalyst import __version__, metrics
 from catalyst.auth.passwords import PasswordWorkers
 from catalyst.auth.principals import Principals
 from catalyst.auth.ratelimit import LoginRateLimiter
@@ -135,6 +135,7 @@ class Services:
             ),
         )
         dispatcher.unavailable = plugins.unavailable
+        plugins.state_listeners.append(metrics.plugin_state_changed)
         watcher = (
             PluginWatcher(plugins, db, s.plugins_dir, step_ms=s.hot_reload_step_ms)
             if s.hot_reload
@@ -161,9 +162,7 @@ class Services:
             db=db,
             sessions=sessions,
             principals=principals,
-            login_limiter=LoginRateLimiter(
-                s.login_max_attempts, s.login_max_attempts_per_address, s.login_window_seconds
-            ),
+            login_limiter=LoginRateLimiter.from_settings(s),  # shared in Redis when set
             secret_key=secret_key,
             passwords=passwords,
             bus=bus,
@@ -206,6 +205,7 @@ class Services:
         finally:
             executor.shutdown_idle()
             self.passwords.close()
+            await self.login_limiter.close()
             if self.watchdog is not None:
                 self.watchdog.stop()
             await self.engine.dispose()

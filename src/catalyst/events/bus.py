@@ -50,6 +50,7 @@ import structlog
 from catalyst.cancellation import host_cancelled
 from catalyst.errors import describe
 from catalyst.log import get_logger
+from catalyst.metrics import record_event_delivery, record_event_failure
 
 Handler: TypeAlias = Callable[[str, Any], Awaitable[None] | None]
 """``handler(event_name, data)``: sync, or returning an awaitable (an ``async def``)."""
@@ -343,6 +344,7 @@ class EventBus:
     ) -> Awaitable[Any] | None:
         """Call the handler (an async one up to its first wait); return what is left to await."""
         began = perf_counter()
+        record_event_delivery(sub.owner)
         rest: Awaitable[Any] | None = None
         try:
             result = sub.handler(event, data)
@@ -396,6 +398,7 @@ class EventBus:
     ) -> None:
         """Count and log a handler's failure; ``exc`` None means it timed out."""
         sub.error_count += 1
+        record_event_failure(sub.owner)
         if exc is None:
             sub.last_error = f"TimeoutError: handler did not finish within {self.handler_timeout}s"
         else:

@@ -64,6 +64,7 @@ from catalyst.cancellation import host_cancelled
 from catalyst.clock import Clock, SystemClock
 from catalyst.errors import InvalidTransition, describe
 from catalyst.log import get_logger
+from catalyst.metrics import record_task
 from catalyst.plugins import watchdog
 from catalyst.plugins.cron import CronSchedule
 from catalyst.plugins.task_errors import DistinctErrors, report_failure
@@ -231,6 +232,7 @@ class ScheduledTask:
                 status.last_error = None
             status.last_duration = perf_counter() - began
             status.run_count += 1
+            record_task(self.owner, self.name, status.last_duration, status.last_error is not None)
             if ledger is not None:
                 done = ledger.finished(self.key, status.last_duration, status.last_error)
                 written = self._write(done)
