@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from catalyst.auth.permissions import has_permission
-from catalyst.events.bus import validate_event_name, validate_pattern
+from catalyst.events.names import validate_event_name, validate_pattern
 from catalyst.plugins import executor, watchdog
 from catalyst.plugins.cron import CronSchedule
 from catalyst.plugins.dbfacade import PluginDb
