@@ -34,10 +34,11 @@ INITIAL_PASSWORD_FILE = "initial_admin_password"
 async def _prepare(settings: Settings) -> AdminLogin:
     engine = create_engine(settings.database_url)
     try:
-        await migrate.upgrade(engine)
-        return await ensure_admin(
-            session_factory(engine), settings.admin_username, settings.admin_password
-        )
+        async with migrate.exclusive(engine):  # instances started together: one at a time
+            await migrate.upgrade(engine)
+            return await ensure_admin(
+                session_factory(engine), settings.admin_username, settings.admin_password
+            )
     finally:
         await engine.dispose()
 

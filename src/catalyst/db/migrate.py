@@ -2,16 +2,39 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+#: The PostgreSQL advisory lock that makes instances starting together prepare one at a time.
+PREPARE_LOCK = 0x4361_7461_6C79_7374  # "Catalyst"
+
+
+@asynccontextmanager
+async def exclusive(engine: AsyncEngine) -> AsyncIterator[None]:
+    """One instance at a time inside (PostgreSQL: an advisory lock held on its own connection):
+    instances started together on a new database migrate it and create the admin once, the
+    others wait and then find it done. SQLite serves one machine and needs none."""
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    async with engine.connect() as conn:
+        await conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": PREPARE_LOCK})
+        await conn.commit()
+        try:
+            yield
+        finally:
+            await conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": PREPARE_LOCK})
+            await conn.commit()
 
 
 def alembic_config() -> Config:

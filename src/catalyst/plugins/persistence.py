@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from catalyst.db.models import Plugin
@@ -43,7 +44,13 @@ async def restore(
     result = Restored()
     for name, record in records.items():
         try:
-            if await _restore_one(sessions, record, config, name in auto_enable):
+            try:
+                created = await _restore_one(sessions, record, config, name in auto_enable)
+            except IntegrityError:
+                # Another instance found it at the same moment and inserted the row first:
+                # read that one.
+                created = await _restore_one(sessions, record, config, name in auto_enable)
+            if created:
                 result.auto_enabled.append(name)
         except Exception as exc:  # one plugin's row must not stop the others
             log.exception("plugin_row_failed", plugin=name)
