@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
 import pytest
 from typer.testing import CliRunner
 
@@ -145,6 +146,32 @@ def test_a_killed_worker_is_replaced_by_one_that_serves(served: Served) -> None:
     assert not any(alive(pid) for pid in victim_children)
     replacement = next(pid for pid in after if pid != before[1])
     assert served.answerers(HELLO, {replacement}) == {replacement}
+
+
+def test_sighup_replaces_the_workers_one_by_one_without_a_failed_request(served: Served) -> None:
+    """A rolling restart (``systemctl reload``): each new worker serves before its predecessor
+    stops, so requests sent all along are all answered."""
+    before = set(served.workers())
+    failures: list[str] = []
+    answered = 0
+    served.proc.send_signal(signal.SIGHUP)
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            r = httpx.get(served.base + HELLO, timeout=10)
+            answered += 1
+            if r.status_code != 200:
+                failures.append(f"{r.status_code} {r.text}")
+        except httpx.HTTPError as exc:
+            failures.append(repr(exc))
+        now = set(workers_of(served.proc.pid))
+        if len(now) == 2 and not now & before:
+            break
+        assert time.monotonic() < deadline, (before, now, served.log.read_text())
+    assert failures == [], failures
+    assert answered > 0
+    after = served.workers()
+    assert served.answerers(HELLO, set(after)) == set(after)
 
 
 class HangingCall(threading.Thread):

@@ -39,10 +39,11 @@ INITIAL_PASSWORD_FILE = "initial_admin_password"
 async def _prepare(settings: Settings) -> AdminLogin:
     engine = create_engine(settings.database_url)
     try:
-        await migrate.upgrade(engine)
-        return await ensure_admin(
-            session_factory(engine), settings.admin_username, settings.admin_password
-        )
+        async with migrate.one_instance_at_a_time(engine):
+            await migrate.upgrade(engine)
+            return await ensure_admin(
+                session_factory(engine), settings.admin_username, settings.admin_password
+            )
     finally:
         await engine.dispose()
 

@@ -26,6 +26,9 @@ from catalyst.settings import Settings
 
 #: Seconds the ended plugin calls get to send their 503 before uvicorn cancels what is left.
 ENDING = 1.0
+#: Seconds a worker has to answer the supervisor's health check, and a new worker (SIGHUP) to
+#: start serving: a worker imports the host and starts its plugins first (uvicorn's 5 s is short).
+WORKER_HEALTHCHECK = 30
 
 
 class CatalystServer(uvicorn.Server):
@@ -122,7 +125,9 @@ class Supervisor(multiprocess.Multiprocess):
 def serve_workers(app: str, *, workers: int, grace: float, **options: Any) -> None:
     """Serve the app factory ``app`` (``module:function``, called in each worker with no
     argument) from ``workers`` processes sharing one listening socket, bound here."""
-    config = uvicorn.Config(app, factory=True, workers=workers, **options)
+    config = uvicorn.Config(
+        app, factory=True, workers=workers, timeout_worker_healthcheck=WORKER_HEALTHCHECK, **options
+    )
     config.timeout_graceful_shutdown = int(grace + ENDING + 0.999)
     # The supervisor's own news (a worker died and was replaced) is worth a line; the workers
     # log at the configured level (the config is configured again in each).
