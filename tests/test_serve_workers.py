@@ -130,6 +130,11 @@ def test_two_workers_answer_on_one_port_each_with_its_own_plugin_children(
         assert len(plugin_children(worker)) == 1, (worker, children(worker))
     for path in ("/api/health", HELLO):
         assert served.answerers(path, set(workers)) == set(workers), path
+    # prometheus-client's folder for the workers' samples: one, fresh, in the data folder.
+    (metrics,) = served.data.glob("prometheus-*")
+    for worker in workers:
+        environ = Path(f"/proc/{worker}/environ").read_bytes().split(b"\0")
+        assert f"PROMETHEUS_MULTIPROC_DIR={metrics}".encode() in environ
     # The migrations and the admin were done once, by the parent: both workers log it in.
     assert len(served.answerers("/api/auth/me", set(workers))) == 2
 

@@ -145,16 +145,13 @@ def serve(
         "ws": "websockets-sansio",
         "proxy_headers": False,  # CATALYST_FORWARDED_ALLOW_IPS decides (catalyst.http.forwarded)
     }
-    grace = settings.shutdown_grace_seconds
     if settings.workers > 1:
         with worker_environment(settings):
-            serving.serve_workers(
-                "catalyst.app:create_app", workers=settings.workers, grace=grace, **options
-            )
+            serving.serve_workers("catalyst.app:create_app", workers=settings.workers, **options)
         return
     from catalyst.app import create_app
 
-    serving.serve(create_app(settings), grace=grace, **options)
+    serving.serve(create_app(settings), grace=settings.shutdown_grace_seconds, **options)
 
 
 @contextlib.contextmanager

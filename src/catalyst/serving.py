@@ -6,6 +6,10 @@ their tasks (the client gets a text ``Internal Server Error``) and only then run
 lifespan shutdown, where the host would end its plugin calls: too late. Here the plugin calls are
 ended (their deadline moved to now, see :mod:`catalyst.plugins.inflight`) when the grace period is
 over, and uvicorn's own cancellation comes :data:`ENDING` seconds later, for anything else.
+
+``catalyst serve --workers N`` (:func:`serve_workers`): uvicorn's supervisor runs N
+:class:`Worker` processes on one listening socket; each builds the app from the environment,
+starts its own plugin template and serves with :class:`CatalystServer`.
 """
 
 from __future__ import annotations
@@ -83,7 +87,7 @@ class Worker(multiprocess.Process):
         return self._server
 
     def target(self, sockets: list[socket.socket] | None = None) -> None:
-        settings = _own_instance_id()
+        settings = _worker_settings()
         configure_logging(settings.log_format, settings.log_level)
         from catalyst.plugins.process.spawner import template
 
@@ -92,7 +96,7 @@ class Worker(multiprocess.Process):
         super().target(sockets)
 
 
-def _own_instance_id() -> Settings:
+def _worker_settings() -> Settings:
     """This worker's settings. A configured ``CATALYST_INSTANCE_ID`` names the machine: each
     worker adds its pid to it (the default id has the pid already)."""
     settings = Settings()
@@ -122,13 +126,13 @@ class Supervisor(multiprocess.Multiprocess):
         return any(p.exitcode == STARTUP_FAILURE for p in self.processes)
 
 
-def serve_workers(app: str, *, workers: int, grace: float, **options: Any) -> None:
+def serve_workers(app: str, *, workers: int, **options: Any) -> None:
     """Serve the app factory ``app`` (``module:function``, called in each worker with no
-    argument) from ``workers`` processes sharing one listening socket, bound here."""
+    argument: it reads the settings from the environment, as the worker reads its grace) from
+    ``workers`` processes sharing one listening socket, bound here."""
     config = uvicorn.Config(
         app, factory=True, workers=workers, timeout_worker_healthcheck=WORKER_HEALTHCHECK, **options
     )
-    config.timeout_graceful_shutdown = int(grace + ENDING + 0.999)
     # The supervisor's own news (a worker died and was replaced) is worth a line; the workers
     # log at the configured level (the config is configured again in each).
     logging.getLogger("uvicorn.error").setLevel(logging.INFO)
