@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 from alembic import command
@@ -15,26 +15,24 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
-#: The PostgreSQL advisory lock that makes instances starting together prepare one at a time.
-PREPARE_LOCK = 0x4361_7461_6C79_7374  # "Catalyst"
+#: Key of the PostgreSQL advisory lock held while an instance migrates and sets up (any constant).
+SETUP_LOCK_KEY = 0x43415441_4C595354  # "CATALYST"
 
 
-@asynccontextmanager
-async def exclusive(engine: AsyncEngine) -> AsyncIterator[None]:
-    """One instance at a time inside (PostgreSQL: an advisory lock held on its own connection):
-    instances started together on a new database migrate it and create the admin once, the
-    others wait and then find it done. SQLite serves one machine and needs none."""
+@contextlib.asynccontextmanager
+async def one_instance_at_a_time(engine: AsyncEngine) -> AsyncIterator[None]:
+    """Instances starting together on one PostgreSQL database migrate and create the first
+    admin one after the other (a session advisory lock, released when done or when the holder's
+    connection ends); the second finds the work done. SQLite: one process, nothing to take."""
     if engine.dialect.name != "postgresql":
         yield
         return
     async with engine.connect() as conn:
-        await conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": PREPARE_LOCK})
-        await conn.commit()
+        await conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": SETUP_LOCK_KEY})
         try:
             yield
         finally:
-            await conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": PREPARE_LOCK})
-            await conn.commit()
+            await conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": SETUP_LOCK_KEY})
 
 
 def alembic_config() -> Config:

@@ -44,13 +44,7 @@ async def restore(
     result = Restored()
     for name, record in records.items():
         try:
-            try:
-                created = await _restore_one(sessions, record, config, name in auto_enable)
-            except IntegrityError:
-                # Another instance found it at the same moment and inserted the row first:
-                # read that one.
-                created = await _restore_one(sessions, record, config, name in auto_enable)
-            if created:
+            if await _restore_one(sessions, record, config, name in auto_enable):
                 result.auto_enabled.append(name)
         except Exception as exc:  # one plugin's row must not stop the others
             log.exception("plugin_row_failed", plugin=name)
@@ -63,6 +57,17 @@ async def _restore_one(
     sessions: Sessions, record: PluginRecord, config: ConfigStore, auto_enable: bool
 ) -> bool:
     """Restore one record; True when ``auto_enable`` consented to its permissions now."""
+    try:
+        return await _restore_row(sessions, record, config, auto_enable)
+    except IntegrityError:
+        # Another instance (a worker started at the same moment, or one watching the same
+        # shared folder) created the row between our read and our insert: read its row.
+        return await _restore_row(sessions, record, config, auto_enable)
+
+
+async def _restore_row(
+    sessions: Sessions, record: PluginRecord, config: ConfigStore, auto_enable: bool
+) -> bool:
     manifest = record.source.manifest
     created = False
     async with sessions() as db, db.begin():
