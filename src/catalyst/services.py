@@ -19,6 +19,7 @@ from catalyst.auth.principals import Principals
 from catalyst.auth.ratelimit import LoginRateLimiter
 from catalyst.auth.sessions import SessionStore
 from catalyst.clock import Clock
+from catalyst.cluster.instances import InstanceRegistry, snapshot_of
 from catalyst.crypto import SecretBox
 from catalyst.db.engine import engine_for, session_factory
 from catalyst.domain.servers import ServerService
@@ -66,6 +67,7 @@ class Services:
     plugins: PluginManager
     watcher: PluginWatcher | None
     watchdog: Watchdog | None
+    instances: InstanceRegistry
     version: str = __version__
     started_at: float = field(default_factory=time.monotonic)
 
@@ -138,6 +140,15 @@ class Services:
             if s.loop_stall_threshold_ms > 0
             else None
         )
+        instances = InstanceRegistry(
+            db,
+            s.resolved_instance_id(),
+            __version__,
+            s.cluster_heartbeat_seconds,
+            lambda: snapshot_of(plugins.records),
+        )  # fresh within a second: written again after each state change and reload
+        plugins.state_listeners.append(lambda *_: instances.touch())
+        bus.subscribe("plugin:reloaded", lambda *_: instances.touch(), owner="core")
         return cls(
             settings=s,
             engine=engine,
@@ -157,6 +168,7 @@ class Services:
             plugins=plugins,
             watcher=watcher,
             watchdog=watchdog,
+            instances=instances,
         )
 
     async def start(self) -> None:
@@ -166,6 +178,7 @@ class Services:
         await self.plugins.config.seal_stale()  # encrypt secrets left in clear text
         if self.watcher is not None:
             await self.watcher.start()
+        await self.instances.start()
 
     async def close(self) -> None:
         """Shut down promptly, still running every plugin's on_disable and on_unload: plugin
@@ -173,6 +186,7 @@ class Services:
         at most ``shutdown_hook_timeout`` seconds."""
         s = self.settings
         try:
+            await self.instances.stop()
             if self.watcher is not None:
                 await self.watcher.stop()
             await self.hub.close_all()

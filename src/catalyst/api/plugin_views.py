@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from catalyst.api.plugin_instances import code_mismatch
 from catalyst.api.schemas.plugins import (
     ConfigSchema,
     HookError,
@@ -13,6 +14,7 @@ from catalyst.api.schemas.plugins import (
     ManifestProblem,
     PluginDetail,
     PluginEventSpec,
+    PluginInstance,
     PluginListener,
     PluginReloaded,
     PluginRoute,
@@ -155,7 +157,11 @@ def stall(blocked: Stall) -> PluginStall:
     )
 
 
-def detail(manager: PluginManager, record: PluginRecord) -> PluginDetail:
+def detail(
+    manager: PluginManager, record: PluginRecord, instances: list[PluginInstance]
+) -> PluginDetail:
+    """The detail view; ``instances``: the live instances that know the plugin, this one first
+    (:func:`catalyst.api.plugin_instances.instances_of`)."""
     manifest = record.source.manifest
     schema = manifest.config if manifest else {}
     instance = record.instance
@@ -190,4 +196,7 @@ def detail(manager: PluginManager, record: PluginRecord) -> PluginDetail:
         error_detail=record.error_detail,
         counts=instance.counts() if instance else {},
         stalls=[stall(s) for s in record.stalls],
+        code_hash=record.code_hash,
+        code_mismatch=code_mismatch(instances),
+        instances=instances,
     )

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from catalyst import audit as audit_log
 from catalyst.api import plugin_views as views
+from catalyst.api.plugin_instances import instances_of
 from catalyst.api.responses import JSONResponse
 from catalyst.api.schemas.base import Envelope
 from catalyst.api.schemas.plugins import (
@@ -85,8 +86,12 @@ async def rescan(plugins: Manager, services: ServicesDep, who: Writer) -> Envelo
 
 
 @router.get("/{name}")
-async def get_plugin(name: str, plugins: Manager, _: Reader) -> Envelope[PluginDetail]:
-    return Envelope(data=views.detail(plugins, plugins.get(name)))
+async def get_plugin(
+    name: str, plugins: Manager, services: ServicesDep, _: Reader
+) -> Envelope[PluginDetail]:
+    record = plugins.get(name)
+    instances = await instances_of(services.instances, record)
+    return Envelope(data=views.detail(plugins, record, instances))
 
 
 @router.post("/{name}/enable")

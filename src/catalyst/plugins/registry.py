@@ -23,6 +23,7 @@ from catalyst.cancellation import host_cancelled
 from catalyst.errors import NotFound, describe
 from catalyst.log import get_logger
 from catalyst.plugins import executor, grants, persistence
+from catalyst.plugins.codehash import code_hash_async
 from catalyst.plugins.config import ConfigStore, Schema
 from catalyst.plugins.config_schema import environment
 from catalyst.plugins.context import PluginContext, PluginHost
@@ -225,7 +226,9 @@ class PluginRegistry:
                 await self.hook(old, "on_unload")
             await old.retire()
         record.instance = None
+        digest = await code_hash_async(record.source.path)
         record.instance = await self.prepare(record)
+        record.code_hash = digest
 
     def child_exited(self, record: PluginRecord, gen: ProcessGeneration, info: ExitInfo) -> None:
         """A plugin's child ended; the manager restarts it when it was not asked to stop."""
@@ -313,6 +316,7 @@ class PluginRegistry:
         manifest = record.source.manifest
         if manifest is None:
             return
+        digest = await code_hash_async(record.source.path)
         if manifest.backend is not None:
             try:
                 record.instance = await self.prepare(record)
@@ -320,6 +324,7 @@ class PluginRegistry:
                 await self.set_state(record, S.ERROR, error=exc.message, detail=exc.detail)
                 return
         record.loaded_at = datetime.now(UTC)
+        record.code_hash = digest
         await self.set_state(record, S.LOADED)
 
     async def enable_loaded(self, record: PluginRecord, consent_by: str | None = None) -> None:
@@ -369,6 +374,7 @@ class PluginRegistry:
                 await self.hook(gen, "on_unload")
             await gen.retire()
             record.instance = None
+        record.code_hash = None
         if record.state in (S.LOADED, S.DISABLED, S.ERROR, S.RESTARTING):
             await self.set_state(record, S.UNLOADED)
 
