@@ -13,12 +13,16 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
+from structlog.testing import capture_logs
 
 from catalyst.cluster.instances import InstanceRegistry
 from catalyst.db.models import ClusterInstance, utcnow
 from catalyst.plugins.codehash import code_hash
 from catalyst.settings import Settings
 from tests.conftest import ClientFactory
+from tests.db.tcp_proxy import TcpProxy
+from tests.db.test_db_outage import FAST
 from tests.plugin_helpers import EXAMPLE, AppFactory, admin_client, write_plugin
 
 PLUGIN = "/api/plugins/example-plugin"
@@ -70,7 +74,8 @@ async def test_this_instance_first_with_the_hash_of_its_folder(
     assert mine["id"] == "self-one"
     assert mine["codeHash"] == expected
     assert mine["state"] == "enabled"
-    assert mine["pid"] > 0 and mine["host"]
+    assert mine["pid"] > 0
+    assert mine["host"]
     assert mine["loadedAt"] == d["loadedAt"]
     # its own row in the database says the same (written at start)
     async with registry_of(app).db() as db:
@@ -162,3 +167,48 @@ async def test_unload_forgets_the_version(settings: Settings, app_factory: AppFa
     assert d["codeHash"] is None
     assert d["instances"][0]["codeHash"] is None
     assert d["codeMismatch"] is False
+
+
+async def test_without_the_database_the_page_shows_this_instance(
+    db_backend: str, settings: Settings, app_factory: AppFactory
+) -> None:
+    """The instances come from the database; when it does not answer, the plugin's page still
+    answers, with this instance only, and the heartbeat logs the outage once."""
+    if db_backend != "postgresql":
+        pytest.skip("the TCP proxy stands in front of PostgreSQL")
+    url = make_url(settings.database_url)
+    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
+    await proxy.start()
+    proxied = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    try:
+        shutil.copytree(EXAMPLE, settings.plugins_dir / "example-plugin")
+        custom = settings.model_copy(update={"database_url": proxied, **FAST})
+        app = await app_factory(custom, instance_id="me", cluster_heartbeat_seconds=2.0)
+        c = await admin_client(app)
+        await add_row(app, "other", 0, **{"example-plugin": {"hash": "2" * 16}})
+        d = await detail(c)
+        assert [i["id"] for i in d["instances"]] == ["me", "other"]
+        assert d["codeMismatch"] is True
+        registry = registry_of(app)
+        with capture_logs() as logs:
+            await proxy.refuse()
+            d = await detail(c)
+            assert [i["id"] for i in d["instances"]] == ["me"]
+            assert d["codeMismatch"] is False
+            assert d["codeHash"] == code_hash(settings.plugins_dir / "example-plugin")
+            for _ in range(4):  # writes (at most one per 200 ms) that fail
+                registry.touch()
+                await asyncio.sleep(0.25)
+            await proxy.resume()
+            written = registry.writes
+            started = time.monotonic()
+            while registry.writes == written:  # the heartbeat goes on once it answers
+                assert time.monotonic() - started < 5.0
+                registry.touch()
+                await asyncio.sleep(0.05)
+        events = [e["event"] for e in logs]
+        assert events.count("cluster_instance_write_failed") == 1
+        assert events.count("cluster_instance_write_recovered") == 1
+        assert [i["id"] for i in (await detail(c))["instances"]] == ["me", "other"]
+    finally:
+        await proxy.stop()

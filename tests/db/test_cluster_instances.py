@@ -187,3 +187,19 @@ async def test_database_failure_is_logged_once_and_the_heartbeat_goes_on(tmp_pat
     finally:
         await registry.stop()
         await engine.dispose()
+
+
+@pytest.mark.parametrize("yields", range(6))
+async def test_stop_right_after_a_touch_ends_the_heartbeat(
+    sessions: Sessions, registries: Callable[..., InstanceRegistry], yields: int
+) -> None:
+    """A touch whose wake-up races the stop's cancellation must not keep the heartbeat going
+    (Python 3.11's ``asyncio.wait_for`` swallows such a cancellation)."""
+    registry = registries("racing")
+    await registry.start()
+    registry.touch()
+    for _ in range(yields):
+        await asyncio.sleep(0)
+    async with asyncio.timeout(2):
+        await registry.stop()
+    assert "racing" not in await _rows(sessions)

@@ -128,8 +128,7 @@ class InstanceRegistry:
         if task is None:
             return
         task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await asyncio.wait([task])  # a cancellation of the caller still reaches the caller
         try:
             async with self.db() as session, session.begin():
                 await session.execute(
@@ -140,8 +139,11 @@ class InstanceRegistry:
 
     async def _run(self) -> None:
         while True:
+            # asyncio.timeout, not wait_for: Python 3.11's wait_for swallows a cancellation
+            # that arrives as the wait ends (a touch right before stop), and stop then hangs.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.heartbeat_seconds)
+                async with asyncio.timeout(self.heartbeat_seconds):
+                    await self._wake.wait()
             wait = self._last_write + DEBOUNCE - time.monotonic()
             if wait > 0:  # touched right after a write: gather what else changes meanwhile
                 await asyncio.sleep(wait)
