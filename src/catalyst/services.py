@@ -149,15 +149,6 @@ class Services:
             else None
         )
         instance_id = s.resolved_instance_id()
-        cluster = Cluster(
-            Backplane(s.redis_url, s.cluster_name, instance_id),
-            plugins=plugins,
-            hub=hub,
-            sessions=sessions,
-            bus=bus,
-            reconcile_seconds=s.cluster_reconcile_seconds,
-        )
-        cluster.connect()
         instances = InstanceRegistry(
             db,
             instance_id,
@@ -167,6 +158,16 @@ class Services:
         )  # fresh within a second: written again after each state change and reload
         plugins.state_listeners.append(lambda *_: instances.touch())
         plugins.reload_listeners.append(lambda _name: instances.touch())
+        cluster = Cluster(
+            Backplane(s.redis_url, s.cluster_name, instance_id),
+            plugins=plugins,
+            hub=hub,
+            sessions=sessions,
+            bus=bus,
+            instances=instances,
+            reconcile_seconds=s.cluster_reconcile_seconds,
+        )
+        cluster.connect()
         return cls(
             settings=s,
             engine=engine,
