@@ -155,19 +155,22 @@ async def test_redis_going_away_is_survived_and_reconnect_runs_the_repair(
     b.on_reconnect.append(repair)
     b.on("note", collector(got, 1, after))
     async with started(a, b):
+        a.publish("warm", {})  # A's publishing connection is open when Redis goes
+        await wait_for(lambda: a.published == 1)
         own_redis.stop()
         await wait_for(lambda: b.status == "down")
-        a.publish("note", {"lost": True})  # dropped (or failed), never raised
         await wait_for(lambda: a.status == "down")
+        a.publish("note", {"lost": True})  # dropped, never raised
         own_redis.start()
         async with asyncio.timeout(20):
             await reconnected.wait()
             await a.connected()
         assert b.status == "ok"
         assert b.reconnects == 1
-        a.publish("note", {"after": True})
+        a.publish("note", {"after": True})  # its old connection died with the old Redis
         async with asyncio.timeout(5):
             await after.wait()
+        assert a.status == "ok"  # a publisher's stale connection does not silence A
     assert got == [{"after": True}]
     assert a.dropped >= 1
 

@@ -95,6 +95,7 @@ class Backplane:
         self._background: set[asyncio.Task[None]] = set()
         self._ever_connected = False
         self._overflowing: set[str] = set()
+        self._send_failing = False
         self.published = 0
         self.received = 0
         self.dropped = 0
@@ -197,17 +198,33 @@ class Backplane:
             self._drained.clear()
             while self._outbox:
                 batch = [self._outbox.popleft() for _ in range(min(_BATCH, len(self._outbox)))]
-                try:
-                    async with self.redis.pipeline(transaction=False) as pipe:
-                        for text in batch:
-                            pipe.publish(self.channel, text)
-                        await pipe.execute()
+                if await self._send(batch):
                     self.published += len(batch)
-                except _CONNECTION_ERRORS as exc:
-                    self.dropped += len(batch) + len(self._outbox)
-                    self._outbox.clear()
-                    self._lost(exc)
+                    self._send_failing = False
+                    continue
+                # Redis is away: what waits is dropped too (the reconcile repairs the state).
+                self.dropped += len(batch) + len(self._outbox)
+                self._outbox.clear()
             self._drained.set()
+
+    async def _send(self, batch: list[str]) -> bool:
+        """Publish ``batch``; a connection that died with a Redis that since came back fails
+        once, so a failure is tried again once on a new connection. The subscriber alone
+        decides the status (a publisher failing while it is up must not silence this
+        instance)."""
+        assert self.redis is not None
+        for attempt in (1, 2):
+            try:
+                async with self.redis.pipeline(transaction=False) as pipe:
+                    for text in batch:
+                        pipe.publish(self.channel, text)
+                    await pipe.execute()
+                return True
+            except _CONNECTION_ERRORS as exc:
+                if attempt == 2 and not self._send_failing:
+                    self._send_failing = True
+                    log.error("cluster_publish_failed", channel=self.channel, error=str(exc))
+        return False
 
     # -- subscribing -------------------------------------------------------------------------
 
