@@ -96,6 +96,33 @@ def require_postgres() -> None:
     pytest.skip(reason)
 
 
+REDIS_URL = os.environ.get("CATALYST_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def redis_available(url: str = REDIS_URL) -> str | None:
+    """None when Redis answers PING, else the reason."""
+    import redis
+
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+        try:
+            client.ping()
+        finally:
+            client.close()
+    except (redis.RedisError, OSError) as exc:
+        return f"Redis at {url} is unreachable: {exc}"
+    return None
+
+
+def require_redis() -> None:
+    reason = redis_available()
+    if reason is None:
+        return
+    if IN_CI:
+        pytest.fail(reason + " (CI=true: Redis is required)", pytrace=False)
+    pytest.skip(reason)
+
+
 class FreshDatabases:
     """Creates empty databases for one backend and drops them at the end."""
 

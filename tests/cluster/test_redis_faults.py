@@ -1,0 +1,83 @@
+"""Redis trouble (issue 12): with Redis gone every instance keeps serving its own requests and
+says so in ``/readyz`` (without failing it); when Redis is back, what a lost message missed is
+repaired at once (a reconcile after the reconnect, not the periodic one: it is 300 s here).
+
+The cluster (``watched``) runs on its own ``redis-server``, which the test stops and restarts.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from tests.cluster.harness import ADMIN_PASSWORD, Cluster, Instance, OwnRedis, eventually
+
+
+def reported_redis(details: Any) -> str | None:
+    """The Redis state a probe reports: the first ``redis`` entry, a string or a map with
+    ``status``, wherever the details nest it."""
+    if isinstance(details, dict):
+        if "redis" in details:
+            value = details["redis"]
+            return value if isinstance(value, str) else reported_redis_status(value)
+        for nested in details.values():
+            found = reported_redis(nested)
+            if found is not None:
+                return found
+    return None
+
+
+def reported_redis_status(value: Any) -> str | None:
+    return str(value["status"]) if isinstance(value, dict) and "status" in value else None
+
+
+def readyz_redis(on: Instance) -> str | None:
+    r = on.get("/readyz")
+    assert r.status_code == 200, f"{on.id} /readyz: {r.status_code} {r.text}"
+    return reported_redis(r.json().get("data"))
+
+
+def redis_is(on: Instance, state: str) -> Callable[[], bool]:
+    return lambda: readyz_redis(on) == state
+
+
+def setting(on: Instance) -> str:
+    r = on.route("probe", "/setting")
+    assert r.status_code == 200, r.text
+    value: str = r.json()["value"]
+    return value
+
+
+def test_instances_keep_serving_without_redis_and_converge_when_it_returns(
+    watched: Cluster, own_redis: OwnRedis
+) -> None:
+    a, b = watched.a, watched.b
+    for instance in (a, b):
+        eventually(redis_is(instance, "ok"), 5, what=f"{instance.id}: redis ok")
+    own_redis.stop()
+    try:
+        for instance in (a, b):
+            eventually(redis_is(instance, "down"), 5, what=f"{instance.id}: redis down")
+            health = instance.get("/api/health")
+            assert health.status_code == 200
+            assert health.json()["data"]["redis"] == "down"
+            assert instance.route("probe", "/whoami").json()["instance"] == instance.id
+            assert instance.login("admin", ADMIN_PASSWORD)  # logins need no Redis either
+        value = uuid.uuid4().hex
+        a.ok("PUT", "/api/plugins/probe/config", json={"config": {"value": value}})
+        assert setting(a) == value  # A's own request is served; B cannot hear of it now
+    finally:
+        own_redis.start()
+    took = eventually(lambda: setting(b) == value, 30, what="B repaired after Redis returned")
+    assert took.seconds <= 10.0, f"B saw the change {took.seconds:.1f} s after Redis returned"
+    for instance in (a, b):
+        eventually(redis_is(instance, "ok"), 10, what=f"{instance.id}: redis ok")
+
+
+def test_changes_converge_again_after_the_reconnect(watched: Cluster) -> None:
+    """The backplane works again after the outage: a new change travels within 1 s."""
+    value = uuid.uuid4().hex
+    watched.b.ok("PUT", "/api/plugins/probe/config", json={"config": {"value": value}})
+    took = eventually(lambda: setting(watched.a) == value, 5, what="A sees B's change").seconds
+    assert took <= 1.0, f"A saw B's change after {took:.2f} s"
