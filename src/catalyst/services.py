@@ -19,6 +19,8 @@ from catalyst.auth.principals import Principals
 from catalyst.auth.ratelimit import LoginRateLimiter
 from catalyst.auth.sessions import SessionStore
 from catalyst.clock import Clock
+from catalyst.cluster.backplane import Backplane
+from catalyst.clustering import Cluster
 from catalyst.crypto import SecretBox
 from catalyst.db.engine import engine_for, session_factory
 from catalyst.domain.servers import ServerService
@@ -66,6 +68,8 @@ class Services:
     plugins: PluginManager
     watcher: PluginWatcher | None
     watchdog: Watchdog | None
+    cluster: Cluster
+    instance_id: str
     version: str = __version__
     started_at: float = field(default_factory=time.monotonic)
 
@@ -138,6 +142,16 @@ class Services:
             if s.loop_stall_threshold_ms > 0
             else None
         )
+        instance_id = s.resolved_instance_id()
+        cluster = Cluster(
+            Backplane(s.redis_url, s.cluster_name, instance_id),
+            plugins=plugins,
+            hub=hub,
+            sessions=sessions,
+            bus=bus,
+            reconcile_seconds=s.cluster_reconcile_seconds,
+        )
+        cluster.connect()
         return cls(
             settings=s,
             engine=engine,
@@ -157,12 +171,16 @@ class Services:
             plugins=plugins,
             watcher=watcher,
             watchdog=watchdog,
+            cluster=cluster,
+            instance_id=instance_id,
         )
 
     async def start(self) -> None:
         if self.watchdog is not None:
             self.watchdog.start()
+        await self.cluster.start()  # subscribed before the plugins are read from the database
         await self.plugins.start()
+        self.cluster.start_reconciling()
         await self.plugins.config.seal_stale()  # encrypt secrets left in clear text
         if self.watcher is not None:
             await self.watcher.start()
@@ -175,6 +193,7 @@ class Services:
         try:
             if self.watcher is not None:
                 await self.watcher.stop()
+            await self.cluster.stop()
             await self.hub.close_all()
             await self.dispatcher.inflight.end_all(wait=1.0)
             await self.scheduler.stop(grace=0.5)

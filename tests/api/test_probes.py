@@ -29,7 +29,15 @@ async def test_probes_answer_without_login(anon: httpx.AsyncClient) -> None:
     assert live.json() == {"success": True, "data": {"status": "alive"}}
     ready = await anon.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json() == {"success": True, "data": {"status": "ready", "database": "ok"}}
+    data = ready.json()["data"]
+    assert ready.json()["success"] is True
+    assert data == {
+        "status": "ready",
+        "database": "ok",
+        "redis": "disabled",  # no CATALYST_REDIS_URL: one instance
+        "instance": data["instance"],
+    }
+    assert data["instance"]
 
 
 async def test_readyz_fails_and_livez_holds_when_the_database_is_gone(

@@ -505,7 +505,7 @@ async def test_publisher_is_called_once_per_emit_and_not_for_deliver_local() -> 
     publisher = FakePublisher()
     bus = EventBus(publisher=publisher)
     got: Received = []
-    bus.subscribe("*", recorder(got))
+    bus.subscribe("*", recorder(got), every_instance=True)
     await bus.emit("server:started", {"id": 1}, source="core")
     await bus.emit("nobody:listens")
     await bus.deliver_local("remote:event", 2, source="other-instance")
@@ -514,6 +514,19 @@ async def test_publisher_is_called_once_per_emit_and_not_for_deliver_local() -> 
         ("nobody:listens", None, None),
     ]
     assert got == [("server:started", {"id": 1}), ("nobody:listens", None), ("remote:event", 2)]
+
+
+async def test_events_from_other_instances_reach_only_every_instance_subscribers() -> None:
+    """Once per cluster by default: a remote event is for ``every_instance`` listeners only."""
+    bus = EventBus()
+    default: Received = []
+    everywhere: Received = []
+    bus.subscribe("game:*", recorder(default))
+    bus.subscribe("game:*", recorder(everywhere), every_instance=True)
+    await bus.emit("game:local", 1)
+    await bus.deliver_local("game:remote", 2, source="other-instance")
+    assert default == [("game:local", 1)]
+    assert everywhere == [("game:local", 1), ("game:remote", 2)]
 
 
 async def test_a_bridge_echo_does_not_loop() -> None:
@@ -527,7 +540,7 @@ async def test_a_bridge_echo_does_not_loop() -> None:
 
     bus.publisher = bridge
     got: Received = []
-    bus.subscribe("a", recorder(got))
+    bus.subscribe("a", recorder(got), every_instance=True)
     await bus.emit("a", 1)
     assert remote == [("a", 1)]
     assert got == [("a", 1), ("a", 1)]

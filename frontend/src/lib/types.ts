@@ -996,6 +996,8 @@ export interface components {
              * @enum {string}
              */
             redis: "ok" | "down" | "disabled";
+            /** Instance */
+            instance: string;
             /** Uptime */
             uptime: number;
         };
@@ -1453,7 +1455,11 @@ export interface components {
             reason: string;
             plugin: components["schemas"]["PluginSummary"] | null;
         };
-        /** Readiness */
+        /**
+         * Readiness
+         * @description Ready once the database answers. Redis is reported, never a reason to take the instance
+         *     out of the balancer: without it the instance serves its own requests.
+         */
         Readiness: {
             /**
              * Status
@@ -1465,6 +1471,13 @@ export interface components {
              * @constant
              */
             database: "ok";
+            /**
+             * Redis
+             * @enum {string}
+             */
+            redis: "ok" | "down" | "connecting" | "disabled";
+            /** Instance */
+            instance: string;
         };
         /**
          * ReloadError

@@ -2,7 +2,9 @@
 
 * ``/livez``: the process answers (no database, no Redis): restart the instance when it fails.
 * ``/readyz``: the database answers ``SELECT 1`` within ``readiness_timeout``: send traffic only
-  when it succeeds.
+  when it succeeds. It names the instance and reports the cluster's Redis subscription (``ok``,
+  ``connecting``, ``down`` or ``disabled``) without failing on it: an instance without Redis
+  still serves its own requests.
 * ``/api/health``: a report for people and monitors: version, uptime, database and Redis. It is
   503 only when the database is unreachable; Redis is reported (``ok``, ``down`` or ``disabled``)
   but never fails the check, since nothing the host serves needs it yet.
@@ -42,9 +44,15 @@ async def livez() -> Envelope[Liveness]:
 )
 async def readyz(request: Request) -> JSONResponse | Envelope[Readiness]:
     """Ready for traffic: the database answered within the readiness timeout."""
-    if await _database_status(get_services(request)) != "ok":
+    services = get_services(request)
+    if await _database_status(services) != "ok":
         return fail(DB_DOWN, 503, {"Retry-After": "5"})
-    return Envelope(data=Readiness(status="ready", database="ok"))
+    backplane = services.cluster.backplane
+    return Envelope(
+        data=Readiness(
+            status="ready", database="ok", redis=backplane.status, instance=services.instance_id
+        )
+    )
 
 
 @router.get(
@@ -64,6 +72,7 @@ async def health(request: Request) -> JSONResponse:
         version=services.version,
         database=database,
         redis=redis,
+        instance=services.instance_id,
         uptime=round(time.monotonic() - services.started_at, 3),
     )
     body = Envelope(success=healthy, data=report).model_dump(mode="json")

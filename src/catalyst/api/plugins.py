@@ -79,7 +79,7 @@ async def list_plugins(plugins: Manager, _: Reader) -> Envelope[list[PluginSumma
 
 @router.post("/rescan")
 async def rescan(plugins: Manager, services: ServicesDep, who: Writer) -> Envelope[RescanChanges]:
-    changes = await plugins.rescan()
+    changes = await plugins.rescan(everywhere=True)
     await audit(services, who, "plugin.rescan", "*", **changes)
     return Envelope(data=RescanChanges.model_validate(changes), message="Plugins rescanned")
 
@@ -123,7 +123,7 @@ async def change_permissions(
 async def reload_plugin(
     name: str, plugins: Manager, services: ServicesDep, who: Writer
 ) -> Envelope[PluginReloaded]:
-    duration = await plugins.reload(name, who.username)
+    duration = await plugins.reload(name, who.username, everywhere=True)
     await audit(services, who, "plugin.reload", name, durationMs=round(duration, 2))
     data = views.reloaded(plugins.get(name), round(duration, 2))
     return Envelope(data=data, message="Plugin reloaded successfully")

@@ -7,8 +7,10 @@ import functools
 import hashlib
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -60,6 +62,8 @@ class SessionStore:
     Account changes (disable, role, password) call :meth:`forget_user` or :meth:`forget_all`
     after they commit: the cached principals go at once, and a verification that read the
     database before the change does not put its stale answer into the cache (the epoch moved).
+    ``on_forget`` (the cluster backplane) is told each of them, and of each revoked token, so the
+    other instances drop theirs too (:meth:`forgotten` applies what another instance forgot).
     """
 
     def __init__(
@@ -74,6 +78,8 @@ class SessionStore:
         self._cache: dict[str, tuple[float, Principal]] = {}
         self._epoch = 0
         self._flights: dict[tuple[str, int], asyncio.Future[Principal | None]] = {}
+        #: Told ``{"user": id}``, ``{"all": True}`` or ``{"token": hash}`` after each forget.
+        self.on_forget: Callable[[dict[str, Any]], None] | None = None
 
     async def authenticate(self, username: str, password: str) -> User | None:
         async with self._sessions() as db:
@@ -149,17 +155,42 @@ class SessionStore:
 
     def forget_user(self, user_id: int) -> None:
         """Drop every cached session of ``user_id`` (its account just changed)."""
-        self._epoch += 1
-        for key in [k for k, (_, p) in self._cache.items() if p.user_id == user_id]:
-            self._cache.pop(key, None)
+        self._forget_user(user_id)
+        self._tell({"user": user_id})
 
     def forget_all(self) -> None:
         """Drop the whole cache (a role's permissions changed)."""
-        self._epoch += 1
-        self._cache.clear()
+        self._forget_all()
+        self._tell({"all": True})
 
     async def revoke(self, token: str) -> None:
         key = _hash(token)
         self._cache.pop(key, None)
         async with self._sessions() as db, db.begin():
             await db.execute(delete(AuthSession).where(AuthSession.token_hash == key))
+        self._epoch += 1  # a read of the row before the delete must not be cached
+        self._cache.pop(key, None)
+        self._tell({"token": key})
+
+    def forgotten(self, what: dict[str, Any]) -> None:
+        """Another instance forgot ``what`` (see ``on_forget``): forget it here too."""
+        if what.get("all") is True:
+            self._forget_all()
+        elif isinstance(what.get("user"), int):
+            self._forget_user(what["user"])
+        elif isinstance(what.get("token"), str):
+            self._epoch += 1
+            self._cache.pop(what["token"], None)
+
+    def _forget_user(self, user_id: int) -> None:
+        self._epoch += 1
+        for key in [k for k, (_, p) in self._cache.items() if p.user_id == user_id]:
+            self._cache.pop(key, None)
+
+    def _forget_all(self) -> None:
+        self._epoch += 1
+        self._cache.clear()
+
+    def _tell(self, what: dict[str, Any]) -> None:
+        if self.on_forget is not None:
+            self.on_forget(what)

@@ -27,10 +27,13 @@ Delivery guarantee
     - ``data`` is handed to every handler as is, not copied: handlers must not mutate it.
 
 Across instances
-    A ``publisher`` (argument or attribute) is awaited with ``(event, data, source)`` once per
-    ``emit``, before local delivery (so it should only enqueue); its failures and timeouts are
-    logged, never raised. A bridge (e.g. over Redis) forwards those to the other instances, which
-    hand them to their bus with ``deliver_local``: local subscribers only, never published again."""
+    An event is delivered on the instance where it was emitted: every instance runs every plugin,
+    so a listener there runs once in the cluster. A subscription made with ``every_instance``
+    also gets the events emitted on the other instances. A ``publisher`` (argument or attribute)
+    is awaited with ``(event, data, source)`` once per ``emit``, before local delivery (so it
+    should only enqueue); its failures and timeouts are logged, never raised. The cluster bridge
+    (Redis) forwards those to the other instances, which hand them to their bus with
+    ``deliver_local``: ``every_instance`` subscribers only, never published again."""
 
 from __future__ import annotations
 
@@ -157,9 +160,17 @@ class Subscription:
     """One handler subscribed to one pattern. ``dispose()`` (idempotent) unsubscribes it."""
 
     def __init__(
-        self, bus: EventBus, sub_id: int, pattern: str, handler: Handler, owner: str | None
+        self,
+        bus: EventBus,
+        sub_id: int,
+        pattern: str,
+        handler: Handler,
+        owner: str | None,
+        every_instance: bool = False,
     ) -> None:
         self.id: Final = sub_id
+        #: Also called for events emitted on the other instances of the cluster.
+        self.every_instance: Final = every_instance
         self.pattern: Final = pattern
         self.handler: Final = handler
         self.owner: Final = owner
@@ -219,13 +230,19 @@ class EventBus:
         self._routes: dict[str, tuple[Subscription, ...]] = {}
 
     def subscribe(
-        self, pattern: str, handler: Handler, *, owner: str | None = None
+        self,
+        pattern: str,
+        handler: Handler,
+        *,
+        owner: str | None = None,
+        every_instance: bool = False,
     ) -> Subscription:
-        """Call ``handler(event, data)`` for every event matching ``pattern`` until disposed."""
+        """Call ``handler(event, data)`` for every event matching ``pattern`` until disposed:
+        those emitted on this instance, and with ``every_instance`` those of the whole cluster."""
         validate_pattern(pattern)
         if not callable(handler):
             raise TypeError(f"handler for {pattern!r} must be callable, not {handler!r}")
-        sub = Subscription(self, next(self._ids), pattern, handler, owner)
+        sub = Subscription(self, next(self._ids), pattern, handler, owner, every_instance)
         self._subs[sub.id] = sub
         if sub._prefix is None:
             self._exact.setdefault(pattern, []).append(sub)
@@ -255,10 +272,12 @@ class EventBus:
     async def deliver_local(
         self, event: str, data: Any = None, *, source: str | None = None
     ) -> None:
-        """Deliver an event that came from elsewhere to local subscribers, without publishing."""
+        """Deliver an event emitted on another instance to the local ``every_instance``
+        subscribers, without publishing it again."""
         route = self._routes.get(event)
         if route is None:
             route = self._route(event)
+        route = tuple(sub for sub in route if sub.every_instance)
         if route:
             await self._deliver(route, event, data, source)
 

@@ -112,8 +112,10 @@ class PluginContext:
     ) -> str:
         return _CORE.get(self).schedule_task(cron, handler, name=name)
 
-    def on(self, event: str, handler: Callable[..., Any]) -> Unregister:
-        return _CORE.get(self).on(event, handler)
+    def on(
+        self, event: str, handler: Callable[..., Any], *, every_instance: bool = False
+    ) -> Unregister:
+        return _CORE.get(self).on(event, handler, every_instance=every_instance)
 
     async def emit(self, event: str, data: Any = None) -> None:
         await _CORE.get(self).emit(event, data)

@@ -232,14 +232,19 @@ class ContextCore:
 
     # -- events ------------------------------------------------------------------------------
 
-    def on(self, event: str, handler: Callable[..., Any]) -> Unregister:
-        """Call ``handler(data)`` (or ``handler(data, event)``) for events matching ``event``."""
+    def on(
+        self, event: str, handler: Callable[..., Any], *, every_instance: bool = False
+    ) -> Unregister:
+        """Call ``handler(data)`` (or ``handler(data, event)``) for events matching ``event``:
+        those emitted on this instance, and with ``every_instance`` on any instance."""
         try:
             validate_pattern(event)
         except ValueError as exc:
             raise RegistrationError(f"Plugin {self.name!r}: {exc}") from exc
         if not callable(handler):
             raise RegistrationError(f"Plugin {self.name!r}: listener is not callable")
+        if not isinstance(every_instance, bool):
+            raise RegistrationError(f"Plugin {self.name!r}: every_instance must be True or False")
         inst = self._instance
         two = _arity(handler) >= 2
 
@@ -260,7 +265,7 @@ class ContextCore:
             if inspect.isawaitable(result):
                 await result
 
-        sub = self._host.bus.subscribe(event, gated, owner=self.name)
+        sub = self._host.bus.subscribe(event, gated, owner=self.name, every_instance=every_instance)
         inst.listeners += 1
         disposed = False
 

@@ -9,7 +9,7 @@ unload; prepare, swap, retire a generation) live in :mod:`catalyst.plugins.regis
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from catalyst.errors import BadRequest, Conflict
@@ -45,6 +45,11 @@ class PluginManager(PluginRegistry):
         self._recheck_lock = asyncio.Lock()
         self.restarts = Restarter(self)
         self._background: set[asyncio.Task[float]] = set()
+        #: ``notify(kind, data)``: tell the other instances of the cluster to look again (the
+        #: backplane's ``publish``; a no-op for one instance). Kinds: ``plugin.changed``
+        #: ``{"name"}`` (state, grants, config: re-read the row), ``plugin.reload`` ``{"name",
+        #: "actor"}``, ``plugins.rescan`` ``{}``.
+        self.notify: Callable[[str, dict[str, Any]], None] = lambda kind, data: None
 
     # -- start and stop ----------------------------------------------------------------------
 
@@ -62,12 +67,16 @@ class PluginManager(PluginRegistry):
                     await self.unload(record, persist=False)
         await self.scheduler.stop()
 
-    async def rescan(self) -> dict[str, list[str]]:
+    async def rescan(self, *, everywhere: bool = False) -> dict[str, list[str]]:
         """Pick up new plugin folders and forget removed ones; returns both lists.
 
-        One rescan at a time (the watcher and the admin API may ask together)."""
+        One rescan at a time (the watcher and the admin API may ask together). ``everywhere``:
+        the other instances of the cluster rescan too (the admin's rescan)."""
         async with self._rescan_lock:
-            return await scanning.rescan(self, self.recheck_dependencies)
+            found = await scanning.rescan(self, self.recheck_dependencies)
+        if everywhere:
+            self.notify("plugins.rescan", {})
+        return found
 
     async def recheck_dependencies(self) -> None:
         """Stop plugins whose dependencies are no longer met; bring back those met again."""
@@ -91,6 +100,7 @@ class PluginManager(PluginRegistry):
                 await self.enable_loaded(record, consent_by=actor)
                 if record.state is S.ERROR:
                     raise BadRequest(f"Plugin {name!r} failed to enable: {record.error}")
+            self.notify("plugin.changed", {"name": name})
         finally:
             await self.recheck_dependencies()
 
@@ -101,23 +111,30 @@ class PluginManager(PluginRegistry):
             if record.state is S.ERROR and record.dependency_problem is not None:
                 # Stopped by a dependency already: only forget that it should come back enabled.
                 await persistence.save_enabled(self.db, record, False)
+                self.notify("plugin.changed", {"name": name})
                 return None
             check_transition(name, record.state, S.DISABLED)
             dependency_recheck.require_unused(self, name)
             failure = await self.disable_enabled(record, persist=True)
+        self.notify("plugin.changed", {"name": name})
         await self.recheck_dependencies()
         return failure.message if failure else None
 
-    async def reload(self, name: str, actor: str = "system") -> float:
+    async def reload(self, name: str, actor: str = "system", *, everywhere: bool = False) -> float:
         """Reload from disk atomically (prepare the new generation, swap the published table,
-        retire the old one); see :mod:`catalyst.plugins.reloading`. Returns milliseconds."""
+        retire the old one); see :mod:`catalyst.plugins.reloading`. Returns milliseconds.
+        ``everywhere``: once it succeeded here, the other instances reload it too (the admin's
+        reload; a file watcher's reload is each instance's own)."""
         if self.get(name).state is S.RESTARTING:
             raise Conflict(
                 f"Cannot reload plugin {name!r}: it is restarting, and its new process loads the "
                 "files as they are now"
             )
         try:
-            return await reloading.reload(self, name, actor)
+            took = await reloading.reload(self, name, actor)
+            if everywhere:
+                self.notify("plugin.reload", {"name": name, "actor": actor})
+            return took
         finally:
             await self.recheck_dependencies()
 
@@ -129,6 +146,7 @@ class PluginManager(PluginRegistry):
         async with record.lock:
             await grants.change(self.db, record, grant, revoke, actor)
             outdated = self.sandbox_outdated(record)
+        self.notify("plugin.changed", {"name": name})
         if outdated:  # a new child, sandboxed for the new grants (a reload keeps serving)
             await self.reload(name, actor)
 
@@ -142,9 +160,14 @@ class PluginManager(PluginRegistry):
         return await self.config.update(name, changes)
 
     async def _config_changed(self, name: str, changes: dict[str, Any]) -> None:
-        await self.host.bus.emit(
-            "plugin:configured", {"name": name, "keys": sorted(changes)}, source="core"
-        )
+        self.notify("plugin.changed", {"name": name})
+        await self.announce("plugin:configured", {"name": name, "keys": sorted(changes)})
+        await self.config_applied(name, changes)
+
+    async def config_applied(self, name: str, changes: dict[str, Any]) -> None:
+        """Config values changed (here or, read from the database, on another instance): the
+        loaded generation gets ``on_config_change``, or a new child when its environment
+        changed."""
         record = self.records.get(name)
         gen = record.instance if record else None
         if gen is None:
@@ -167,4 +190,4 @@ class PluginManager(PluginRegistry):
             data: dict[str, Any] = {"name": record.name, "from": old.value, "to": new.value}
             if new is S.ERROR:
                 data["error"] = record.error
-            await self.host.bus.emit(f"plugin:{new.value}", data, source="core")
+            await self.announce(f"plugin:{new.value}", data)

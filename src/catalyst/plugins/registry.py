@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from catalyst.cancellation import host_cancelled
 from catalyst.errors import NotFound, describe
 from catalyst.log import get_logger
-from catalyst.plugins import executor, grants, persistence
+from catalyst.plugins import cluster_sync_state, executor, grants, persistence
 from catalyst.plugins.config import ConfigStore, Schema
 from catalyst.plugins.config_schema import environment
 from catalyst.plugins.context import PluginContext, PluginHost
@@ -322,8 +322,11 @@ class PluginRegistry:
         record.loaded_at = datetime.now(UTC)
         await self.set_state(record, S.LOADED)
 
-    async def enable_loaded(self, record: PluginRecord, consent_by: str | None = None) -> None:
-        """Enable; ``consent_by`` grants all requested permissions, else only those kept."""
+    async def enable_loaded(
+        self, record: PluginRecord, consent_by: str | None = None, *, persist: bool = True
+    ) -> None:
+        """Enable; ``consent_by`` grants all requested permissions, else only those kept.
+        ``persist`` False: the database says so already (another instance enabled it)."""
         if consent_by is not None:
             await grants.apply(self.db, record, grants.requested(record), consent_by)
         else:
@@ -341,7 +344,10 @@ class PluginRegistry:
         record.reload_error = None
         record.hook_error = None
         await self.set_state(record, S.ENABLED)
-        await persistence.save_enabled(self.db, record, True)
+        if persist:
+            await persistence.save_enabled(self.db, record, True)
+        else:
+            record.wants_enabled = True
 
     async def disable_enabled(self, record: PluginRecord, *, persist: bool) -> HookFailed | None:
         """Stop serving and run ``on_disable``; a failing hook is kept in ``hook_error`` and
@@ -371,6 +377,12 @@ class PluginRegistry:
             record.instance = None
         if record.state in (S.LOADED, S.DISABLED, S.ERROR, S.RESTARTING):
             await self.set_state(record, S.UNLOADED)
+
+    async def announce(self, event: str, data: dict[str, Any]) -> None:
+        """Emit a core ``plugin:*`` event, unless this instance is applying a change another
+        instance made (that one announced it: events are once per cluster)."""
+        if not cluster_sync_state.APPLYING.get():
+            await self.host.bus.emit(event, data, source="core")
 
     async def set_state(
         self,

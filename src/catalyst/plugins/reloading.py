@@ -75,9 +75,7 @@ async def reload(manager: PluginRegistry, name: str, actor: str = "system") -> f
         record.reload_error = None
         elapsed = (time.perf_counter() - started) * 1000
     log.info("plugin_reloaded", plugin=name, duration_ms=round(elapsed, 2))
-    await manager.host.bus.emit(
-        "plugin:reloaded", {"name": name, "durationMs": round(elapsed, 2)}, source="core"
-    )
+    await manager.announce("plugin:reloaded", {"name": name, "durationMs": round(elapsed, 2)})
     return elapsed
 
 
@@ -158,8 +156,6 @@ async def _failed(
     if not serving and record.state is not S.DISCOVERED:
         await manager.set_state(record, S.ERROR, error=message, detail=detail)
     log.warning("plugin_reload_failed", plugin=record.name, error=message)
-    await manager.host.bus.emit(
-        "plugin:error", {"name": record.name, "error": message, "reload": True}, source="core"
-    )
+    await manager.announce("plugin:error", {"name": record.name, "error": message, "reload": True})
     suffix = "; the previous version keeps serving" if serving else ""
     raise ReloadFailed(f"Reload of plugin {record.name!r} failed: {message}{suffix}")

@@ -48,7 +48,7 @@ async def rescan(manager: PluginRegistry, recheck: Recheck) -> dict[str, list[st
             await manager.unload(record, persist=False)
         manager.dispatcher.withdraw(record.name)
         manager.config.forget(record.name)
-        await manager.host.bus.emit("plugin:removed", {"name": record.name}, source="core")
+        await manager.announce("plugin:removed", {"name": record.name})
     added = sorted(set(found) - set(manager.records))
     for name in added:
         manager.records[name] = PluginRecord(name=name, source=found[name])

@@ -147,8 +147,11 @@ class PluginContext(Protocol):
         """Run ``handler`` on a cron schedule while enabled; returns the task id."""
         ...
 
-    def on(self, event: str, handler: Handler) -> Unregister:
-        """Listen to events matching ``event`` (``server:started``, ``server:*``, ``*``)."""
+    def on(self, event: str, handler: Handler, *, every_instance: bool = False) -> Unregister:
+        """Listen to events matching ``event`` (``server:started``, ``server:*``, ``*``).
+
+        An event reaches a listener once in the cluster, on the instance where it was emitted;
+        with ``every_instance=True`` it reaches this listener on every instance (for caches)."""
         ...
 
     async def emit(self, event: str, data: Any = None) -> None:

@@ -9,6 +9,12 @@ key, so a client that fell behind catches up on the latest state rather than eve
 
 ``send``, ``send_to_user`` and ``broadcast`` may be called from any thread (sync plugin code runs
 in worker threads): off the event loop the messages are handed to the loop, in call order.
+
+Several instances: with ``fanout`` set (the cluster backplane's ``publish``), a ``send`` to a
+client this instance does not hold, and every ``send_to_user``, ``broadcast`` and ``close_user``,
+also go to the other instances, which deliver them to their own clients (:meth:`Hub.receive`).
+Counts returned are this instance's clients; ``send`` to a client held elsewhere answers True
+once the message is handed over.
 """
 
 from __future__ import annotations
@@ -78,6 +84,8 @@ class Hub:
         self._connections: dict[str, Connection] = {}
         self._by_user: dict[int, set[str]] = {}
         self._writers: dict[str, asyncio.Task[None]] = {}
+        #: ``publish(kind, data)`` to the other instances of the cluster (None: one instance).
+        self.fanout: Callable[[str, dict[str, Any]], None] | None = None
         self._background: set[asyncio.Task[None]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -88,7 +96,13 @@ class Hub:
         return self._connections.get(client_id)
 
     async def close_user(self, user_id: int, code: int, reason: str) -> int:
-        """Close every connection of ``user_id`` (its account changed); returns how many."""
+        """Close every connection of ``user_id`` (its account changed), on every instance;
+        returns how many were closed here."""
+        if self.fanout is not None:
+            self.fanout("ws.close_user", {"user": user_id, "code": code, "reason": reason})
+        return await self._close_user(user_id, code, reason)
+
+    async def _close_user(self, user_id: int, code: int, reason: str) -> int:
         conns = [c for i in list(self._by_user.get(user_id, ())) if (c := self._connections.get(i))]
         for conn in conns:
             await self.remove(conn)
@@ -237,12 +251,23 @@ class Hub:
 
     def send(self, client_id: str, message: Mapping[str, Any]) -> bool:
         conn = self._connections.get(client_id)
-        return conn is not None and self._deliver([conn], self.encode(message), None) == 1
+        if conn is not None:
+            return self._deliver([conn], self.encode(message), None) == 1
+        if self.fanout is None or not isinstance(client_id, str):
+            return False
+        self.fanout("ws.send", {"client": client_id, "text": self.encode(message)})
+        return True
 
     def send_to_user(self, user_id: int, message: Mapping[str, Any]) -> int:
+        text = self.encode(message)
+        if self.fanout is not None:
+            self.fanout("ws.user", {"user": user_id, "text": text})
+        return self._to_user(user_id, text)
+
+    def _to_user(self, user_id: int, text: str) -> int:
         ids = list(self._by_user.get(user_id, ()))
         targets = [c for i in ids if (c := self._connections.get(i)) is not None]
-        return self._deliver(targets, self.encode(message), None)
+        return self._deliver(targets, text, None)
 
     def broadcast(
         self,
@@ -257,13 +282,42 @@ class Hub:
         ``coalesce``: a key; a message with the same key still waiting in a client's queue is
         replaced by this one (which takes its place at the end of the queue).
         """
+        text = self.encode(message)
+        if self.fanout is not None:
+            audience = {"permission": permission, "unless": unless, "coalesce": coalesce}
+            self.fanout("ws.broadcast", {"text": text, **audience})
+        return self._broadcast(text, permission, unless, coalesce)
+
+    def _broadcast(
+        self, text: str, permission: str | None, unless: str | None, coalesce: str | None
+    ) -> int:
         targets = [
             conn
             for conn in list(self._connections.values())
             if (permission is None or conn.principal.can(permission))
             and (unless is None or not conn.principal.can(unless))
         ]
-        return self._deliver(targets, self.encode(message), coalesce)
+        return self._deliver(targets, text, coalesce)
+
+    def receive(self, kind: str, data: Mapping[str, Any]) -> None:
+        """A ``fanout`` message from another instance: deliver it to the clients held here."""
+        text = data.get("text")
+        if not isinstance(text, str):
+            return
+        if kind == "ws.send":
+            conn = self._connections.get(str(data.get("client")))
+            if conn is not None:
+                self._deliver([conn], text, None)
+        elif kind == "ws.user" and isinstance(data.get("user"), int):
+            self._to_user(data["user"], text)
+        elif kind == "ws.broadcast":
+            self._broadcast(text, data.get("permission"), data.get("unless"), data.get("coalesce"))
+
+    async def receive_close_user(self, data: Mapping[str, Any]) -> None:
+        """Another instance's ``close_user``: close that user's connections held here."""
+        if isinstance(data.get("user"), int):
+            code, reason = int(data.get("code") or 1000), str(data.get("reason") or "")
+            await self._close_user(data["user"], code, reason)
 
     async def close_all(self) -> None:
         """Close every connection (1001), all at once, waiting at most ``CLOSE_WAIT_SECONDS``."""

@@ -12,8 +12,14 @@ class Liveness(WireModel):
 
 
 class Readiness(WireModel):
+    """Ready once the database answers. Redis is reported, never a reason to take the instance
+    out of the balancer: without it the instance serves its own requests."""
+
     status: Literal["ready"]
     database: Literal["ok"]
+    redis: Literal["ok", "down", "connecting", "disabled"]
+    #: This instance's id in the cluster.
+    instance: str
 
 
 class Health(WireModel):
@@ -23,5 +29,7 @@ class Health(WireModel):
     version: str
     database: Literal["ok", "unreachable"]
     redis: Literal["ok", "down", "disabled"]
+    #: This instance's id in the cluster.
+    instance: str
     #: Seconds since the host started.
     uptime: Number

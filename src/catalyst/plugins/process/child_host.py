@@ -142,11 +142,14 @@ class ChildRegistrations(Registrations):
             self._peer.notify("unregister", {"rid": entry[1]})
 
     def listen(
-        self, event: str, handler: Callable[[str, Any], Awaitable[None]]
+        self, event: str, handler: Callable[[str, Any], Awaitable[None]], every_instance: bool
     ) -> Callable[[], None]:
         rid = next(self._rids)
         self.handlers[rid] = handler
-        self._peer.notify("register", {"rid": rid, "kind": "listener", "event": event})
+        args: dict[str, Any] = {"rid": rid, "kind": "listener", "event": event}
+        if every_instance:
+            args["everyInstance"] = True
+        self._peer.notify("register", args)
 
         def dispose() -> None:
             if self.handlers.pop(rid, None) is not None:
@@ -178,9 +181,13 @@ class RemoteBus:
         self._regs, self._peer = regs, peer
 
     def subscribe(
-        self, pattern: str, handler: Callable[[str, Any], Awaitable[None]], owner: str
+        self,
+        pattern: str,
+        handler: Callable[[str, Any], Awaitable[None]],
+        owner: str,
+        every_instance: bool = False,
     ) -> _Subscription:
-        return _Subscription(self._regs.listen(pattern, handler))
+        return _Subscription(self._regs.listen(pattern, handler, every_instance))
 
     async def emit(self, event: str, data: Any = None, source: str = "") -> None:
         await self._peer.call("emit", {"event": event, "data": data})

@@ -123,7 +123,8 @@ def _register(gen: ProcessGeneration, args: dict[str, Any]) -> None:
 
         gen.remote[rid] = unschedule
     elif kind == "listener":
-        gen.remote[rid] = core.on(str(args["event"]), gen.listener_proxy(rid))
+        every = args.get("everyInstance") is True
+        gen.remote[rid] = core.on(str(args["event"]), gen.listener_proxy(rid), every_instance=every)
     else:
         raise ValueError(f"unknown registration kind {kind!r}")
 

@@ -1,0 +1,1 @@
+"""Several instances as one: Redis fan-out (:mod:`.backplane`) and the instance registry."""

@@ -1,0 +1,126 @@
+"""Several instances as one: this instance's parts connected to the cluster backplane.
+
+What each instance tells the others, and what it does with what they tell it:
+
+- plugin changes (``plugin.changed``, ``plugin.reload``, ``plugins.rescan``): the plugin manager's
+  ``notify``; applied here by :mod:`catalyst.plugins.cluster_sync` from the database.
+- sessions forgotten (logout, account and role changes): ``sessions.forget``.
+- WebSocket messages for clients held by another instance, and ``close_user``: ``ws.*``.
+- events, for the ``every_instance`` listeners of the other instances: ``event``.
+
+Every ``cluster_reconcile_seconds``, and at once after Redis came back, the plugins are
+reconciled with the database. With one instance (no Redis) none of this runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+from typing import Any
+
+from catalyst.auth.sessions import SessionStore
+from catalyst.cluster.backplane import Backplane
+from catalyst.events.bus import EventBus
+from catalyst.log import get_logger
+from catalyst.plugins import cluster_sync
+from catalyst.plugins.manager import PluginManager
+from catalyst.ws.hub import Hub
+
+log = get_logger("cluster")
+WS_KINDS = ("ws.send", "ws.user", "ws.broadcast")
+
+
+class Cluster:
+    def __init__(
+        self,
+        backplane: Backplane,
+        *,
+        plugins: PluginManager,
+        hub: Hub,
+        sessions: SessionStore,
+        bus: EventBus,
+        reconcile_seconds: float,
+    ) -> None:
+        self.backplane = backplane
+        self.plugins = plugins
+        self.hub = hub
+        self.sessions = sessions
+        self.bus = bus
+        self.reconcile_seconds = reconcile_seconds
+        self._reconciler: asyncio.Task[None] | None = None
+        self._reconcile_lock = asyncio.Lock()
+
+    @property
+    def enabled(self) -> bool:
+        return self.backplane.enabled
+
+    def connect(self) -> None:
+        """Wire every part to the backplane (nothing without Redis)."""
+        bp = self.backplane
+        if not bp.enabled:
+            return
+        plugins, hub, sessions = self.plugins, self.hub, self.sessions
+        plugins.notify = bp.publish
+        hub.fanout = bp.publish
+        sessions.on_forget = functools.partial(bp.publish, "sessions.forget")
+        self.bus.publisher = self._publish_event
+        bp.on("plugin.changed", lambda d: cluster_sync.apply_changed(plugins, str(d["name"])))
+        bp.on(
+            "plugin.reload",
+            lambda d: cluster_sync.apply_reload(plugins, str(d["name"]), str(d.get("actor"))),
+        )
+        bp.on("plugins.rescan", lambda d: cluster_sync.apply_rescan(plugins))
+        bp.on("sessions.forget", sessions.forgotten)
+        for kind in WS_KINDS:
+            bp.on(kind, functools.partial(hub.receive, kind))
+        bp.on("ws.close_user", hub.receive_close_user)
+        bp.on("event", self._deliver_event)
+        bp.on_reconnect.append(self.reconcile)
+
+    async def start(self, connect_wait: float = 2.0) -> None:
+        """Subscribe (waiting up to ``connect_wait`` s, so no change made meanwhile is missed;
+        a Redis that is down does not hold up the start)."""
+        if not self.enabled:
+            return
+        await self.backplane.start()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(connect_wait):
+                await self.backplane.connected()
+
+    def start_reconciling(self) -> None:
+        if self.enabled and self._reconciler is None:
+            self._reconciler = asyncio.create_task(self._every(), name="cluster-reconcile")
+
+    async def stop(self) -> None:
+        if self._reconciler is not None:
+            self._reconciler.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reconciler
+            self._reconciler = None
+        await self.backplane.stop()
+
+    async def reconcile(self) -> None:
+        """Repair what lost messages missed: the plugins as the database has them; sessions
+        cached before Redis came back are verified again."""
+        async with self._reconcile_lock:
+            self.sessions.forgotten({"all": True})
+            try:
+                await cluster_sync.reconcile(self.plugins)
+            except Exception:  # the database may be down too: the next round repairs it
+                log.exception("cluster_reconcile_failed")
+
+    async def _every(self) -> None:
+        while True:
+            await asyncio.sleep(self.reconcile_seconds)
+            await self.reconcile()
+
+    async def _publish_event(self, event: str, data: Any, source: str | None) -> None:
+        self.backplane.publish("event", {"event": event, "data": data, "source": source})
+
+    async def _deliver_event(self, message: dict[str, Any]) -> None:
+        event, source = message.get("event"), message.get("source")
+        if isinstance(event, str):
+            await self.bus.deliver_local(
+                event, message.get("data"), source=source if isinstance(source, str) else None
+            )
