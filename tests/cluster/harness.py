@@ -109,13 +109,17 @@ class Instance:
     """One ``catalyst serve`` (``extra_args=["--workers", "2"]`` for several behind its port)."""
 
     def __init__(self, id: str, root: Path, env: Mapping[str, str], extra_args: Sequence[str] = ()):
+        """``CATALYST_INSTANCE_ID`` is ``id``, except under ``--workers`` (each worker has its
+        own id, made by the host)."""
         self.id = id
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.data_dir = root / id
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = root / f"{id}.log"
-        self.env = {**env, "CATALYST_INSTANCE_ID": id, "CATALYST_DATA_DIR": str(self.data_dir)}
+        self.env = {**env, "CATALYST_DATA_DIR": str(self.data_dir)}
+        if "--workers" not in extra_args:
+            self.env["CATALYST_INSTANCE_ID"] = id
         self.extra_args = list(extra_args)
         self.proc: subprocess.Popen[bytes] | None = None
         #: The admin's bearer token header (set by ``wait_ready``).
@@ -192,6 +196,18 @@ class Instance:
         self.stop()
         self.launch()
         self.wait_ready()
+
+    def log_size(self) -> int:
+        """Where the log ends now (for ``log_since``)."""
+        try:
+            return self.log_path.stat().st_size
+        except OSError:
+            return 0
+
+    def log_since(self, offset: int) -> str:
+        with self.log_path.open("rb") as log:
+            log.seek(offset)
+            return log.read().decode(errors="replace")
 
     def log_tail(self, lines: int = 40) -> str:
         try:

@@ -7,39 +7,38 @@ The cluster (``watched``) runs on its own ``redis-server``, which the test stops
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable
-from typing import Any
 
-from tests.cluster.harness import ADMIN_PASSWORD, Cluster, Instance, OwnRedis, eventually
-
-
-def reported_redis(details: Any) -> str | None:
-    """The Redis state a probe reports: the first ``redis`` entry, a string or a map with
-    ``status``, wherever the details nest it."""
-    if isinstance(details, dict):
-        if "redis" in details:
-            value = details["redis"]
-            return value if isinstance(value, str) else reported_redis_status(value)
-        for nested in details.values():
-            found = reported_redis(nested)
-            if found is not None:
-                return found
-    return None
+from tests.cluster.harness import ADMIN_PASSWORD, Cluster, Instance, OwnRedis, eventually, never
 
 
-def reported_redis_status(value: Any) -> str | None:
-    return str(value["status"]) if isinstance(value, dict) and "status" in value else None
-
-
-def readyz_redis(on: Instance) -> str | None:
+def readyz_redis(on: Instance) -> str:
+    """The Redis state ``/readyz`` reports (answered 200 whatever it is), from this instance."""
     r = on.get("/readyz")
     assert r.status_code == 200, f"{on.id} /readyz: {r.status_code} {r.text}"
-    return reported_redis(r.json().get("data"))
+    data = r.json()["data"]
+    assert data["instance"] == on.id, data
+    state: str = data["redis"]
+    return state
 
 
 def redis_is(on: Instance, state: str) -> Callable[[], bool]:
     return lambda: readyz_redis(on) == state
+
+
+def redis_complaints(log: str) -> list[str]:
+    """Warning and error records of the log that are about Redis."""
+    found = []
+    for line in log.splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if record.get("level") in ("warning", "error", "critical") and "redis" in line.lower():
+            found.append(str(record.get("event")))
+    return found
 
 
 def setting(on: Instance) -> str:
@@ -55,6 +54,7 @@ def test_instances_keep_serving_without_redis_and_converge_when_it_returns(
     a, b = watched.a, watched.b
     for instance in (a, b):
         eventually(redis_is(instance, "ok"), 5, what=f"{instance.id}: redis ok")
+    marks = {i.id: i.log_size() for i in (a, b)}
     own_redis.stop()
     try:
         for instance in (a, b):
@@ -67,6 +67,13 @@ def test_instances_keep_serving_without_redis_and_converge_when_it_returns(
         value = uuid.uuid4().hex
         a.ok("PUT", "/api/plugins/probe/config", json={"config": {"value": value}})
         assert setting(a) == value  # A's own request is served; B cannot hear of it now
+        token = a.login("admin", ADMIN_PASSWORD)
+        assert a.post("/api/auth/logout", token=token).status_code == 200
+        # the outage goes on for a while (back-off retries): the state never flaps to "ok"
+        never(lambda: readyz_redis(a) == "ok" or readyz_redis(b) == "ok", 2.0, what="redis ok")
+        for instance in (a, b):  # "logs it once"
+            said = redis_complaints(instance.log_since(marks[instance.id]))
+            assert len(said) == 1, f"{instance.id} logged the outage {len(said)} times: {said}"
     finally:
         own_redis.start()
     took = eventually(lambda: setting(b) == value, 30, what="B repaired after Redis returned")

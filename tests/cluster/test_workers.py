@@ -40,13 +40,18 @@ def fresh(on: Instance, path: str) -> dict[str, Any]:
 
 def test_two_workers_answer_on_one_port(served: Instance) -> None:
     pids: set[int] = set()
+    instances: set[str] = set()
 
-    def both() -> set[int] | None:
+    def both() -> bool:
         pids.add(fresh(served, "/whoami")["pid"])
-        return pids if len(pids) >= 2 else None
+        ready = httpx.get(f"{served.base}/readyz", timeout=10)
+        assert ready.status_code == 200, ready.text
+        instances.add(ready.json()["data"]["instance"])
+        return len(pids) >= 2 and len(instances) >= 2
 
     eventually(both, 15, interval=0.01, what="answers from two worker processes")
     assert len(pids) == 2, pids
+    assert len(instances) == 2, f"each worker has its own instance id: {instances}"
 
 
 def test_a_config_change_through_one_worker_reaches_the_other(served: Instance) -> None:
