@@ -100,27 +100,26 @@ REDIS_URL = os.environ.get("CATALYST_TEST_REDIS_URL", "redis://127.0.0.1:6379/0"
 
 
 def redis_available(url: str = REDIS_URL) -> str | None:
-    """None when Redis answers PING, else the reason."""
-    import redis
+    """None when Redis at ``url`` answers PING, else the reason."""
+    from redis import Redis
 
     try:
-        client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
-        try:
+        with Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2) as client:
             client.ping()
-        finally:
-            client.close()
-    except (redis.RedisError, OSError) as exc:
+    except Exception as exc:
         return f"Redis at {url} is unreachable: {exc}"
     return None
 
 
-def require_redis() -> None:
+def require_redis() -> str:
+    """The test Redis URL (``CATALYST_TEST_REDIS_URL``); skips the test when Redis is down, or
+    fails it under CI=true."""
     reason = redis_available()
-    if reason is None:
-        return
-    if IN_CI:
-        pytest.fail(reason + " (CI=true: Redis is required)", pytrace=False)
-    pytest.skip(reason)
+    if reason is not None:
+        if IN_CI:
+            pytest.fail(reason + " (CI=true: Redis is required)", pytrace=False)
+        pytest.skip(reason)
+    return REDIS_URL
 
 
 class FreshDatabases:

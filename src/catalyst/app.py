@@ -16,6 +16,7 @@ from catalyst.api import (
     db_errors,
     health,
     input_guard,
+    metrics,
     plugins,
     servers,
     users,
@@ -46,11 +47,14 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = Services.build(settings, clock)
         app.state.services = services
+        listener = None
         try:
+            listener = await metrics.start(settings)
             pushes.install(services)
             await services.start()
             yield
         finally:
+            await metrics.stop(listener)
             await services.close()
 
     app = CatalystApp(
@@ -85,6 +89,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.add_middleware(ForwardedMiddleware, trusted=settings.forwarded_allow_ips)
     app.add_middleware(db_errors.DatabaseOutageMiddleware)  # 503 when the DB is down
     app.add_middleware(UnhandledErrorMiddleware)
+    metrics.install(app, settings)  # outermost: every answer counted; /metrics as set
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(servers.router)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from catalyst import __version__
+from catalyst import __version__, metrics
 from catalyst.auth.passwords import PasswordWorkers
 from catalyst.auth.principals import Principals
 from catalyst.auth.ratelimit import LoginRateLimiter
@@ -35,6 +35,7 @@ from catalyst.plugins.manager import PluginManager
 from catalyst.plugins.process.runtime import RuntimeOptions
 from catalyst.plugins.scheduler import Scheduler
 from catalyst.plugins.storage import StorageService
+from catalyst.plugins.task_ledger import TaskLedger
 from catalyst.plugins.watchdog import Watchdog, reporter
 from catalyst.plugins.watcher import PluginWatcher
 from catalyst.settings import Settings
@@ -84,7 +85,9 @@ class Services:
         secret_key = s.resolved_secret_key()
         bus = EventBus(handler_timeout=s.event_handler_timeout)
         bus.on_failure = _listener_failed
-        scheduler = Scheduler(clock)
+        scheduler = Scheduler(
+            clock, ledger=TaskLedger(db, s.resolved_instance_id(), s.cluster_heartbeat_seconds)
+        )
         dispatcher = Dispatcher(principals, route_timeout=s.plugin_route_timeout)
         executor.configure(s.plugin_threads, s.plugin_import_threads)
         hub = Hub(s.ws_max_queue_bytes, s.ws_slow_client_seconds)
@@ -132,6 +135,7 @@ class Services:
             ),
         )
         dispatcher.unavailable = plugins.unavailable
+        plugins.state_listeners.append(metrics.plugin_state_changed)
         watcher = (
             PluginWatcher(plugins, db, s.plugins_dir, step_ms=s.hot_reload_step_ms)
             if s.hot_reload
@@ -158,9 +162,7 @@ class Services:
             db=db,
             sessions=sessions,
             principals=principals,
-            login_limiter=LoginRateLimiter(
-                s.login_max_attempts, s.login_max_attempts_per_address, s.login_window_seconds
-            ),
+            login_limiter=LoginRateLimiter.from_settings(s),  # shared in Redis when set
             secret_key=secret_key,
             passwords=passwords,
             bus=bus,
@@ -203,6 +205,7 @@ class Services:
         finally:
             executor.shutdown_idle()
             self.passwords.close()
+            await self.login_limiter.close()
             if self.watchdog is not None:
                 self.watchdog.stop()
             await self.engine.dispose()

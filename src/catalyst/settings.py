@@ -160,6 +160,15 @@ class Settings(BaseSettings):
     #: (also at once after Redis comes back).
     cluster_reconcile_seconds: float = Field(default=30.0, gt=0)
 
+    # --- metrics: Prometheus ``/metrics`` (docs/metrics.md) ---
+    #: Measure and serve ``/metrics``; false: no ``/metrics`` anywhere.
+    metrics_enabled: bool = True
+    #: None: ``/metrics`` on the main app (``admin.read`` needed, unless ``metrics_public``).
+    #: A port: only on a separate plain listener at ``127.0.0.1:<port>``, without login.
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    #: Serve ``/metrics`` on the main app without login (scrapers on a private network).
+    metrics_public: bool = False
+
     def resolved_instance_id(self) -> str:
         """``instance_id``, or one made once per process (host, pid, random suffix)."""
         if self.instance_id:

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from structlog.testing import capture_logs
 
 from catalyst.events import bus as bus_module
-from catalyst.events.bus import EventBus, Subscription, validate_event_name, validate_pattern
+from catalyst.events.bus import EventBus, Subscription
+from catalyst.events.names import validate_event_name, validate_pattern
 
 Received = list[tuple[str, Any]]
 

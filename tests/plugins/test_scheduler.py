@@ -12,7 +12,8 @@ from structlog.testing import capture_logs
 from catalyst.api import plugin_views
 from catalyst.clock import FakeClock, SystemClock
 from catalyst.errors import InvalidTransition
-from catalyst.plugins.scheduler import CronSchedule, Scheduler
+from catalyst.plugins.cron import CronSchedule
+from catalyst.plugins.scheduler import Scheduler
 
 START = datetime(2024, 1, 1, tzinfo=UTC)
 
@@ -364,6 +365,7 @@ async def test_status_durations_and_json(scheduler: Scheduler, clock: FakeClock)
         "errorCount": 0,
         "repeatCount": 0,
         "running": False,
+        "runningOn": None,
     }
     status.run_count = 99  # a snapshot: changing it changes nothing
     assert task.status.run_count == 1

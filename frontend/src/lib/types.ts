@@ -1390,7 +1390,10 @@ export interface components {
         };
         /**
          * PluginTask
-         * @description A scheduled task; the run status keys are there once the task is scheduled.
+         * @description A scheduled task; the run status keys are there once the task is scheduled. Last run,
+         *     duration, error and the counts are the cluster's (the same from every instance, kept across
+         *     restarts); ``nextRun``, ``claimedElsewhere`` and ``repeatCount`` are this instance's;
+         *     ``running`` is true while it runs on any instance (``runningOn``).
          */
         PluginTask: {
             /** Id */
@@ -1439,6 +1442,8 @@ export interface components {
              * @default false
              */
             running?: boolean;
+            /** Runningon */
+            runningOn?: string | null;
         };
         /**
          * PluginsUpdated

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -27,7 +29,8 @@ from catalyst.plugins.dependencies import dependents
 from catalyst.plugins.grants import pending
 from catalyst.plugins.manager import PluginManager
 from catalyst.plugins.record import PluginRecord
-from catalyst.plugins.scheduler import TaskStatus
+from catalyst.plugins.registrations import TaskSpec
+from catalyst.plugins.task_runs import TaskStatus
 from catalyst.plugins.watchdog import Stall
 
 
@@ -123,25 +126,35 @@ def config_values(manager: PluginManager, record: PluginRecord) -> dict[str, Any
     return masked(manifest.config, manager.config.effective(record.name))
 
 
-def task(task_id: str, name: str, cron: str, status: TaskStatus | None) -> PluginTask:
-    """A task by its plugin-level id; its run status once it is scheduled (``status``)."""
+def task(
+    task_id: str,
+    name: str,
+    cron: str,
+    status: TaskStatus | None,
+    shared: Mapping[str, Any] | None = None,
+) -> PluginTask:
+    """A task by its plugin-level id; its run status once it is scheduled (``status``): this
+    instance's, with the cluster's ``task_status`` row (``shared``) over it when there is one."""
     if status is None:
         return PluginTask(id=task_id, name=name, cron=cron)
+    run: Mapping[str, Any] = shared if shared is not None else dataclasses.asdict(status)
+    running_on = shared.get("running_on") if shared is not None else None
     return PluginTask(
         id=task_id,
         name=name,
         cron=cron,
         owner=status.owner,
         next_run=_iso(status.next_run),
-        last_run=_iso(status.last_run),
-        last_duration=status.last_duration,
-        last_error=status.last_error,
-        run_count=status.run_count,
-        skipped_count=status.skipped_count,
+        last_run=_iso(run["last_run"]),
+        last_duration=run["last_duration"],
+        last_error=run["last_error"],
+        run_count=run["run_count"],
+        skipped_count=run["skipped_count"],
         claimed_elsewhere=status.claimed_elsewhere,
-        error_count=status.error_count,
+        error_count=run["error_count"],
         repeat_count=status.repeat_count,
-        running=status.running,
+        running=status.running or running_on is not None,
+        running_on=running_on,
     )
 
 
@@ -155,12 +168,28 @@ def stall(blocked: Stall) -> PluginStall:
     )
 
 
-def detail(manager: PluginManager, record: PluginRecord) -> PluginDetail:
+def shared_status(
+    spec: TaskSpec, rows: Mapping[str, Mapping[str, Any]]
+) -> Mapping[str, Any] | None:
+    """The cluster's status row of a scheduled task, if there is one."""
+    return rows.get(spec.live.key) if spec.live is not None else None
+
+
+def detail(
+    manager: PluginManager, record: PluginRecord, rows: Mapping[str, Mapping[str, Any]]
+) -> PluginDetail:
+    """``rows``: the plugin's ``task_status`` rows by task key (``TaskLedger.statuses``)."""
     manifest = record.source.manifest
     schema = manifest.config if manifest else {}
     instance = record.instance
     tasks = [
-        task(spec.id, spec.name, spec.cron, spec.live.status if spec.live else None)
+        task(
+            spec.id,
+            spec.name,
+            spec.cron,
+            spec.live.status if spec.live else None,
+            shared_status(spec, rows),
+        )
         for spec in (instance.tasks.values() if instance is not None else ())
     ]
     listeners = [

@@ -84,9 +84,20 @@ async def rescan(plugins: Manager, services: ServicesDep, who: Writer) -> Envelo
     return Envelope(data=RescanChanges.model_validate(changes), message="Plugins rescanned")
 
 
+async def task_rows(plugins: PluginManager, name: str) -> dict[str, dict[str, Any]]:
+    """The cluster's status rows of the plugin's tasks (empty without a ledger, or when the
+    database does not answer: the answer then shows this instance's view)."""
+    ledger = plugins.scheduler.ledger
+    if ledger is None:
+        return {}
+    await plugins.scheduler.written(name)  # this instance's runs that just ended are shown
+    return await ledger.statuses(name)
+
+
 @router.get("/{name}")
 async def get_plugin(name: str, plugins: Manager, _: Reader) -> Envelope[PluginDetail]:
-    return Envelope(data=views.detail(plugins, plugins.get(name)))
+    record = plugins.get(name)
+    return Envelope(data=views.detail(plugins, record, await task_rows(plugins, name)))
 
 
 @router.post("/{name}/enable")
@@ -163,12 +174,18 @@ async def run_task(
     live = spec.live
     if live is None:
         raise InvalidTransition(f"tasks of plugin {name!r}", "run", record.state.value, ["enabled"])
+    # Once in the cluster: here, unless it runs on another live instance now (409, as here).
+    elsewhere = await live.running_elsewhere()
+    if elsewhere is not None:
+        busy = f"running on instance {elsewhere!r}"
+        raise InvalidTransition(f"task {spec.name!r}", "run", busy, ["idle"])
     run = live.start_now()  # 409 when a run is still going
     await audit(services, who, "plugin.task.run", f"{name}/{task_id}")
     # Answer promptly: a quick task has finished by then, a long one goes on after the answer.
     done, _ = await asyncio.wait([run], timeout=RUN_NOW_WAIT)
     # the task as GET /api/plugins/{name} lists it: its plugin-level id, not the scheduler's
-    data = views.task(spec.id, spec.name, spec.cron, live.status)
+    shared = views.shared_status(spec, await task_rows(plugins, name))
+    data = views.task(spec.id, spec.name, spec.cron, live.status, shared)
     return Envelope(data=data, message="Task ran" if done else "Task started; it is still running")
 
 

@@ -22,7 +22,7 @@ from starlette.types import Receive, Scope, Send
 __all__ = ["UI_EXCLUDED_PREFIXES", "UIRoute", "mount_ui"]
 
 #: Paths the UI never answers (exact, or followed by ``/``).
-UI_EXCLUDED_PREFIXES: Final = ("/api", "/ws", "/docs", "/redoc", "/openapi.json")
+UI_EXCLUDED_PREFIXES: Final = ("/api", "/ws", "/docs", "/redoc", "/openapi.json", "/metrics")
 
 #: Vite puts content-hashed files here: they never change, so browsers may keep them for good.
 _ASSETS_DIR: Final = "assets"

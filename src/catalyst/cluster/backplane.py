@@ -84,7 +84,8 @@ class Backplane:
         self._workers: list[asyncio.Task[None]] = []
         self._outbox: deque[str] = deque()
         self._wake = asyncio.Event()
-        self._drained = asyncio.Event()
+        self._drained = asyncio.Event()  # set while nothing is queued or being sent
+        self._drained.set()
         self._up = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -148,8 +149,7 @@ class Backplane:
         await self._up.wait()
 
     async def stop(self) -> None:
-        if self._outbox and self.status == "ok":  # let what was published go out
-            self._drained.clear()
+        if not self._drained.is_set() and self.status == "ok":  # let what was published go out
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(1.0):
                     await self._drained.wait()
@@ -177,6 +177,7 @@ class Backplane:
             self._outbox.popleft()
             self.dropped += 1
         self._outbox.append(text)
+        self._drained.clear()
         self._wake.set()
 
     async def _write(self) -> None:
@@ -184,6 +185,7 @@ class Backplane:
         while True:
             await self._wake.wait()
             self._wake.clear()
+            self._drained.clear()
             while self._outbox:
                 batch = [self._outbox.popleft() for _ in range(min(_BATCH, len(self._outbox)))]
                 try:
@@ -203,14 +205,20 @@ class Backplane:
     async def _subscribe(self) -> None:
         while True:
             retrying = AsyncRetrying(
-                wait=wait_exponential_jitter(initial=0.1, max=5.0, jitter=0.2),
+                wait=wait_exponential_jitter(multiplier=0.1, max=5.0, jitter=0.2),
                 retry=retry_if_exception_type(_CONNECTION_ERRORS),
                 before_sleep=self._retrying,
             )
-            with contextlib.suppress(_Lost):
+            try:
                 async for attempt in retrying:
                     with attempt:
                         await self._listen()
+            except _Lost:
+                continue  # it was up: start the back-off afresh
+            except Exception as exc:  # a bug here must not end the subscription for good
+                log.exception("cluster_subscriber_failed")
+                self._lost(exc)
+                await asyncio.sleep(1.0)
 
     def _retrying(self, state: RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome is not None else None

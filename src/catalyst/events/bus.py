@@ -49,7 +49,9 @@ import structlog
 
 from catalyst.cancellation import host_cancelled
 from catalyst.errors import describe
+from catalyst.events.names import validate_event_name, validate_pattern
 from catalyst.log import get_logger
+from catalyst.metrics import record_event_delivery, record_event_failure
 
 Handler: TypeAlias = Callable[[str, Any], Awaitable[None] | None]
 """``handler(event_name, data)``: sync, or returning an awaitable (an ``async def``)."""
@@ -59,39 +61,6 @@ Publisher: TypeAlias = Callable[[str, Any, str | None], Awaitable[None]]
 
 _SLOW_SYNC_HANDLER: Final = 0.1  # seconds a sync handler may block the loop before it is logged
 _ROUTE_CACHE_MAX: Final = 4096  # distinct event names whose matching subscribers are cached
-
-
-def _validate(text: object, label: str, shown: str, star: str) -> None:
-    if not isinstance(text, str):
-        raise TypeError(f"{label} must be a str, not {type(text).__name__}")
-    if not shown:
-        raise ValueError(f"{label} must not be empty")
-    if any(ch.isspace() for ch in text) or not text.isprintable():
-        raise ValueError(f"{label} {shown!r} must not contain whitespace or control characters")
-    if "*" in text:
-        raise ValueError(f"{label} {shown!r} is invalid: {star}")
-    if "" in text.split(":"):
-        raise ValueError(
-            f"{label} {shown!r} has an empty segment: segments are joined by a single ':' "
-            "and the name must not start or end with ':'"
-        )
-
-
-def validate_event_name(name: str) -> str:
-    """Return ``name`` if it is a valid event name, else raise ``ValueError`` saying why."""
-    star = "wildcards are only for subscription patterns ('*' or 'prefix:*')"
-    _validate(name, "event name", name, star)
-    return name
-
-
-def validate_pattern(pattern: str) -> str:
-    """Return ``pattern`` if it is a valid subscription pattern, else raise ``ValueError``."""
-    if pattern == "*":
-        return pattern
-    star = "'*' is only allowed as the whole pattern ('*') or as the final segment ('prefix:*')"
-    prefix = pattern[:-2] if isinstance(pattern, str) and pattern.endswith(":*") else pattern
-    _validate(prefix, "event pattern", pattern, star)
-    return pattern
 
 
 class _Expired(Exception):
@@ -343,6 +312,7 @@ class EventBus:
     ) -> Awaitable[Any] | None:
         """Call the handler (an async one up to its first wait); return what is left to await."""
         began = perf_counter()
+        record_event_delivery(sub.owner)
         rest: Awaitable[Any] | None = None
         try:
             result = sub.handler(event, data)
@@ -396,6 +366,7 @@ class EventBus:
     ) -> None:
         """Count and log a handler's failure; ``exc`` None means it timed out."""
         sub.error_count += 1
+        record_event_failure(sub.owner)
         if exc is None:
             sub.last_error = f"TimeoutError: handler did not finish within {self.handler_timeout}s"
         else:

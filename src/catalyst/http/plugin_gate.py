@@ -11,7 +11,8 @@ and in the same order, exactly what that stack did for it:
 4. NUL in the path (404) or the query (400) (:mod:`catalyst.api.input_guard`);
 5. the plugin's live table from the dispatcher, which resolves the caller, checks the
    permission and runs the route under its timeout, tracked in flight
-   (:class:`catalyst.plugins.dispatcher.Dispatcher`);
+   (:class:`catalyst.plugins.dispatcher.Dispatcher`); its answer is counted and timed by route
+   template (:func:`catalyst.metrics.record_plugin_request`);
 6. an exception before the answer began: a database that did not answer → 503, a value it
    cannot hold → 400 (:mod:`catalyst.api.db_errors`), anything else → logged, 500 with a
    correlation id (:mod:`catalyst.api.exception_handlers`).
@@ -22,6 +23,7 @@ Every other request, every WebSocket and the lifespan go through the full stack,
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from time import perf_counter
 from typing import Final
 
 from fastapi import FastAPI
@@ -37,6 +39,7 @@ from catalyst.api.responses import fail
 from catalyst.http.bodylimit import SCOPE_KEY, Guarded, too_large
 from catalyst.http.forwarded import ForwardedMiddleware
 from catalyst.http.origin import UNSAFE, http_refusal
+from catalyst.metrics import record_plugin_request
 from catalyst.plugins.dispatcher import PREFIX, Dispatcher
 from catalyst.plugins.routing import RESERVED
 
@@ -104,7 +107,15 @@ class PluginGate:
                     dispatcher: Dispatcher = self.app.state.services.dispatcher
                     table = dispatcher.table(name)
                     if table is not None:
+                        began = perf_counter()
                         response = await dispatcher.serve(table, "/" + rest, scope, guard.receive)
+                        record_plugin_request(
+                            name,
+                            scope.get("catalyst.route"),
+                            scope["method"],
+                            response.status_code,
+                            perf_counter() - began,
+                        )
                     else:
                         response = self._unavailable(dispatcher, name)
                 if guard.exceeded is None and type(response) in _PLAIN:

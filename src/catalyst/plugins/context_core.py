@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any, Final
 
 from catalyst.auth.permissions import has_permission
-from catalyst.events.bus import validate_event_name, validate_pattern
+from catalyst.events.names import validate_event_name, validate_pattern
 from catalyst.plugins import executor, watchdog
+from catalyst.plugins.cron import CronSchedule
 from catalyst.plugins.dbfacade import PluginDb
 from catalyst.plugins.host import PluginHost, Sender
 from catalyst.plugins.logcall import PluginLogAdapter
@@ -30,7 +31,6 @@ from catalyst.plugins.routing import (
     check_timeout,
     validate_route,
 )
-from catalyst.plugins.scheduler import CronSchedule
 from catalyst.plugins.ws_handlers import WsHandler, WsHandlerSpec
 from catalyst.sdk.errors import PluginPermissionError, RegistrationError
 from catalyst.types import Unregister

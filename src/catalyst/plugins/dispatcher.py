@@ -88,6 +88,7 @@ class Dispatcher:
         plugin = table.plugin
         scope["path_params"] = params
         scope["catalyst.plugin"] = plugin
+        scope["catalyst.route"] = spec.url  # the route template: the metrics' route label
         if spec.max_body_bytes is not None:  # read at body-read time by http.bodylimit
             scope["catalyst.body_limit"] = spec.max_body_bytes
         call = Call(receive)

@@ -1,13 +1,7 @@
 """Cron-scheduled tasks: one asyncio loop per task, runs that never overlap, contained failures.
 
-Cron format
-    Five fields, ``minute hour day-of-month month day-of-week`` (``*/5 * * * *``: every five
-    minutes), or six with the seconds FIRST, ``second minute hour day-of-month month
-    day-of-week`` (``*/10 * * * * *``: every ten seconds), as in node-cron, which the original
-    Catalyst used, and Quartz. (croniter on its own reads a sixth field as seconds *last*; we pass
-    ``second_at_beginning=True``.) croniter's aliases (``@hourly``, ``@daily``…) work too.
-    Expressions are evaluated in UTC. A malformed expression, or one that never fires
-    (``0 0 31 4 *``), is a ``ValueError`` from ``Scheduler.add`` naming the expression and why.
+Cron expressions are described in :mod:`catalyst.plugins.cron` (five fields, or six with the
+seconds first; UTC); a malformed one is a ``ValueError`` from ``Scheduler.add``.
 
 Running
     - Each task has an id unique within its scheduler (``<owner or 'core'>:<name slug>:<n>``), so
@@ -31,6 +25,25 @@ Running
       ``settle(runs, grace)`` then waits for it (a disabled plugin's tasks get that grace).
       ``Scheduler.stop(grace)`` stops every loop and lets running
       handlers finish for up to ``grace`` seconds before cancelling them; ``start()`` resumes.
+
+Several instances (a cluster)
+    Every instance runs every plugin, so each schedules the same tasks. With a ledger
+    (:class:`~catalyst.plugins.task_ledger.TaskLedger`, which ``Services`` always gives), each
+    fire time of each task runs on exactly one instance: before a fire the loop claims
+    ``(task key, fire time)`` in the database (the key is ``"<owner or 'core'>:<name>"``, the
+    same on every instance), and only the instance whose claim inserted the row runs it. A run
+    never overlaps the previous one in the whole cluster: the winner skips the fire (and counts
+    it) while the task still runs on another instance that is alive. If the instance holding a
+    run is killed, the fires after its heartbeat stops run elsewhere (alive: seen within three
+    heartbeats). Run-now runs on the instance that got the request, once; it is refused (409)
+    while the task runs on another live instance. The status of every run (last run, duration,
+    last error, run, skipped and error counts) is written to the database, the same from every
+    instance and kept across restarts; ``TaskStatus`` keeps this process's view (``running``,
+    ``next_run``, ``claimed_elsewhere``). Status writes run in the background, in order for each
+    task; a run's asyncio task (``start_now()``) ends once its status is saved, the next run may
+    start before that, and ``Scheduler.written(owner)`` waits for them (this instance reads its
+    own runs). A database that does not answer means a fire is not run (the schedule goes on)
+    and a status write is lost (the run goes on), each logged once.
 """
 
 from __future__ import annotations
@@ -40,80 +53,26 @@ import dataclasses
 import inspect
 import itertools
 import re
-from collections.abc import Awaitable, Callable, Iterable
-from datetime import UTC, datetime
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
+from datetime import datetime
 from time import perf_counter
-from typing import Final, TypeAlias, final
+from typing import Any, Final, TypeAlias, final
 
 import structlog
-from croniter import croniter
 
 from catalyst.cancellation import host_cancelled
 from catalyst.clock import Clock, SystemClock
 from catalyst.errors import InvalidTransition, describe
 from catalyst.log import get_logger
+from catalyst.metrics import record_task
 from catalyst.plugins import watchdog
+from catalyst.plugins.cron import CronSchedule
 from catalyst.plugins.task_errors import DistinctErrors, report_failure
+from catalyst.plugins.task_runs import Ledger, TaskStatus, task_key
 
 TaskHandler: TypeAlias = Callable[[], Awaitable[None] | None]
 
 _CANCEL_GRACE: Final = 1.0  # seconds a cancelled handler gets to finish before it is reported
-
-
-@final
-class CronSchedule:
-    """A validated cron expression (see the module docstring) that computes fire times."""
-
-    def __init__(self, expr: str) -> None:
-        if not isinstance(expr, str):
-            raise TypeError(f"cron expression must be a str, not {type(expr).__name__}")
-        fields = expr.split()
-        if not (len(fields) in (5, 6) or (len(fields) == 1 and fields[0].startswith("@"))):
-            raise ValueError(
-                f"invalid cron expression {expr!r}: expected 5 fields (minute hour day month "
-                f"weekday) or 6 with seconds first (second minute hour day month weekday), "
-                f"got {len(fields)}"
-            )
-        self.expr: Final = " ".join(fields)
-        try:
-            self.next_after(datetime(2000, 1, 1, tzinfo=UTC))
-        except ValueError as exc:  # croniter's errors are ValueErrors
-            reason = "it never fires" if "find next date" in str(exc) else str(exc)
-            raise ValueError(f"invalid cron expression {expr!r}: {reason}") from exc
-
-    def next_after(self, when: datetime) -> datetime:
-        """The first fire time strictly after ``when`` (aware, UTC)."""
-        it = croniter(self.expr, when.astimezone(UTC), second_at_beginning=True)
-        return it.get_next(datetime).astimezone(UTC)
-
-    def __repr__(self) -> str:
-        return f"CronSchedule({self.expr!r})"
-
-
-@dataclasses.dataclass(slots=True)
-class TaskStatus:
-    """A snapshot of one task's state, as shown by the admin API."""
-
-    id: str
-    name: str
-    cron: str
-    owner: str | None
-    next_run: datetime | None = None
-    """The next fire time; None while the task is not scheduled (scheduler not started)."""
-    last_run: datetime | None = None
-    """When the latest run started."""
-    last_duration: float | None = None
-    """Seconds the latest finished run took (measured with a monotonic clock)."""
-    last_error: str | None = None
-    """``"Type: message"`` of the latest finished run's failure; None when it succeeded."""
-    run_count: int = 0
-    """Runs that finished, failed ones included."""
-    skipped_count: int = 0
-    claimed_elsewhere: int = 0
-    error_count: int = 0
-    repeat_count: int = 0
-    """How many times the latest failure's error (same type, message, place) came before."""
-    running: bool = False
 
 
 @final
@@ -132,6 +91,7 @@ class ScheduledTask:
         self.id: Final = task_id
         self.name: Final = name
         self.owner: Final = owner
+        self.key: Final = task_key(owner, name)
         self.schedule: Final = schedule
         self._handler = handler
         self._scheduler = scheduler
@@ -141,6 +101,7 @@ class ScheduledTask:
         self._run: asyncio.Task[None] | None = None
         self._disposed = False
         self._errors = DistinctErrors()
+        self._last_write: asyncio.Task[None] | None = None
 
     @property
     def status(self) -> TaskStatus:
@@ -173,6 +134,11 @@ class ScheduledTask:
         run = self._fire("manual")
         assert run is not None
         return run
+
+    async def running_elsewhere(self) -> str | None:
+        """The other live instance of the cluster running this task now, if any."""
+        ledger = self._scheduler.ledger
+        return await ledger.running_elsewhere(self.key) if ledger is not None else None
 
     def dispose(self) -> None:
         """Cancel the loop and a running handler and remove the task. Idempotent."""
@@ -220,7 +186,7 @@ class ScheduledTask:
             while True:
                 when = self._status.next_run = self.schedule.next_after(after)
                 await clock.sleep_until(when)
-                if await self._scheduler.claim(f"{self.owner or 'core'}:{self.name}", when):
+                if await self._scheduler.claim(self.key, when):
                     self._fire("cron")
                 else:
                     self._status.claimed_elsewhere += 1
@@ -233,14 +199,19 @@ class ScheduledTask:
         if self._run is not None:
             self._status.skipped_count += 1
             self._log.warning("task skipped: the previous run is still going", trigger=trigger)
+            if (ledger := self._scheduler.ledger) is not None:
+                self._write(ledger.skipped(self.key))
             return None
         self._status.last_run = self._scheduler.clock.now()
         self._run = asyncio.create_task(self._execute(trigger), name=f"run {self.id}")
         return self._run
 
     async def _execute(self, trigger: str) -> None:
-        status = self._status
-        began = perf_counter()
+        status, ledger = self._status, self._scheduler.ledger
+        began, written = perf_counter(), None
+        if ledger is not None and status.last_run is not None:
+            owner = self.owner or "core"
+            self._write(ledger.started(self.key, owner, self.name, status.last_run))
         try:
             try:
                 with watchdog.doing(self.owner or "core", "task", self.name):
@@ -251,6 +222,8 @@ class ScheduledTask:
                 # sys.exit() or KeyboardInterrupt in a task must not stop the host (it did);
                 # only the host's own cancellation of this run goes on.
                 if host_cancelled(exc):
+                    if ledger is not None:
+                        self._write(ledger.aborted(self.key))
                     raise
                 status.last_error = describe(exc)
                 status.error_count += 1
@@ -259,9 +232,20 @@ class ScheduledTask:
                 status.last_error = None
             status.last_duration = perf_counter() - began
             status.run_count += 1
+            record_task(self.owner, self.name, status.last_duration, status.last_error is not None)
+            if ledger is not None:
+                done = ledger.finished(self.key, status.last_duration, status.last_error)
+                written = self._write(done)
         finally:
             if self._run is asyncio.current_task():
                 self._run = None
+        if written is not None:  # the next run may start; this one ends once its status is saved
+            await asyncio.shield(written)
+
+    def _write(self, write: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        """Write to the ledger in the background, after this task's previous write."""
+        self._last_write = self._scheduler._record(_after(self._last_write, write))
+        return self._last_write
 
     def _report(self, exc: BaseException, trigger: str) -> None:
         seen = self._errors.seen(exc)
@@ -300,6 +284,13 @@ async def _always(_key: str, _when: datetime) -> bool:
     return True
 
 
+async def _after(first: asyncio.Task[None] | None, then: Awaitable[None]) -> None:
+    """Await ``then`` once ``first`` is done: a task's status writes land in order."""
+    if first is not None:
+        await asyncio.wait([first])
+    await then
+
+
 def _slug(name: str) -> str:
     return re.sub(r"[^a-z0-9_-]+", "-", name.lower()).strip("-") or "task"
 
@@ -314,13 +305,20 @@ class Scheduler:
         *,
         logger: structlog.stdlib.BoundLogger | None = None,
         claim: Claim | None = None,
+        ledger: Ledger | None = None,
     ) -> None:
         self.clock: Final[Clock] = clock if clock is not None else SystemClock()
+        #: Claims fires and records runs for the cluster (see the module docstring); None: this
+        #: process alone, its status in memory only.
+        self.ledger: Final = ledger
         #: Asked before each cron fire whether this instance runs it (several instances share
-        #: the schedule; a Redis lock answers True on exactly one). Run-now is never asked.
-        self.claim: Claim = claim if claim is not None else _always
+        #: the schedule; the ledger's claim answers True on exactly one). Run-now is never asked.
+        self.claim: Claim = (
+            claim if claim is not None else ledger.claim if ledger is not None else _always
+        )
         self._log = logger if logger is not None else get_logger("scheduler")
         self._tasks: dict[str, ScheduledTask] = {}
+        self._writes: set[asyncio.Task[None]] = set()
         self._numbers = itertools.count(1)
         self._started = False
 
@@ -351,6 +349,8 @@ class Scheduler:
     async def start(self) -> None:
         """Start the loops of every task (and of tasks added later)."""
         self._started = True
+        if self.ledger is not None:
+            await self.ledger.forget_own_runs()
         for task in self._tasks.values():
             task._start_loop()
 
@@ -361,6 +361,22 @@ class Scheduler:
         if loops:
             await asyncio.wait(loops)
         await settle([task._run for task in self._tasks.values() if task._run is not None], grace)
+        if self._writes:  # the status of the runs that just ended (bounded: the database may hang)
+            await asyncio.wait(list(self._writes), timeout=grace + _CANCEL_GRACE)
+
+    async def written(self, owner: str | None = None, grace: float = 2.0) -> None:
+        """Wait up to ``grace`` seconds for the ledger writes made so far by ``owner``'s tasks
+        (every task's when None), so that this instance reads its own runs' status."""
+        writes = [t._last_write for t in self.tasks(owner) if t._last_write is not None]
+        if pending := [w for w in writes if not w.done()]:
+            await asyncio.wait(pending, timeout=grace)
+
+    def _record(self, write: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        """Run a ledger write in the background; :meth:`stop` waits for it."""
+        task = asyncio.create_task(write, name="task ledger write")
+        self._writes.add(task)
+        task.add_done_callback(self._writes.discard)
+        return task
 
     def tasks(self, owner: str | None = None) -> list[ScheduledTask]:
         """Tasks in the order they were added; only ``owner``'s when given."""

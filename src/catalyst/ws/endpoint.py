@@ -25,7 +25,7 @@ from typing import Any
 from fastapi import APIRouter, WebSocket
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
-from catalyst import jsondepth
+from catalyst import jsondepth, metrics
 from catalyst.auth.sessions import Principal
 from catalyst.cancellation import host_cancelled
 from catalyst.errors import describe, type_name
@@ -76,6 +76,7 @@ async def websocket_endpoint(ws: WebSocket) -> None:
         await ws.close(CLOSE_UNAUTHENTICATED, "Authentication required: log in first")
         return
     conn = services.hub.add(principal, ws.send_text, ws.close)
+    metrics.ws_connected()
     services.hub.send(
         conn.id, {"type": "welcome", "data": {"clientId": conn.id, "user": principal.public()}}
     )
@@ -87,10 +88,12 @@ async def websocket_endpoint(ws: WebSocket) -> None:
             raw = message.get("text")
             if raw is None:
                 raw = (message.get("bytes") or b"").decode("utf-8", "replace")
+            metrics.record_ws_in()
             await _handle(services, conn, raw)
     except WebSocketDisconnect:
         pass
     finally:
+        metrics.ws_disconnected()
         await services.hub.remove(conn)
         if ws.application_state is not WebSocketState.DISCONNECTED:
             with contextlib.suppress(RuntimeError, WebSocketDisconnect):  # already closing

@@ -34,6 +34,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from catalyst.auth.sessions import Principal
 from catalyst.log import get_logger
+from catalyst.metrics import record_ws_out
 
 log = get_logger("ws.hub")
 CLOSE_TOO_SLOW = 4008
@@ -157,6 +158,7 @@ class Hub:
                     try:
                         async with asyncio.timeout(self.slow_seconds):
                             await conn.send_text(item.text)
+                        record_ws_out()
                     except TimeoutError:
                         self._drop(conn, f"no progress for {self.slow_seconds:g} s")
                         return

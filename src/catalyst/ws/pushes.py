@@ -7,6 +7,9 @@
   and reason (each carries the whole current item, so only the latest matters).
 - ``plugin:log`` (to ``admin.read``): a plugin logged a record (from any thread).
 - ``servers:updated`` (to ``server.read``): a game server was created, started, stopped, deleted.
+
+In a cluster each push is made by the instance where it happened and reaches the clients of
+every instance (``Hub.fanout``); an instance applying another's plugin change pushes nothing.
 """
 
 from __future__ import annotations
@@ -59,7 +62,7 @@ def install(services: Services) -> None:
         )
 
     def on_log(plugin: str, record: dict[str, Any]) -> None:
-        if len(hub):
+        if len(hub) or hub.fanout is not None:  # admins may be on another instance
             hub.broadcast(
                 {"type": "plugin:log", "data": {"name": plugin, "record": record}},
                 permission="admin.read",

@@ -1,4 +1,4 @@
-// One scheduled task, with its last run and a button to run it now.
+// One scheduled task, with its last run (and the instance running it now) and a button to run it now.
 import { Button } from "../../components/ui";
 import { errorMessage } from "../../lib/api";
 import { formatDateTime, formatDuration, formatRelative } from "../../lib/format";
@@ -23,6 +23,7 @@ export function TaskRow({ plugin, task }: { plugin: PluginDetail; task: PluginTa
         {task.lastDuration !== null && task.lastDuration !== undefined ? (
           <div className="muted small">took {formatDuration(task.lastDuration)}</div>
         ) : null}
+        {task.runningOn ? <div className="muted small">running on {task.runningOn}</div> : null}
       </td>
       <td>
         {task.runCount ?? 0}

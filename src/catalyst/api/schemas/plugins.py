@@ -115,7 +115,10 @@ class PluginRoute(WireModel):
 
 
 class PluginTask(SparseModel):
-    """A scheduled task; the run status keys are there once the task is scheduled."""
+    """A scheduled task; the run status keys are there once the task is scheduled. Last run,
+    duration, error and the counts are the cluster's (the same from every instance, kept across
+    restarts); ``nextRun``, ``claimedElsewhere`` and ``repeatCount`` are this instance's;
+    ``running`` is true while it runs on any instance (``runningOn``)."""
 
     id: str
     name: str
@@ -131,6 +134,8 @@ class PluginTask(SparseModel):
     error_count: int = 0
     repeat_count: int = 0
     running: bool = False
+    running_on: str | None = None
+    """The instance of the cluster running it now (None when no instance is)."""
 
 
 class PluginListener(WireModel):

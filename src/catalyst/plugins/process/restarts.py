@@ -16,6 +16,7 @@ import time
 from datetime import UTC, datetime
 
 from catalyst.log import get_logger
+from catalyst.metrics import record_restart
 from catalyst.plugins.lifecycle import HookFailed
 from catalyst.plugins.process.remote import ProcessGeneration
 from catalyst.plugins.process.status import ExitInfo
@@ -85,6 +86,7 @@ class Restarter:
             if _state(record) is not S.RESTARTING or record.instance is not None:
                 return  # disabled, unloaded or brought back meanwhile
             record.restarts += 1
+            record_restart(record.name)
             await self._bring_back(record, target)
 
     async def _bring_back(self, record: PluginRecord, target: PluginState) -> None:
