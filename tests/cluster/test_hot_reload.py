@@ -51,3 +51,23 @@ def test_each_instances_file_watcher_picks_up_a_change_in_the_shared_folder(
 
     took = eventually(everywhere, 10, what="A and B serve the changed code").seconds
     assert took <= 5.0, f"the watchers reloaded after {took:.2f} s"
+
+
+def test_every_instance_reports_the_reloaded_code_version(cluster: Cluster) -> None:
+    """The plugin's page lists each live instance with the code version it loaded (a hash of
+    the plugin folder): after a reload everywhere, the three agree and no mismatch is flagged."""
+    before = cluster.a.plugin("hot")["codeHash"]
+    set_version(cluster, (version(cluster.a) or 0) + 1)
+    cluster.a.ok("POST", "/api/plugins/hot/reload")
+
+    def agreed(on: Instance) -> bool:
+        data = on.plugin("hot")
+        hashes = {i["id"]: i["codeHash"] for i in data["instances"]}
+        return (
+            set(hashes) == {"a", "b", "c"}
+            and set(hashes.values()) == {data["codeHash"]}
+            and data["codeHash"] != before
+            and data["codeMismatch"] is False
+        )
+
+    eventually(lambda: all(agreed(i) for i in cluster.instances), 10, what="one code version")
