@@ -41,6 +41,9 @@ FRESH_MACHINE = {"make", "python3", "node", "npm", "curl"}
 BUILTINS = {"cd", "export", "echo", "source", ".", "set", "unset", "true"}
 #: Debian's package tool, named for optional extras (Chromium, wrk); not checked with `which`.
 SYSTEM = {"apt-get"}
+#: A server's tools, named by docs/deploy.md (systemd, nginx, Docker, cp); not checked with
+#: `which` (a development machine need not have them). After `sudo`, the command is checked.
+SERVER = {"systemctl", "nginx", "docker", "cp"}
 #: An inline code span is a command when it starts with one of these.
 COMMAND_START = re.compile(
     r"^(?:(?:make|uvx?|catalyst|pytest|python3?|pip3?|npm|npx|node|curl|cd|apt-get|ruff|mypy"
@@ -142,7 +145,9 @@ def check_catalyst_args(args: list[str]) -> str | None:
 
 def problem_of(words: list[str]) -> str | None:
     program, args = words[0], words[1:]
-    if program in BUILTINS or program in SYSTEM:
+    if program == "sudo" and args:
+        return problem_of(args)
+    if program in BUILTINS or program in SYSTEM or program in SERVER:
         return None
     if program == "make":
         missing = [a for a in args if not a.startswith("-") and a not in makefile_targets()]
@@ -196,6 +201,7 @@ def test_the_checker_refuses_what_would_not_run() -> None:
         "cd frontend && npm run nonsense": "no script 'nonsense'",
         ".venv/bin/catalyst plugin nonsense": "has no command 'nonsense'",
         ".venv/bin/nothing --x": "does not exist",
+        "sudo catalyst serve": "not on the PATH",
         'TOKEN=$(uv run catalyst login) && curl -s "$X"': "'uv'",
     }
     for command, expected in bad.items():

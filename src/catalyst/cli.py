@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import shutil
 import signal
+import tempfile
+from collections.abc import Iterator
 from typing import Annotated
 
 import typer
@@ -34,10 +39,11 @@ INITIAL_PASSWORD_FILE = "initial_admin_password"
 async def _prepare(settings: Settings) -> AdminLogin:
     engine = create_engine(settings.database_url)
     try:
-        await migrate.upgrade(engine)
-        return await ensure_admin(
-            session_factory(engine), settings.admin_username, settings.admin_password
-        )
+        async with migrate.one_instance_at_a_time(engine):
+            await migrate.upgrade(engine)
+            return await ensure_admin(
+                session_factory(engine), settings.admin_username, settings.admin_password
+            )
     finally:
         await engine.dispose()
 
@@ -71,24 +77,59 @@ def _exit_quietly(signum: int, frame: object) -> None:
     raise SystemExit(0)
 
 
+def workers_refusals(settings: Settings) -> list[str]:
+    """Why ``settings.workers`` processes cannot run with these settings (nothing: they can)."""
+    if settings.workers == 1:
+        return []
+    wanted = f"--workers {settings.workers}"
+    refusals = []
+    if not settings.database_url.startswith("postgresql"):
+        refusals.append(
+            f"{wanted}: several workers need PostgreSQL (they cannot share a SQLite file): "
+            "set CATALYST_DATABASE_URL=postgresql+asyncpg://user:password@host/database"
+        )
+    if not settings.redis_url:
+        refusals.append(
+            f"{wanted}: several workers need Redis to keep each other up to date: "
+            "set CATALYST_REDIS_URL=redis://host:6379/0"
+        )
+    return refusals
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to bind")] = None,
     port: Annotated[int | None, typer.Option(help="Port to bind")] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Processes sharing the port (default CATALYST_WORKERS or 1; more than one "
+            "needs PostgreSQL and Redis)",
+        ),
+    ] = None,
 ) -> None:
     """Migrate the database, create the admin on first start, and serve the panel."""
-    from catalyst.plugins.process.spawner import template
-
-    # The plugin template imports the child runtime while the host imports and migrates.
-    template().start_early()
-    from catalyst import serving
-    from catalyst.app import create_app
-
     settings = Settings()
     if host:
         settings.host = host
     if port:
         settings.port = port
+    if workers:
+        settings.workers = workers
+    refusals = workers_refusals(settings)
+    if refusals:
+        for refusal in refusals:
+            console.print(refusal, style="red", soft_wrap=True)
+        raise typer.Exit(code=2)
+    if settings.workers == 1:
+        from catalyst.plugins.process.spawner import template
+
+        # The plugin template imports the child runtime while the host imports and migrates.
+        template().start_early()
+    from catalyst import serving
+
     configure_logging(settings.log_format, settings.log_level)
     # Ctrl-C and SIGTERM are the normal way to stop: exit 0 once shut down (uvicorn re-raises
     # the signal after its graceful shutdown, and `make run` would report "Error 130/143").
@@ -96,16 +137,43 @@ def serve(
         signal.signal(stop_signal, _exit_quietly)
     login = asyncio.run(_prepare(settings))
     _announce(settings, login, f"http://{settings.host}:{settings.port}")
-    serving.serve(
-        create_app(settings),
-        grace=settings.shutdown_grace_seconds,
-        host=settings.host,
-        port=settings.port,
-        log_level="warning",
-        access_log=False,
-        ws="websockets-sansio",
-        proxy_headers=False,  # CATALYST_FORWARDED_ALLOW_IPS decides (catalyst.http.forwarded)
-    )
+    options = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": "warning",
+        "access_log": False,
+        "ws": "websockets-sansio",
+        "proxy_headers": False,  # CATALYST_FORWARDED_ALLOW_IPS decides (catalyst.http.forwarded)
+    }
+    if settings.workers > 1:
+        with worker_environment(settings):
+            serving.serve_workers("catalyst.app:create_app", workers=settings.workers, **options)
+        return
+    from catalyst.app import create_app
+
+    serving.serve(create_app(settings), grace=settings.shutdown_grace_seconds, **options)
+
+
+@contextlib.contextmanager
+def worker_environment(settings: Settings) -> Iterator[None]:
+    """What every worker must agree on, set up before they start: they read their settings from
+    the environment (so the command line's overrides go there) and share the data folder."""
+    os.environ["CATALYST_HOST"] = settings.host
+    os.environ["CATALYST_PORT"] = str(settings.port)
+    os.environ["CATALYST_WORKERS"] = str(settings.workers)
+    settings.resolved_secret_key()  # generated once here, not by two workers at once
+    made_metrics_dir = None
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # prometheus-client in each worker writes its samples there and /metrics adds them up
+        # (catalyst.metrics reads the variable); fresh for each start, removed at the end.
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        made_metrics_dir = tempfile.mkdtemp(prefix="prometheus-", dir=settings.data_dir)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = made_metrics_dir
+    try:
+        yield
+    finally:
+        if made_metrics_dir:
+            shutil.rmtree(made_metrics_dir, ignore_errors=True)
 
 
 @db_app.command("upgrade")

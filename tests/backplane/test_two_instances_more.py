@@ -12,6 +12,7 @@ from catalyst.sdk.testing import PluginHarness
 from catalyst.settings import Settings
 from tests.backplane.conftest import OwnRedis
 from tests.backplane.twins import TWIN, Pair, status_of, within
+from tests.conftest import HarnessFactory
 from tests.live_server import LiveFactory
 from tests.plugin_helpers import write_plugin
 
@@ -107,3 +108,19 @@ async def until_redis(harness: PluginHarness, status: str) -> None:
     async with asyncio.timeout(20):
         while (await client.get("/readyz")).json()["data"]["redis"] != status:
             await asyncio.sleep(0.05)
+
+
+async def test_instances_starting_together_both_take_a_new_plugin(
+    settings: Settings, harness_factory: HarnessFactory, redis_url: str, cluster_name: str
+) -> None:
+    """Both find the new folder at once and both try to insert its row: neither fails."""
+    for n in range(5):
+        write_plugin(settings.plugins_dir, f"twin{n}", TWIN.replace("twin", f"twin{n}"))
+    common: dict[str, Any] = {"redis_url": redis_url, "cluster_name": cluster_name}
+    a, b = await asyncio.gather(
+        harness_factory(instance_id="a", data_dir=settings.data_dir / "a", **common),
+        harness_factory(instance_id="b", data_dir=settings.data_dir / "b", **common),
+    )
+    for harness in (a, b):
+        states = {n: harness.plugin(f"twin{n}").state.value for n in range(5)}
+        assert states == dict.fromkeys(range(5), "loaded"), harness.plugin("twin0").error

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from catalyst.db.models import Plugin
@@ -56,6 +57,17 @@ async def _restore_one(
     sessions: Sessions, record: PluginRecord, config: ConfigStore, auto_enable: bool
 ) -> bool:
     """Restore one record; True when ``auto_enable`` consented to its permissions now."""
+    try:
+        return await _restore_row(sessions, record, config, auto_enable)
+    except IntegrityError:
+        # Another instance (a worker started at the same moment, or one watching the same
+        # shared folder) created the row between our read and our insert: read its row.
+        return await _restore_row(sessions, record, config, auto_enable)
+
+
+async def _restore_row(
+    sessions: Sessions, record: PluginRecord, config: ConfigStore, auto_enable: bool
+) -> bool:
     manifest = record.source.manifest
     created = False
     async with sessions() as db, db.begin():
