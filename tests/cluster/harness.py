@@ -1,12 +1,13 @@
 """Real ``catalyst serve`` instances as one cluster, for the tests of issue 12 and bench/cluster.py.
 
-``Cluster.start(n, root=..., plugins=...)`` creates one fresh PostgreSQL database, migrates it and
-creates the admin (in this process, so no two instances race for it), writes the plugins into ONE
-shared plugins folder, then starts ``python -m catalyst serve --port P`` per instance with its own
-``CATALYST_INSTANCE_ID`` ("a", "b", "c"…) and data folder, the same secret key and admin password,
-the machine's Redis (or the given one) and a ``CATALYST_CLUSTER_NAME`` unique to this cluster, so
-clusters never hear each other. The first instance is started and answers health before the others
-start together. On the way out every instance gets SIGTERM (then SIGKILL), the database is dropped
+``Cluster.start(n, root=..., plugins=...)`` creates one fresh (empty) PostgreSQL database, writes
+the plugins into ONE shared plugins folder, then starts ``python -m catalyst serve --port P`` per
+instance with its own ``CATALYST_INSTANCE_ID`` ("a", "b", "c"…) and data folder, the same secret
+key and admin password, the machine's Redis (or the given one) and a ``CATALYST_CLUSTER_NAME``
+unique to this cluster, so clusters never hear each other. The instances start together, as
+machines behind a balancer do: they migrate the empty database, create the admin and the plugins'
+rows among themselves (``together=False`` migrates here first and starts the first instance before
+the others). On the way out every instance gets SIGTERM (then SIGKILL), the database is dropped
 and the cluster's Redis keys are deleted.
 
 ``eventually(check)`` polls until ``check()`` returns something truthy and says how long that took,
@@ -295,6 +296,7 @@ class Cluster:
         env: Mapping[str, str] | None = None,
         redis_url: str = REDIS_URL,
         extra_args: Sequence[str] = (),
+        together: bool = True,
     ) -> Iterator[Cluster]:
         """Start ``n`` instances (ids a, b, c…) sharing one new database, Redis and plugins
         folder; ``extra_args`` go to every ``serve`` (``["--workers", "2"]``)."""
@@ -319,17 +321,18 @@ class Cluster:
         cluster = cls(root, name, database_url, shared)
         try:
             write_plugins(cluster.plugins_dir, plugins or {})
-            asyncio.run(_prepare(database_url))
             ids = [chr(ord("a") + i) for i in range(n)]
             cluster.instances = [Instance(i, root, shared, extra_args) for i in ids]
             LIVE.append(cluster)
-            first, *rest = cluster.instances
-            first.launch()
-            first.wait_ready()
-            for instance in rest:
-                instance.launch()
-            for instance in rest:
-                instance.wait_ready()
+            waves = [cluster.instances]
+            if not together:
+                asyncio.run(_prepare(database_url))
+                waves = [cluster.instances[:1], cluster.instances[1:]]
+            for wave in waves:
+                for instance in wave:
+                    instance.launch()
+                for instance in wave:
+                    instance.wait_ready()
             yield cluster
         finally:
             if cluster in LIVE:
