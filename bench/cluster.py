@@ -5,7 +5,7 @@ Real ``catalyst serve`` processes on 127.0.0.1 sharing one fresh PostgreSQL data
 
 1. ``--workers 2`` vs ``--workers 1`` on the example plugin's ``GET /hello``: requests/s with wrk
    when installed (else an httpx loop) and the ratio (the load generator shares the cores;
-   target >= 1.4x).
+   target >= 1.4x); ``/livez`` as a baseline without the hop to the plugin's process.
 2. WebSocket send from a plugin route on A to a client on B: arrival time minus the time the
    plugin stamped just before sending; p50/p99 (target p99 <= 5 ms).
 3. A config change on A visible to the plugin on B: from A's answer to B's first answer with the
@@ -15,7 +15,7 @@ Real ``catalyst serve`` processes on 127.0.0.1 sharing one fresh PostgreSQL data
 5. Exactly once: a 1-second cron on 3 instances over N fire times; runs counted (target N).
 
     .venv/bin/python bench/cluster.py [--quick] [--seconds 10] [--sends 500] [--changes 30]
-                                      [--emits 200] [--fires 100]
+                                      [--emits 200] [--fires 100] [--sections 12345]
 """
 
 from __future__ import annotations
@@ -58,7 +58,12 @@ def figures(label: str, ms: list[float], target: str) -> None:
     )
 
 
-def hello_rate(workers: int, seconds: float, concurrency: int) -> float:
+#: What section 1 loads: the example plugin's route (through its plugin process), and a host
+#: route without a plugin as the baseline (what the workers gain without the plugin hop).
+PATHS = {"/hello": "/api/plugins/example-plugin/hello", "/livez (host)": "/livez"}
+
+
+def rates_with(workers: int, seconds: float, concurrency: int) -> dict[str, float]:
     root = Path(tempfile.mkdtemp(prefix="catalyst-bench-cluster-"))
     try:
         with Cluster.start(
@@ -70,28 +75,35 @@ def hello_rate(workers: int, seconds: float, concurrency: int) -> float:
             extra_args=["--workers", str(workers)],
         ) as cluster:
             served = cluster.a
-            url = f"{served.base}/api/plugins/example-plugin/hello"
-            eventually(lambda: served.http.get(url).status_code == 200, 30)
+            hello = f"{served.base}{PATHS['/hello']}"
+            eventually(lambda: served.http.get(hello).status_code == 200, 30)
             token = served.headers["Authorization"].split()[1]
-            rate(url, token, 1, concurrency)  # warm up every worker
-            return rate(url, token, seconds, concurrency)
+            found = {}
+            for label, path in PATHS.items():
+                rate(served.base + path, token, 1, concurrency)  # warm up every worker
+                found[label] = rate(served.base + path, token, seconds, concurrency)
+            return found
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
 
 def workers_ratio(seconds: float, concurrency: int) -> None:
-    print(f"1. --workers 2 vs 1, GET /hello, {seconds:.0f} s, {concurrency} connections:")
     tool = "wrk" if wrk_available() else "httpx loop"
-    rates: dict[int, float] = {}
+    print(f"1. --workers 2 vs 1, {seconds:.0f} s per route, {concurrency} connections ({tool}):")
+    rates: dict[int, dict[str, float]] = {}
     for workers in (1, 2):
         try:
-            rates[workers] = hello_rate(workers, seconds, concurrency)
+            rates[workers] = rates_with(workers, seconds, concurrency)
         except AssertionError as exc:
             said = [ln.strip(" │╭╮╰╯─") for ln in str(exc).splitlines()]
             print(f"  --workers {workers}: could not start ({[ln for ln in said if ln][-1]})")
             return
-        print(f"  --workers {workers}: {rates[workers]:10,.0f} req/s ({tool})")
-    print(f"  ratio 2/1: {rates[2] / rates[1]:.2f}x (target >= 1.4x)")
+    for label in PATHS:
+        one, two = rates[1][label], rates[2][label]
+        print(
+            f"  GET {label:14s} 1 worker {one:8,.0f} req/s  2 workers {two:8,.0f} req/s  "
+            f"ratio {two / one:.2f}x" + ("  (target >= 1.4x)" if label == "/hello" else "")
+        )
 
 
 def ws_send(a: Instance, on_b: WsClient, sends: int) -> list[float]:
@@ -174,12 +186,18 @@ def main() -> None:
     parser.add_argument("--changes", type=int, default=30)
     parser.add_argument("--emits", type=int, default=200)
     parser.add_argument("--fires", type=int, default=100)
+    parser.add_argument("--sections", default="12345", help="which figures, e.g. 1 or 234")
     args = parser.parse_args()
     if args.quick:
         args.seconds, args.sends, args.changes, args.emits, args.fires = 3, 100, 10, 50, 20
 
-    workers_ratio(args.seconds, args.concurrency)
+    if "1" in args.sections:
+        workers_ratio(args.seconds, args.concurrency)
+    if set(args.sections) & set("2345"):
+        cross_instance(args)
 
+
+def cross_instance(args: argparse.Namespace) -> None:
     root = Path(tempfile.mkdtemp(prefix="catalyst-bench-cluster-"))
     with Cluster.start(
         3,
@@ -192,28 +210,27 @@ def main() -> None:
         token = b.headers["Authorization"].split()[1]
         with WsClient(b.base, token) as on_b:
             print("cross-instance latencies (A -> B):")
-            try:
-                ws_send(a, on_b, 5)  # warm up
-                figures("2. WS send A -> client on B", ws_send(a, on_b, args.sends), "<= 5 ms")
-            except (AssertionError, httpx.HTTPStatusError) as exc:
-                print(f"  2. WS send A -> client on B: not delivered ({exc})")
-            try:
-                figures(
-                    "3. config change on A -> plugin on B",
-                    state_change(a, b, args.changes),
-                    "<= 200 ms",
-                )
-            except SystemExit as exc:
-                print(f"  3. config change on A -> plugin on B: {exc}")
-            try:
-                figures(
-                    "4. emit on A -> every_instance listener on B",
-                    every_instance(a, on_b, args.emits),
-                    "<= 5 ms",
-                )
-            except (AssertionError, httpx.HTTPStatusError) as exc:
-                print(f"  4. emit on A -> every_instance listener on B: {exc}")
-        exactly_once(a, args.fires)
+            if "2" in args.sections:
+                try:
+                    ws_send(a, on_b, 5)  # warm up
+                    sent = ws_send(a, on_b, args.sends)
+                    figures("2. WS send A -> client on B", sent, "<= 5 ms")
+                except (AssertionError, httpx.HTTPStatusError) as exc:
+                    print(f"  2. WS send A -> client on B: not delivered ({exc})")
+            if "3" in args.sections:
+                try:
+                    changed = state_change(a, b, args.changes)
+                    figures("3. config change on A -> plugin on B", changed, "<= 200 ms")
+                except SystemExit as exc:
+                    print(f"  3. config change on A -> plugin on B: {exc}")
+            if "4" in args.sections:
+                try:
+                    heard = every_instance(a, on_b, args.emits)
+                    figures("4. emit on A -> every_instance listener on B", heard, "<= 5 ms")
+                except (AssertionError, httpx.HTTPStatusError) as exc:
+                    print(f"  4. emit on A -> every_instance listener on B: {exc}")
+        if "5" in args.sections:
+            exactly_once(a, args.fires)
     shutil.rmtree(root, ignore_errors=True)
 
 
