@@ -21,6 +21,7 @@ from typing import Any
 
 from catalyst.auth.sessions import SessionStore
 from catalyst.cluster.backplane import Backplane
+from catalyst.cluster.instances import InstanceRegistry
 from catalyst.events.bus import EventBus
 from catalyst.log import get_logger
 from catalyst.plugins import cluster_sync
@@ -40,6 +41,7 @@ class Cluster:
         hub: Hub,
         sessions: SessionStore,
         bus: EventBus,
+        instances: InstanceRegistry,
         reconcile_seconds: float,
     ) -> None:
         self.backplane = backplane
@@ -47,6 +49,7 @@ class Cluster:
         self.hub = hub
         self.sessions = sessions
         self.bus = bus
+        self.instances = instances
         self.reconcile_seconds = reconcile_seconds
         self._reconciler: asyncio.Task[None] | None = None
         self._reconcile_lock = asyncio.Lock()
@@ -101,12 +104,16 @@ class Cluster:
         await self.backplane.stop()
 
     async def reconcile(self) -> None:
-        """Repair what lost messages missed: the plugins as the database has them; sessions
-        cached before Redis came back are verified again."""
+        """Repair what lost messages missed: the plugins as the database has them, the code
+        other instances already reloaded; sessions cached before Redis came back are verified
+        again."""
         async with self._reconcile_lock:
             self.sessions.forgotten({"all": True})
             try:
                 await cluster_sync.reconcile(self.plugins)
+                me = self.instances.instance_id
+                others = [row for row in await self.instances.live() if row["id"] != me]
+                await cluster_sync.catch_up(self.plugins, others)
             except Exception:  # the database may be down too: the next round repairs it
                 log.exception("cluster_reconcile_failed")
 

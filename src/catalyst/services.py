@@ -20,6 +20,7 @@ from catalyst.auth.ratelimit import LoginRateLimiter
 from catalyst.auth.sessions import SessionStore
 from catalyst.clock import Clock
 from catalyst.cluster.backplane import Backplane
+from catalyst.cluster.instances import InstanceRegistry, snapshot_of
 from catalyst.clustering import Cluster
 from catalyst.crypto import SecretBox
 from catalyst.db.engine import engine_for, session_factory
@@ -71,6 +72,7 @@ class Services:
     watchdog: Watchdog | None
     cluster: Cluster
     instance_id: str
+    instances: InstanceRegistry
     version: str = __version__
     started_at: float = field(default_factory=time.monotonic)
 
@@ -147,12 +149,22 @@ class Services:
             else None
         )
         instance_id = s.resolved_instance_id()
+        instances = InstanceRegistry(
+            db,
+            instance_id,
+            __version__,
+            s.cluster_heartbeat_seconds,
+            lambda: snapshot_of(plugins.records),
+        )  # fresh within a second: written again after each state change and reload
+        plugins.state_listeners.append(lambda *_: instances.touch())
+        plugins.reload_listeners.append(lambda _name: instances.touch())
         cluster = Cluster(
             Backplane(s.redis_url, s.cluster_name, instance_id),
             plugins=plugins,
             hub=hub,
             sessions=sessions,
             bus=bus,
+            instances=instances,
             reconcile_seconds=s.cluster_reconcile_seconds,
         )
         cluster.connect()
@@ -175,6 +187,7 @@ class Services:
             watchdog=watchdog,
             cluster=cluster,
             instance_id=instance_id,
+            instances=instances,
         )
 
     async def start(self) -> None:
@@ -186,6 +199,7 @@ class Services:
         await self.plugins.config.seal_stale()  # encrypt secrets left in clear text
         if self.watcher is not None:
             await self.watcher.start()
+        await self.instances.start()
 
     async def close(self) -> None:
         """Shut down promptly, still running every plugin's on_disable and on_unload: plugin
@@ -193,6 +207,7 @@ class Services:
         at most ``shutdown_hook_timeout`` seconds."""
         s = self.settings
         try:
+            await self.instances.stop()
             if self.watcher is not None:
                 await self.watcher.stop()
             await self.cluster.stop()

@@ -9,6 +9,9 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
+import pytest
+
+from catalyst.cluster import backplane
 from catalyst.cluster.backplane import Backplane
 from tests.backplane.conftest import OwnRedis
 
@@ -167,3 +170,37 @@ async def test_redis_going_away_is_survived_and_reconnect_runs_the_repair(
             await after.wait()
     assert got == [{"after": True}]
     assert a.dropped >= 1
+
+
+async def test_a_flood_for_a_slow_handler_is_bounded_and_counted(
+    redis_url: str, cluster_name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(backplane, "BACKLOG_MAX", 5)
+    a = Backplane(redis_url, cluster_name, "a")
+    b = Backplane(redis_url, cluster_name, "b")
+    release = asyncio.Event()
+    handled: list[int] = []
+    last = asyncio.Event()
+
+    async def slow(data: dict[str, Any]) -> None:
+        await release.wait()
+        handled.append(data["i"])
+
+    def mark(data: dict[str, Any]) -> None:
+        if data["i"] == 49:
+            last.set()
+
+    b.on("flood", slow)
+    b.on("flood", mark)
+    async with started(a, b):
+        for i in range(50):
+            a.publish("flood", {"i": i})
+        async with asyncio.timeout(5):
+            await last.wait()  # all 50 arrived while the handler was stuck
+        kept = 50 - b.dropped
+        assert kept in (5, 6)  # five wait (and one is being handled, if its turn came)
+        release.set()
+        async with asyncio.timeout(5):
+            while len(handled) < kept:
+                await asyncio.sleep(0.01)
+    assert handled == list(range(kept))  # the first ones, in order

@@ -124,3 +124,25 @@ async def test_instances_starting_together_both_take_a_new_plugin(
     for harness in (a, b):
         states = {n: harness.plugin(f"twin{n}").state.value for n in range(5)}
         assert states == dict.fromkeys(range(5), "loaded"), harness.plugin("twin0").error
+
+
+async def test_the_reconcile_catches_up_with_code_another_instance_reloaded(
+    settings: Settings, pair: Pair
+) -> None:
+    """B missed A's reload: its reconcile reloads B to the code A runs, and only that (a file
+    that merely changed on disk waits for the watcher or the admin)."""
+    await pair.admin_a.post("/api/plugins/twin/enable", json={"enabled": True})
+
+    async def b_serves() -> bool:
+        return await status_of(pair.admin_b, "/api/plugins/twin/greeting") == 200
+
+    await within(1.0, b_serves)
+    code = settings.plugins_dir / "twin" / "backend" / "plugin.py"
+    code.write_text(code.read_text().replace('{"greeting": ctx', '{"v": 3, "greeting": ctx'))
+    cluster_b = pair.b.services.cluster
+    await cluster_b.reconcile()  # changed on disk only: nobody runs it yet
+    assert "v" not in (await pair.admin_b.get("/api/plugins/twin/greeting")).json()
+    await pair.a.services.plugins.reload("twin")  # A alone (as if B missed the message)
+    await pair.a.services.instances._write()  # A's row now shows the new code
+    await cluster_b.reconcile()
+    assert (await pair.admin_b.get("/api/plugins/twin/greeting")).json()["v"] == 3

@@ -1188,6 +1188,12 @@ export interface components {
             };
             /** Stalls */
             stalls: components["schemas"]["PluginStall"][];
+            /** Codehash */
+            codeHash: string | null;
+            /** Codemismatch */
+            codeMismatch: boolean;
+            /** Instances */
+            instances: components["schemas"]["PluginInstance"][];
         };
         /**
          * PluginEventSpec
@@ -1200,6 +1206,29 @@ export interface components {
             };
             /** Description */
             description: string;
+        };
+        /**
+         * PluginInstance
+         * @description A live instance of the cluster that knows the plugin, as it last reported: the state of
+         *     the plugin there and the code version it loaded (a hash of the plugin folder).
+         */
+        PluginInstance: {
+            /** Id */
+            id: string;
+            /** Host */
+            host: string;
+            /** Pid */
+            pid: number;
+            /** Codehash */
+            codeHash: string | null;
+            /** State */
+            state: string;
+            /** Loadedat */
+            loadedAt: string | null;
+            /** Seenat */
+            seenAt: string;
+            /** Self */
+            self: boolean;
         };
         /** PluginListener */
         PluginListener: {
@@ -1720,6 +1749,7 @@ export type PermissionInfo = components['schemas']['PermissionInfo'];
 export type PermissionsBody = components['schemas']['PermissionsBody'];
 export type PluginDetail = components['schemas']['PluginDetail'];
 export type PluginEventSpec = components['schemas']['PluginEventSpec'];
+export type PluginInstance = components['schemas']['PluginInstance'];
 export type PluginListener = components['schemas']['PluginListener'];
 export type PluginLogPush = components['schemas']['PluginLogPush'];
 export type PluginReloaded = components['schemas']['PluginReloaded'];

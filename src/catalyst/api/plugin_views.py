@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from catalyst.api.plugin_instances import code_mismatch
 from catalyst.api.schemas.plugins import (
     ConfigSchema,
     HookError,
@@ -15,6 +16,7 @@ from catalyst.api.schemas.plugins import (
     ManifestProblem,
     PluginDetail,
     PluginEventSpec,
+    PluginInstance,
     PluginListener,
     PluginReloaded,
     PluginRoute,
@@ -176,9 +178,14 @@ def shared_status(
 
 
 def detail(
-    manager: PluginManager, record: PluginRecord, rows: Mapping[str, Mapping[str, Any]]
+    manager: PluginManager,
+    record: PluginRecord,
+    rows: Mapping[str, Mapping[str, Any]],
+    instances: list[PluginInstance],
 ) -> PluginDetail:
-    """``rows``: the plugin's ``task_status`` rows by task key (``TaskLedger.statuses``)."""
+    """The detail view. ``rows``: the plugin's ``task_status`` rows by task key
+    (``TaskLedger.statuses``); ``instances``: the live instances that know the plugin, this one
+    first (:func:`catalyst.api.plugin_instances.instances_of`)."""
     manifest = record.source.manifest
     schema = manifest.config if manifest else {}
     instance = record.instance
@@ -219,4 +226,7 @@ def detail(
         error_detail=record.error_detail,
         counts=instance.counts() if instance else {},
         stalls=[stall(s) for s in record.stalls],
+        code_hash=record.code_hash,
+        code_mismatch=code_mismatch(instances),
+        instances=instances,
     )

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from catalyst import audit as audit_log
 from catalyst.api import plugin_views as views
+from catalyst.api.plugin_instances import instances_of
 from catalyst.api.responses import JSONResponse
 from catalyst.api.schemas.base import Envelope
 from catalyst.api.schemas.plugins import (
@@ -95,9 +96,12 @@ async def task_rows(plugins: PluginManager, name: str) -> dict[str, dict[str, An
 
 
 @router.get("/{name}")
-async def get_plugin(name: str, plugins: Manager, _: Reader) -> Envelope[PluginDetail]:
+async def get_plugin(
+    name: str, plugins: Manager, services: ServicesDep, _: Reader
+) -> Envelope[PluginDetail]:
     record = plugins.get(name)
-    return Envelope(data=views.detail(plugins, record, await task_rows(plugins, name)))
+    instances = await instances_of(services.instances, record)
+    return Envelope(data=views.detail(plugins, record, await task_rows(plugins, name), instances))
 
 
 @router.post("/{name}/enable")

@@ -1,1 +1,1 @@
-"""Several instances as one: Redis fan-out (:mod:`.backplane`) and the instance registry."""
+"""Several instances of the host as one: the Redis backplane and the instance registry."""

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import json
 import threading
 from collections import deque
@@ -46,6 +47,8 @@ Handler = Callable[[dict[str, Any]], Awaitable[None] | None]
 Status = Literal["disabled", "connecting", "ok", "down"]
 #: Messages waiting to be sent at most; past it the oldest are dropped (Redis is too slow).
 OUTBOX_MAX = 10_000
+#: Messages of one kind waiting for its async handlers at most (past it they are dropped).
+BACKLOG_MAX = 10_000
 _BATCH = 256
 _CONNECTION_ERRORS = (RedisError, OSError)
 
@@ -91,6 +94,7 @@ class Backplane:
         self._tasks: list[asyncio.Task[None]] = []
         self._background: set[asyncio.Task[None]] = set()
         self._ever_connected = False
+        self._overflowing: set[str] = set()
         self.published = 0
         self.received = 0
         self.dropped = 0
@@ -160,6 +164,11 @@ class Backplane:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._tasks.clear()
+        for queue in self._queues.values():  # work never started: close it quietly
+            while not queue.empty():
+                pending = queue.get_nowait()
+                if inspect.iscoroutine(pending):
+                    pending.close()
         self._loop = None
         if self.redis is not None:
             with contextlib.suppress(*_CONNECTION_ERRORS):
@@ -287,18 +296,32 @@ class Backplane:
                 log.exception("cluster_handler_failed", kind=kind)
                 continue
             if result is not None:
-                self._queue(kind).put_nowait(result)
+                self._hand_over(kind, result)
+
+    def _hand_over(self, kind: str, pending: Awaitable[None]) -> None:
+        """Queue an async handler's work on its kind's worker; past ``BACKLOG_MAX`` waiting (a
+        flood of one kind while its handlers are slow) the message is dropped and counted."""
+        try:
+            self._queue(kind).put_nowait(pending)
+        except asyncio.QueueFull:
+            if inspect.iscoroutine(pending):
+                pending.close()  # never awaited: no "never awaited" warning
+            self.dropped += 1
+            if kind not in self._overflowing:
+                self._overflowing.add(kind)
+                log.warning("cluster_backlog_full", kind=kind, waiting=BACKLOG_MAX)
 
     def _queue(self, kind: str) -> asyncio.Queue[Awaitable[None]]:
         queue = self._queues.get(kind)
         if queue is None:
-            queue = self._queues[kind] = asyncio.Queue()
+            queue = self._queues[kind] = asyncio.Queue(BACKLOG_MAX)
             self._workers.append(asyncio.create_task(self._work(kind, queue), name=f"bp-{kind}"))
         return queue
 
-    @staticmethod
-    async def _work(kind: str, queue: asyncio.Queue[Awaitable[None]]) -> None:
+    async def _work(self, kind: str, queue: asyncio.Queue[Awaitable[None]]) -> None:
         while True:
+            if queue.empty():
+                self._overflowing.discard(kind)
             pending = await queue.get()
             try:
                 await pending

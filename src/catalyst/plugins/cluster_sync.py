@@ -23,6 +23,7 @@ from catalyst.db.models import Plugin
 from catalyst.log import get_logger
 from catalyst.plugins import dependency_recheck
 from catalyst.plugins.cluster_sync_state import APPLYING
+from catalyst.plugins.codehash import code_hash_async
 from catalyst.plugins.manager import PluginManager
 from catalyst.plugins.record import PluginRecord
 from catalyst.plugins.reloading import ReloadFailed
@@ -155,3 +156,25 @@ async def reconcile(manager: PluginManager) -> None:
                 changed |= await apply_row(manager, record, row)
         if changed:
             await manager.recheck_dependencies()
+
+
+async def catch_up(manager: PluginManager, others: list[dict[str, Any]]) -> list[str]:
+    """Reload the plugins whose files here are the code another live instance runs while this
+    instance still runs older code (it missed a reload); returns their names. A folder that
+    merely changed on disk is left to the file watcher (or the admin's reload): no instance
+    runs that code yet."""
+    caught = []
+    for name, record in list(manager.records.items()):
+        if record.code_hash is None or record.state not in (S.ENABLED, S.LOADED, S.DISABLED):
+            continue
+        plugins = (row.get("plugins") or {} for row in others)
+        theirs = {p.get(name, {}).get("hash") for p in plugins} - {None, record.code_hash}
+        if not theirs:
+            continue
+        on_disk = await code_hash_async(record.source.path)
+        if on_disk != record.code_hash and on_disk in theirs:
+            log.info("cluster_code_caught_up", plugin=name, code=on_disk)
+            with applying():
+                await _reload(manager, name, "system:cluster")
+            caught.append(name)
+    return caught

@@ -51,6 +51,17 @@ class PluginManager(PluginRegistry):
         #: "actor"}``, ``plugins.rescan`` ``{}``.
         self.notify: Callable[[str, dict[str, Any]], None] = lambda kind, data: None
 
+    def unavailable(self, name: str) -> str | None:
+        """Why a plugin without a published table does not serve (None: no such plugin)."""
+        record = self.records.get(name)
+        if record is None:
+            return None
+        if record.state is S.ERROR:
+            return "Plugin is unavailable: it is in error"
+        if record.state is S.RESTARTING:
+            return "Plugin is restarting: its process ended and a new one is starting"
+        return "Plugin is disabled"
+
     # -- start and stop ----------------------------------------------------------------------
 
     async def start(self) -> None:

@@ -38,6 +38,9 @@ class PluginRecord:
     #: Sync hook threads still running after their timeout: ``{hook, since, timeoutS}``.
     overruns: list[dict[str, Any]] = field(default_factory=list)
     loaded_at: datetime | None = None
+    #: The code version of the loaded generation: the hash of the folder it was imported from
+    #: (:mod:`catalyst.plugins.codehash`); None while nothing is loaded.
+    code_hash: str | None = None
     enabled_at: datetime | None = None
     installed_at: datetime | None = None
     wants_enabled: bool = False

@@ -23,6 +23,7 @@ from catalyst.cancellation import host_cancelled
 from catalyst.errors import NotFound, describe
 from catalyst.log import get_logger
 from catalyst.plugins import cluster_sync_state, executor, grants, persistence
+from catalyst.plugins.codehash import code_hash_async
 from catalyst.plugins.config import ConfigStore, Schema
 from catalyst.plugins.config_schema import environment
 from catalyst.plugins.context import PluginContext, PluginHost
@@ -75,13 +76,14 @@ class PluginRegistry:
         self.records: dict[str, PluginRecord] = {}
         self.config: ConfigStore = host.config
         self.state_listeners: list[StateListener] = []
+        #: Called with the plugin's name after each successful reload (events may be quiet).
+        self.reload_listeners: list[Callable[[str], None]] = []
         #: Called with (plugin, record) for every log record a plugin writes.
         self.log_listeners: list[Callable[[str, dict[str, Any]], None]] = []
         self._connect()
 
     def _connect(self) -> None:
-        """What a subclass wires up once the registry is built (nothing here; the manager
-        connects config changes and state announcements, and makes its locks)."""
+        """What a subclass wires up once the registry is built (the manager's hooks, locks)."""
 
     # -- queries -----------------------------------------------------------------------------
 
@@ -103,17 +105,6 @@ class PluginRegistry:
             n: dict(r.source.manifest.dependencies) if r.source.manifest else {}
             for n, r in self.records.items()
         }
-
-    def unavailable(self, name: str) -> str | None:
-        """Why a plugin without a published table does not serve (None: no such plugin)."""
-        record = self.records.get(name)
-        if record is None:
-            return None
-        if record.state is S.ERROR:
-            return "Plugin is unavailable: it is in error"
-        if record.state is S.RESTARTING:
-            return "Plugin is restarting: its process ended and a new one is starting"
-        return "Plugin is disabled"
 
     def overruns(self, name: str) -> list[dict[str, Any]] | None:
         record = self.records.get(name)
@@ -225,7 +216,9 @@ class PluginRegistry:
                 await self.hook(old, "on_unload")
             await old.retire()
         record.instance = None
+        digest = await code_hash_async(record.source.path)
         record.instance = await self.prepare(record)
+        record.code_hash = digest
 
     def child_exited(self, record: PluginRecord, gen: ProcessGeneration, info: ExitInfo) -> None:
         """A plugin's child ended; the manager restarts it when it was not asked to stop."""
@@ -313,6 +306,7 @@ class PluginRegistry:
         manifest = record.source.manifest
         if manifest is None:
             return
+        digest = await code_hash_async(record.source.path)
         if manifest.backend is not None:
             try:
                 record.instance = await self.prepare(record)
@@ -320,6 +314,7 @@ class PluginRegistry:
                 await self.set_state(record, S.ERROR, error=exc.message, detail=exc.detail)
                 return
         record.loaded_at = datetime.now(UTC)
+        record.code_hash = digest
         await self.set_state(record, S.LOADED)
 
     async def enable_loaded(
@@ -375,12 +370,12 @@ class PluginRegistry:
                 await self.hook(gen, "on_unload")
             await gen.retire()
             record.instance = None
+        record.code_hash = None
         if record.state in (S.LOADED, S.DISABLED, S.ERROR, S.RESTARTING):
             await self.set_state(record, S.UNLOADED)
 
     async def announce(self, event: str, data: dict[str, Any]) -> None:
-        """Emit a core ``plugin:*`` event, unless this instance is applying a change another
-        instance made (that one announced it: events are once per cluster)."""
+        """Emit a core ``plugin:*`` event, unless applying another instance's change."""
         if not cluster_sync_state.APPLYING.get():
             await self.host.bus.emit(event, data, source="core")
 

@@ -18,6 +18,7 @@ from catalyst.auth.permissions import CATALOG
 from catalyst.errors import BadRequest, NotFound
 from catalyst.log import get_logger
 from catalyst.plugins import dependencies, grants, persistence
+from catalyst.plugins.codehash import code_hash_async
 from catalyst.plugins.discovery import PluginSource, discover_one
 from catalyst.plugins.lifecycle import HookFailed
 from catalyst.plugins.record import AnyGeneration, PluginRecord
@@ -66,8 +67,10 @@ async def reload(manager: PluginRegistry, name: str, actor: str = "system") -> f
         should_enable = was_enabled or (
             record.state is S.ERROR and record.wants_enabled and _deps_enabled(manager, source)
         )
+        digest = await code_hash_async(source.path)
         new = await _prepare(manager, record, source, should_enable)
         manager.swap(record, source, new, should_enable)
+        record.code_hash = digest
         await grants.apply(manager.db, record, grants.kept(record), actor)
         if old is not None:
             await manager.retire(old, was_enabled)
@@ -75,6 +78,8 @@ async def reload(manager: PluginRegistry, name: str, actor: str = "system") -> f
         record.reload_error = None
         elapsed = (time.perf_counter() - started) * 1000
     log.info("plugin_reloaded", plugin=name, duration_ms=round(elapsed, 2))
+    for listener in manager.reload_listeners:
+        listener(name)
     await manager.announce("plugin:reloaded", {"name": name, "durationMs": round(elapsed, 2)})
     return elapsed
 

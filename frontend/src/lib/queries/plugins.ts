@@ -53,8 +53,9 @@ export function usePluginListFor(user: User | null) {
   return useQuery({ ...pluginListQuery(listAudience(user)), enabled: user !== null });
 }
 
-export function usePluginDetail(name: string) {
-  return useQuery(pluginDetailQuery(name));
+/** The plugin's detail; asked again every `refetchInterval` ms while the page is visible, if given. */
+export function usePluginDetail(name: string, refetchInterval?: number) {
+  return useQuery({ ...pluginDetailQuery(name), refetchInterval });
 }
 
 export function usePluginLogs(name: string) {

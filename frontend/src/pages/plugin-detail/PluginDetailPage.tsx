@@ -11,6 +11,7 @@ import { usePluginDetail } from "../../lib/queries";
 import { Link } from "../../lib/router";
 import { ConfigCard } from "./ConfigCard";
 import { DependenciesCard } from "./DependenciesCard";
+import { InstancesCard } from "./InstancesCard";
 import { Overview } from "./Overview";
 import { Problems } from "./Problems";
 import { RealtimeCard } from "./RealtimeCard";
@@ -18,8 +19,12 @@ import { RoutesCard } from "./RoutesCard";
 import { RuntimeCard } from "./RuntimeCard";
 import { TasksCard } from "./TasksCard";
 
+/** How often the page asks again while open (the instances' state and code versions). */
+export const INSTANCES_REFRESH_MS = 10_000;
+
 export function PluginDetailPage({ name }: { name: string }) {
-  const query = usePluginDetail(name);
+  // Polled too: other instances' rows change without a push to this one.
+  const query = usePluginDetail(name, INSTANCES_REFRESH_MS);
   const back = (
     <Link to="/plugins" className="back-link">
       <Icon name="back" size={16} /> Plugins
@@ -74,6 +79,7 @@ export function PluginDetailPage({ name }: { name: string }) {
         </div>
       </div>
       <div className="stack">
+        <InstancesCard plugin={plugin} />
         <TasksCard plugin={plugin} />
         <StallsCard stalls={plugin.stalls} />
         <LogsCard name={plugin.name} />

@@ -161,6 +161,22 @@ class PluginStall(WireModel):
     function: str | None
 
 
+class PluginInstance(WireModel):
+    """A live instance of the cluster that knows the plugin, as it last reported: the state of
+    the plugin there and the code version it loaded (a hash of the plugin folder)."""
+
+    id: str
+    host: str
+    pid: int
+    code_hash: str | None
+    #: The plugin's state on that instance (an instance of another version may name others).
+    state: str
+    loaded_at: str | None
+    seen_at: str
+    #: The instance that answered.
+    is_self: bool = Field(alias="self")
+
+
 class PluginDetail(PluginSummary):
     """A plugin as ``GET /api/plugins/{name}`` shows it."""
 
@@ -178,6 +194,12 @@ class PluginDetail(PluginSummary):
     error_detail: str | None
     counts: dict[str, int]
     stalls: list[PluginStall]
+    #: This instance's code version of the plugin (None while nothing is loaded).
+    code_hash: str | None
+    #: Live instances report different code versions of the plugin.
+    code_mismatch: bool
+    #: The live instances that know the plugin, this one first.
+    instances: list[PluginInstance]
 
 
 class LogRecord(WireModel):

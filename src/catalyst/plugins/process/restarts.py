@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 
 from catalyst.log import get_logger
 from catalyst.metrics import record_restart
+from catalyst.plugins.codehash import code_hash_async
 from catalyst.plugins.lifecycle import HookFailed
 from catalyst.plugins.process.remote import ProcessGeneration
 from catalyst.plugins.process.status import ExitInfo
@@ -91,12 +92,14 @@ class Restarter:
 
     async def _bring_back(self, record: PluginRecord, target: PluginState) -> None:
         reg = self.registry
+        digest = await code_hash_async(record.source.path)
         try:
             new = await reg.prepare(record)
         except HookFailed as exc:
             await reg.set_state(record, S.ERROR, error=exc.message, detail=exc.detail)
             return
         record.instance = new
+        record.code_hash = digest
         if target is S.ENABLED:
             if not await reg.go_live(record, new):
                 return
