@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.cluster.harness import LIVE, Cluster, OwnRedis, PluginSource
+from tests.cluster.harness import LIVE, Cluster, PluginSource
+from tests.cluster.own_redis import OwnRedis
 from tests.cluster.plugins import EVT, PROBE, TICK, TOGGLE, WS
 from tests.conftest import require_postgres, require_redis
 

@@ -12,7 +12,8 @@ and the cluster's Redis keys are deleted.
 
 ``eventually(check)`` polls until ``check()`` returns something truthy and says how long that took,
 so a test can assert "within 1 s". ``WsClient`` is a logged-in ``/ws`` connection whose messages a
-reader thread collects. ``OwnRedis`` is a private ``redis-server`` a test may stop and restart.
+reader thread collects (tests/cluster/wsclient.py); ``OwnRedis`` (own_redis.py) is a private
+``redis-server`` a test may stop and restart.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from typing import Any, Generic, TypeVar
 import httpx
 import redis
 
-from tests.conftest import REDIS_URL, FreshDatabases, redis_available
+from tests.conftest import REDIS_URL, FreshDatabases
 from tests.test_serve_process import free_port
 
 T = TypeVar("T")
@@ -380,53 +381,3 @@ def _delete_keys(url: str, prefix: str) -> None:
                 client.delete(*keys)
         finally:
             client.close()
-
-
-class OwnRedis:
-    """A private ``redis-server`` on a free port (no persistence) that a test may stop and
-    start again on the same port; never the machine's shared one."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self, timeout: float = 10.0) -> None:
-        binary = shutil.which("redis-server")
-        assert binary, "redis-server is not installed"
-        self.proc = subprocess.Popen(
-            [
-                binary,
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.folder),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        eventually(lambda: redis_available(self.url) is None, timeout, what="redis-server up")
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-    @contextmanager
-    def running(self) -> Iterator[OwnRedis]:
-        self.start()
-        try:
-            yield self
-        finally:
-            self.stop()

@@ -12,7 +12,8 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 
-from tests.cluster.harness import ADMIN_PASSWORD, Cluster, Instance, OwnRedis, eventually, never
+from tests.cluster.harness import ADMIN_PASSWORD, Cluster, Instance, eventually, never
+from tests.cluster.own_redis import OwnRedis
 
 
 def readyz_redis(on: Instance) -> str:
