@@ -8,14 +8,18 @@ Messages
     messages in order, pipelined. Every other instance hands it to the handlers of ``kind``;
     the instance that published it does not get it back. A sync handler runs inline (it must be
     quick); an async one is queued on its kind's own worker, so messages of one kind are handled
-    in publish order without holding up the other kinds.
+    in publish order without holding up the other kinds. At most ``OUTBOX_MAX`` messages wait;
+    past it the oldest of the ``BULK_KINDS`` (events, WebSocket messages) are dropped and logged,
+    never the rare ones that repair state (plugin changes, forgotten sessions), sent first.
 
 Redis trouble
     Without ``redis_url`` the backplane is ``disabled`` and publishing does nothing (one instance).
     When Redis goes away the instance keeps serving: the loss is logged once, messages published
     meanwhile are dropped (counted), and the subscriber reconnects with a jittered exponential
-    back-off (tenacity). Once it is back, every ``on_reconnect`` callback runs (the host
-    reconciles its state with the database, repairing whatever a lost message missed).
+    back-off (tenacity). A publish that fails twice counts as the loss too: the subscription is
+    made afresh, so the status (and publishing) only come back with a working Redis. Once it is
+    back, every ``on_reconnect`` callback runs (the host reconciles its state with the database,
+    repairing whatever a lost message missed).
 """
 
 from __future__ import annotations
@@ -49,6 +53,10 @@ Status = Literal["disabled", "connecting", "ok", "down"]
 OUTBOX_MAX = 10_000
 #: Messages of one kind waiting for its async handlers at most (past it they are dropped).
 BACKLOG_MAX = 10_000
+#: The kinds a plugin or a client can publish at any rate. Only these are dropped when the
+#: outbox is full; the others (plugin changes, forgotten sessions, closed users) are rare, repair
+#: state, and are queued apart and sent first, so a burst cannot push them out.
+BULK_KINDS = frozenset({"event", "ws.send", "ws.user", "ws.broadcast"})
 _BATCH = 256
 _CONNECTION_ERRORS = (RedisError, OSError)
 
@@ -86,6 +94,8 @@ class Backplane:
         self._queues: dict[str, asyncio.Queue[Awaitable[None]]] = {}
         self._workers: list[asyncio.Task[None]] = []
         self._outbox: deque[str] = deque()
+        self._control: deque[str] = deque()  # the kinds not in BULK_KINDS, sent first
+        self._outbox_full = False
         self._wake = asyncio.Event()
         self._drained = asyncio.Event()  # set while nothing is queued or being sent
         self._drained.set()
@@ -95,7 +105,6 @@ class Backplane:
         self._background: set[asyncio.Task[None]] = set()
         self._ever_connected = False
         self._overflowing: set[str] = set()
-        self._send_failing = False
         self.published = 0
         self.received = 0
         self.dropped = 0
@@ -121,11 +130,12 @@ class Backplane:
             self.dropped += 1
             log.warning("cluster_message_not_sent", kind=kind, error=str(exc))
             return
+        bulk = kind in BULK_KINDS
         if threading.get_ident() == self._loop_thread:
-            self._enqueue(text)
+            self._enqueue(text, bulk)
         else:
             with contextlib.suppress(RuntimeError):  # the loop is closed: shutting down
-                self._loop.call_soon_threadsafe(self._enqueue, text)
+                self._loop.call_soon_threadsafe(self._enqueue, text, bulk)
 
     def details(self) -> dict[str, Any]:
         return {
@@ -179,16 +189,34 @@ class Backplane:
 
     _loop_thread: int = -1
 
-    def _enqueue(self, text: str) -> None:
+    def _enqueue(self, text: str, bulk: bool = True) -> None:
         if self.status == "down":
             self.dropped += 1  # the reconcile after the reconnect repairs the state
             return
-        if len(self._outbox) >= OUTBOX_MAX:
-            self._outbox.popleft()
+        queue = self._outbox if bulk else self._control
+        if len(queue) >= OUTBOX_MAX:
+            queue.popleft()
             self.dropped += 1
-        self._outbox.append(text)
+            if not self._outbox_full:  # once per burst, not once per message
+                self._outbox_full = True
+                log.warning("cluster_outbox_full", limit=OUTBOX_MAX, bulk=bulk)
+        queue.append(text)
         self._drained.clear()
         self._wake.set()
+
+    def _next_batch(self) -> list[str]:
+        batch: list[str] = []
+        for queue in (self._control, self._outbox):
+            while queue and len(batch) < _BATCH:
+                batch.append(queue.popleft())
+        return batch
+
+    async def _send(self, batch: list[str]) -> None:
+        assert self.redis is not None
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for text in batch:
+                pipe.publish(self.channel, text)
+            await pipe.execute()
 
     async def _write(self) -> None:
         assert self.redis is not None
@@ -196,35 +224,23 @@ class Backplane:
             await self._wake.wait()
             self._wake.clear()
             self._drained.clear()
-            while self._outbox:
-                batch = [self._outbox.popleft() for _ in range(min(_BATCH, len(self._outbox)))]
-                if await self._send(batch):
+            while batch := self._next_batch():
+                try:
+                    try:
+                        await self._send(batch)
+                    except _CONNECTION_ERRORS:
+                        # The pool's connection may predate a Redis restart: once more, on a
+                        # new one, before giving the batch up.
+                        await self._send(batch)
                     self.published += len(batch)
-                    self._send_failing = False
-                    continue
-                # Redis is away: what waits is dropped too (the reconcile repairs the state).
-                self.dropped += len(batch) + len(self._outbox)
-                self._outbox.clear()
+                except _CONNECTION_ERRORS as exc:
+                    self.dropped += len(batch) + len(self._outbox) + len(self._control)
+                    self._outbox.clear()
+                    self._control.clear()
+                    self._lost(exc)
+                    self._resubscribe()
+            self._outbox_full = False
             self._drained.set()
-
-    async def _send(self, batch: list[str]) -> bool:
-        """Publish ``batch``; a connection that died with a Redis that since came back fails
-        once, so a failure is tried again once on a new connection. The subscriber alone
-        decides the status (a publisher failing while it is up must not silence this
-        instance)."""
-        assert self.redis is not None
-        for attempt in (1, 2):
-            try:
-                async with self.redis.pipeline(transaction=False) as pipe:
-                    for text in batch:
-                        pipe.publish(self.channel, text)
-                    await pipe.execute()
-                return True
-            except _CONNECTION_ERRORS as exc:
-                if attempt == 2 and not self._send_failing:
-                    self._send_failing = True
-                    log.error("cluster_publish_failed", channel=self.channel, error=str(exc))
-        return False
 
     # -- subscribing -------------------------------------------------------------------------
 
@@ -245,6 +261,17 @@ class Backplane:
                 log.exception("cluster_subscriber_failed")
                 self._lost(exc)
                 await asyncio.sleep(1.0)
+
+    def _resubscribe(self) -> None:
+        """Publishing failed: the subscription may still look up, but the status must not come
+        back (nor publishing resume) until a new one is made, which also runs the repair."""
+        old = self._tasks[0] if self._tasks else None
+        if old is None or old.done():
+            return
+        old.cancel()
+        self._background.add(old)  # awaited by stop() should it still be finishing
+        old.add_done_callback(self._background.discard)
+        self._tasks[0] = asyncio.create_task(self._subscribe(), name="cluster-subscriber")
 
     def _retrying(self, state: RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome is not None else None
