@@ -30,6 +30,10 @@ from catalyst.ws.hub import Hub
 
 log = get_logger("cluster")
 WS_KINDS = ("ws.send", "ws.user", "ws.broadcast")
+#: Events from other instances waiting for one plugin's ``every_instance`` listeners, at most.
+LANE_MAX = 1_000
+#: The close code of a connection whose account changed (as ``api.users`` closes them).
+CLOSE_ACCOUNT_CHANGED = 4401
 
 
 class Cluster:
@@ -52,6 +56,11 @@ class Cluster:
         self.instances = instances
         self.reconcile_seconds = reconcile_seconds
         self._reconciler: asyncio.Task[None] | None = None
+        self._lanes: dict[str | None, asyncio.Queue[tuple[str, Any, Any]]] = {}
+        self._lane_tasks: list[asyncio.Task[None]] = []
+        self._full_lanes: set[str | None] = set()
+        #: Events from other instances dropped because a plugin's lane was full.
+        self.events_dropped = 0
         self._reconcile_lock = asyncio.Lock()
 
     @property
@@ -96,6 +105,12 @@ class Cluster:
             self._reconciler = asyncio.create_task(self._every(), name="cluster-reconcile")
 
     async def stop(self) -> None:
+        for task in self._lane_tasks:
+            task.cancel()
+        for task in self._lane_tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._lane_tasks.clear()
         if self._reconciler is not None:
             self._reconciler.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -114,8 +129,19 @@ class Cluster:
                 me = self.instances.instance_id
                 others = [row for row in await self.instances.live() if row["id"] != me]
                 await cluster_sync.catch_up(self.plugins, others)
+                await self._recheck_connections()
             except Exception:  # the database may be down too: the next round repairs it
                 log.exception("cluster_reconcile_failed")
+
+    async def _recheck_connections(self) -> None:
+        """Close the connections held here whose account was disabled or changed since they
+        connected (a lost ``ws.close_user`` would leave them open with the old rights)."""
+        for user_id, principals in self.hub.held().items():
+            now = await self.sessions.account(user_id)
+            if now is None or any(
+                p.permissions != now.permissions or p.roles != now.roles for p in principals
+            ):
+                await self.hub.close_user_here(user_id, CLOSE_ACCOUNT_CHANGED, "Account changed")
 
     async def _every(self) -> None:
         while True:
@@ -125,9 +151,43 @@ class Cluster:
     async def _publish_event(self, event: str, data: Any, source: str | None) -> None:
         self.backplane.publish("event", {"event": event, "data": data, "source": source})
 
-    async def _deliver_event(self, message: dict[str, Any]) -> None:
+    def _deliver_event(self, message: dict[str, Any]) -> None:
+        """An event from another instance, for this instance's ``every_instance`` listeners:
+        each owner (plugin) gets it on its own lane, in order, so one plugin's slow listener
+        never holds up another's; a lane holds at most ``LANE_MAX`` events (more are dropped,
+        counted and logged once per burst)."""
         event, source = message.get("event"), message.get("source")
-        if isinstance(event, str):
-            await self.bus.deliver_local(
-                event, message.get("data"), source=source if isinstance(source, str) else None
-            )
+        if not isinstance(event, str):
+            return
+        try:
+            owners = {sub.owner for sub in self.bus.remote_route(event)}
+        except ValueError:  # not a valid event name
+            return
+        for owner in owners:
+            lane = self._lanes.get(owner)
+            if lane is None:
+                lane = self._lanes[owner] = asyncio.Queue(LANE_MAX)
+                task = asyncio.create_task(self._drive(owner, lane), name=f"cluster-events-{owner}")
+                self._lane_tasks.append(task)
+            try:
+                lane.put_nowait((event, message.get("data"), source))
+            except asyncio.QueueFull:
+                self.events_dropped += 1
+                if owner not in self._full_lanes:
+                    self._full_lanes.add(owner)
+                    log.warning("cluster_events_dropped", owner=owner, waiting=LANE_MAX)
+
+    async def _drive(self, owner: str | None, lane: asyncio.Queue[tuple[str, Any, Any]]) -> None:
+        while True:
+            if lane.empty():
+                self._full_lanes.discard(owner)
+            event, data, source = await lane.get()
+            try:
+                await self.bus.deliver_local(
+                    event,
+                    data,
+                    source=source if isinstance(source, str) else None,
+                    owners=frozenset([owner]),
+                )
+            except Exception:  # the bus contains handler failures; anything else is logged
+                log.exception("cluster_event_delivery_failed", owner=owner, event_name=event)

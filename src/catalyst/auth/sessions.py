@@ -153,6 +153,14 @@ class SessionStore:
         self._cache[key] = (time.monotonic() + _CACHE_SECONDS, principal)
         return principal
 
+    async def account(self, user_id: int) -> Principal | None:
+        """The principal ``user_id`` stands for now (None: gone or disabled), read afresh."""
+        async with self._sessions() as db:
+            user = await db.get(User, user_id)
+            if user is None or not user.is_active:
+                return None
+            return principal_of(user)
+
     def forget_user(self, user_id: int) -> None:
         """Drop every cached session of ``user_id`` (its account just changed)."""
         self._forget_user(user_id)

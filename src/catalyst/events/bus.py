@@ -239,16 +239,27 @@ class EventBus:
             await self._deliver(route, event, data, source)
 
     async def deliver_local(
-        self, event: str, data: Any = None, *, source: str | None = None
+        self,
+        event: str,
+        data: Any = None,
+        *,
+        source: str | None = None,
+        owners: frozenset[str | None] | None = None,
     ) -> None:
         """Deliver an event emitted on another instance to the local ``every_instance``
-        subscribers, without publishing it again."""
+        subscribers (only those of ``owners``, when given), without publishing it again."""
+        route = self.remote_route(event)
+        if owners is not None:
+            route = tuple(sub for sub in route if sub.owner in owners)
+        if route:
+            await self._deliver(route, event, data, source)
+
+    def remote_route(self, event: str) -> tuple[Subscription, ...]:
+        """The ``every_instance`` subscribers ``event`` from another instance goes to."""
         route = self._routes.get(event)
         if route is None:
             route = self._route(event)
-        route = tuple(sub for sub in route if sub.every_instance)
-        if route:
-            await self._deliver(route, event, data, source)
+        return tuple(sub for sub in route if sub.every_instance)
 
     def _remove(self, sub: Subscription) -> None:
         self._subs.pop(sub.id, None)

@@ -103,6 +103,17 @@ class Hub:
             self.fanout("ws.close_user", {"user": user_id, "code": code, "reason": reason})
         return await self._close_user(user_id, code, reason)
 
+    def held(self) -> dict[int, list[Principal]]:
+        """The principals of the connections held here, by user (as each was when it connected)."""
+        held: dict[int, list[Principal]] = {}
+        for conn in list(self._connections.values()):
+            held.setdefault(conn.principal.user_id, []).append(conn.principal)
+        return held
+
+    async def close_user_here(self, user_id: int, code: int, reason: str) -> int:
+        """``close_user`` for the connections held by this instance only."""
+        return await self._close_user(user_id, code, reason)
+
     async def _close_user(self, user_id: int, code: int, reason: str) -> int:
         conns = [c for i in list(self._by_user.get(user_id, ())) if (c := self._connections.get(i))]
         for conn in conns:
