@@ -136,8 +136,10 @@ class Cluster:
     async def _recheck_connections(self) -> None:
         """Close the connections held here whose account was disabled or changed since they
         connected (a lost ``ws.close_user`` would leave them open with the old rights)."""
-        for user_id, principals in self.hub.held().items():
-            now = await self.sessions.account(user_id)
+        held = self.hub.held()
+        accounts = await self.sessions.accounts(held) if held else {}
+        for user_id, principals in held.items():
+            now = accounts.get(user_id)
             if now is None or any(
                 p.permissions != now.permissions or p.roles != now.roles for p in principals
             ):

@@ -78,3 +78,18 @@ async def close_code(ws: websockets.ClientConnection) -> int | None:
             await ws.recv()
         except ConnectionClosed as closed:
             return closed.rcvd.code if closed.rcvd is not None else None
+
+
+async def test_the_reconcile_leaves_unchanged_accounts_connected(pair: Pair) -> None:
+    token = await pair.b.token()
+    ws = await websockets.connect(f"{pair.b.ws_url}?token={token}")
+    try:
+        assert (await receive(ws))["type"] == "welcome"
+        await pair.b.services.cluster.reconcile()
+        await ws.send('{"type": "ping", "data": 7}')
+        async with asyncio.timeout(5):
+            while (message := await receive(ws))["type"] != "pong":
+                pass  # pushes
+        assert message["data"] == 7
+    finally:
+        await ws.close()
