@@ -104,6 +104,8 @@ class Backplane:
         self._tasks: list[asyncio.Task[None]] = []
         self._background: set[asyncio.Task[None]] = set()
         self._ever_connected = False
+        self._stopping = False
+        self._generation = 0  # the current subscriber's; a replaced one stops reading
         self._overflowing: set[str] = set()
         self.published = 0
         self.received = 0
@@ -154,8 +156,9 @@ class Backplane:
             return
         self._loop = asyncio.get_running_loop()
         self._loop_thread = threading.get_ident()
+        self._stopping = False
         self._tasks = [
-            asyncio.create_task(self._subscribe(), name="cluster-subscriber"),
+            asyncio.create_task(self._subscribe(self._generation), name="cluster-subscriber"),
             asyncio.create_task(self._write(), name="cluster-publisher"),
         ]
 
@@ -168,12 +171,14 @@ class Backplane:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(1.0):
                     await self._drained.wait()
+        self._stopping = True
         tasks = [*self._tasks, *self._workers, *self._background]
         for task in tasks:
             task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        if tasks:  # bounded: a subscriber also sees _stopping within a second
+            _, stuck = await asyncio.wait(tasks, timeout=3.0)
+            for task in stuck:
+                log.warning("cluster_task_did_not_stop", task=task.get_name())
         self._tasks.clear()
         for queue in self._queues.values():  # work never started: close it quietly
             while not queue.empty():
@@ -244,8 +249,14 @@ class Backplane:
 
     # -- subscribing -------------------------------------------------------------------------
 
-    async def _subscribe(self) -> None:
-        while True:
+    def _current(self, generation: int) -> bool:
+        """Whether the subscriber of ``generation`` should go on: not stopping, not replaced.
+        Checked between reads too: a cancellation lost inside the Redis client (it retries
+        a read that timed out as the cancellation came) must not keep an old one alive."""
+        return not self._stopping and generation == self._generation
+
+    async def _subscribe(self, generation: int = 0) -> None:
+        while self._current(generation):
             retrying = AsyncRetrying(
                 wait=wait_exponential_jitter(multiplier=0.1, max=5.0, jitter=0.2),
                 retry=retry_if_exception_type(_CONNECTION_ERRORS),
@@ -254,7 +265,7 @@ class Backplane:
             try:
                 async for attempt in retrying:
                     with attempt:
-                        await self._listen()
+                        await self._listen(generation)
             except _Lost:
                 continue  # it was up: start the back-off afresh
             except Exception as exc:  # a bug here must not end the subscription for good
@@ -271,22 +282,25 @@ class Backplane:
         old.cancel()
         self._background.add(old)  # awaited by stop() should it still be finishing
         old.add_done_callback(self._background.discard)
-        self._tasks[0] = asyncio.create_task(self._subscribe(), name="cluster-subscriber")
+        self._generation += 1
+        self._tasks[0] = asyncio.create_task(
+            self._subscribe(self._generation), name="cluster-subscriber"
+        )
 
     def _retrying(self, state: RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome is not None else None
         self._lost(exc if isinstance(exc, BaseException) else None)
 
-    async def _listen(self) -> None:
+    async def _listen(self, generation: int) -> None:
         assert self.redis is not None
         pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
         try:
             await pubsub.subscribe(self.channel)
             self._connected()
             try:
-                while True:
-                    message = await pubsub.get_message(timeout=30.0)
-                    if message is not None:
+                while self._current(generation):
+                    message = await pubsub.get_message(timeout=1.0)
+                    if message is not None and self._current(generation):
                         self._dispatch(message["data"])
             except _CONNECTION_ERRORS as exc:
                 self._lost(exc)
