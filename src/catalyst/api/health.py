@@ -64,7 +64,7 @@ async def health(request: Request) -> JSONResponse:
     services = get_services(request)
     database, redis = await asyncio.gather(
         _database_status(services),
-        _redis_status(services.settings.redis_url, services.settings.readiness_timeout),
+        _redis_status(services.cluster.backplane.redis, services.settings.readiness_timeout),
     )
     healthy = database == "ok"
     report = Health(
@@ -90,16 +90,14 @@ async def _database_status(services: Services) -> Literal["ok", "unreachable"]:
     return "ok"
 
 
-async def _redis_status(url: str | None, seconds: float) -> Literal["ok", "down", "disabled"]:
-    """``disabled`` (single instance), ``ok`` or ``down``."""
-    if not url:
+async def _redis_status(client: Redis | None, seconds: float) -> Literal["ok", "down", "disabled"]:
+    """``disabled`` (single instance), ``ok`` or ``down``: a ping on the cluster backplane's
+    client (its pool), within ``seconds``."""
+    if client is None:
         return "disabled"
-    client = Redis.from_url(url, socket_connect_timeout=seconds, socket_timeout=seconds)
     try:
         async with asyncio.timeout(seconds):
             await client.ping()
-    except (RedisError, OSError):
+    except (RedisError, OSError):  # TimeoutError is an OSError
         return "down"
-    finally:
-        await client.aclose()
     return "ok"
