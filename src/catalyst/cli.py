@@ -162,13 +162,17 @@ def worker_environment(settings: Settings) -> Iterator[None]:
     os.environ["CATALYST_PORT"] = str(settings.port)
     os.environ["CATALYST_WORKERS"] = str(settings.workers)
     settings.resolved_secret_key()  # generated once here, not by two workers at once
+    # prometheus-client in each worker writes its samples to one folder and /metrics adds them
+    # up: the operator's PROMETHEUS_MULTIPROC_DIR (emptied of a previous run's samples), else a
+    # fresh one in the data folder, removed at the end.
+    from catalyst import metrics
+
     made_metrics_dir = None
-    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        # prometheus-client in each worker writes its samples there and /metrics adds them up
-        # (catalyst.metrics reads the variable); fresh for each start, removed at the end.
+    chosen = os.environ.get(metrics.MULTIPROC_ENV)
+    if not chosen:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        made_metrics_dir = tempfile.mkdtemp(prefix="prometheus-", dir=settings.data_dir)
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = made_metrics_dir
+        chosen = made_metrics_dir = tempfile.mkdtemp(prefix="prometheus-", dir=settings.data_dir)
+    metrics.prepare_multiprocess(chosen)
     try:
         yield
     finally:
