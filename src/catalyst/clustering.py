@@ -59,8 +59,6 @@ class Cluster:
         self._lanes: dict[str | None, asyncio.Queue[tuple[str, Any, Any]]] = {}
         self._lane_tasks: list[asyncio.Task[None]] = []
         self._full_lanes: set[str | None] = set()
-        #: Events from other instances dropped because a plugin's lane was full.
-        self.events_dropped = 0
         self._reconcile_lock = asyncio.Lock()
 
     @property
@@ -156,8 +154,8 @@ class Cluster:
     def _deliver_event(self, message: dict[str, Any]) -> None:
         """An event from another instance, for this instance's ``every_instance`` listeners:
         each owner (plugin) gets it on its own lane, in order, so one plugin's slow listener
-        never holds up another's; a lane holds at most ``LANE_MAX`` events (more are dropped,
-        counted and logged once per burst)."""
+        never holds up another's; a lane holds at most ``LANE_MAX`` events (more are dropped
+        and logged once per burst)."""
         event, source = message.get("event"), message.get("source")
         if not isinstance(event, str):
             return
@@ -174,7 +172,6 @@ class Cluster:
             try:
                 lane.put_nowait((event, message.get("data"), source))
             except asyncio.QueueFull:
-                self.events_dropped += 1
                 if owner not in self._full_lanes:
                     self._full_lanes.add(owner)
                     log.warning("cluster_events_dropped", owner=owner, waiting=LANE_MAX)

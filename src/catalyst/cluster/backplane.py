@@ -139,16 +139,6 @@ class Backplane:
             with contextlib.suppress(RuntimeError):  # the loop is closed: shutting down
                 self._loop.call_soon_threadsafe(self._enqueue, text, bulk)
 
-    def details(self) -> dict[str, Any]:
-        return {
-            "status": self.status,
-            "instance": self.instance_id,
-            "published": self.published,
-            "received": self.received,
-            "dropped": self.dropped,
-            "reconnects": self.reconnects,
-        }
-
     # -- lifetime ----------------------------------------------------------------------------
 
     async def start(self) -> None:

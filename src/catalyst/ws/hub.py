@@ -101,7 +101,7 @@ class Hub:
         returns how many were closed here."""
         if self.fanout is not None:
             self.fanout("ws.close_user", {"user": user_id, "code": code, "reason": reason})
-        return await self._close_user(user_id, code, reason)
+        return await self.close_user_here(user_id, code, reason)
 
     def held(self) -> dict[int, list[Principal]]:
         """The principals of the connections held here, by user (as each was when it connected)."""
@@ -112,9 +112,6 @@ class Hub:
 
     async def close_user_here(self, user_id: int, code: int, reason: str) -> int:
         """``close_user`` for the connections held by this instance only."""
-        return await self._close_user(user_id, code, reason)
-
-    async def _close_user(self, user_id: int, code: int, reason: str) -> int:
         conns = [c for i in list(self._by_user.get(user_id, ())) if (c := self._connections.get(i))]
         for conn in conns:
             await self.remove(conn)
@@ -330,7 +327,7 @@ class Hub:
         """Another instance's ``close_user``: close that user's connections held here."""
         if isinstance(data.get("user"), int):
             code, reason = int(data.get("code") or 1000), str(data.get("reason") or "")
-            await self._close_user(data["user"], code, reason)
+            await self.close_user_here(data["user"], code, reason)
 
     async def close_all(self) -> None:
         """Close every connection (1001), all at once, waiting at most ``CLOSE_WAIT_SECONDS``."""
